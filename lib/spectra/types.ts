@@ -1,0 +1,24 @@
+import type { Structure } from "../structure/types";
+
+/** One absorbing site's spectrum with the structure it was computed for. */
+export interface SiteSpectrum {
+  /** Materials Project id ("mp-1234") or another stable material name. */
+  readonly materialId: string;
+  /** 0-based index of the absorbing site in `structure`; -1 for a site-averaged spectrum. */
+  readonly site: number;
+  /** Absorbing element symbol ("O", "Cu"). */
+  readonly element: string;
+  /** Edge label ("K", "L3", ...). */
+  readonly edge: string;
+  /** XANES, EXAFS or XAFS. */
+  readonly spectrumType: string;
+  /** Photon energy in eV (absolute, or relative to the edge when `energyRelative`). */
+  readonly energy: Float64Array;
+  /** Absorption, same length as `energy`. */
+  readonly mu: Float64Array;
+  /** True when `energy` is relative to the edge rather than absolute. */
+  readonly energyRelative: boolean;
+  readonly structure: Structure;
+  /** File or URL the spectrum was read from, for reports. */
+  readonly source: string;
+}

@@ -1,0 +1,19 @@
+/** A periodic crystal structure. Plain data so it crosses JSON, workers and notebooks unchanged. */
+export interface Structure {
+  /** Lattice vectors as rows, Å, row-major: [a1x a1y a1z a2x a2y a2z a3x a3y a3z]. */
+  readonly lattice: Float64Array;
+  /** Element symbol of each site ("O", "Cu"); ordered as in the source file. */
+  readonly species: readonly string[];
+  /** Fractional coordinates, site i at [3i, 3i+1, 3i+2]. Not wrapped into [0, 1). */
+  readonly frac: Float64Array;
+  /** Where the structure came from (file path, material id): used in error messages. */
+  readonly source?: string;
+}
+
+/** Error raised for unreadable or physically invalid input; message names file, line or site. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
