@@ -1,1 +1,10 @@
-export {};
+export * from "./sources";
+export * from "./npy";
+export * from "./splits";
+export * from "./json-stream";
+export * from "./xas-docs";
+export * from "./feff";
+export * from "./columns";
+export * from "./dataset";
+export * from "./store";
+export * from "./mp-api";

@@ -1,1 +1,2 @@
 export * from "./symbols";
+export * from "./table";

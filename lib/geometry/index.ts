@@ -1,1 +1,2 @@
-export {};
+export * from "./neighbours";
+export * from "./voronoi";

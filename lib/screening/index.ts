@@ -1,1 +1,11 @@
-export {};
+export * from "./types";
+export * from "./candidates";
+export * from "./target";
+export * from "./shift";
+export * from "./rank";
+export * from "./predictor";
+export * from "./sources";
+export * from "./table";
+export * from "./plot";
+export * from "./recovery";
+export * from "./ensemble";

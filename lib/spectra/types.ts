@@ -18,6 +18,8 @@ export interface SiteSpectrum {
   readonly mu: Float64Array;
   /** True when `energy` is relative to the edge rather than absolute. */
   readonly energyRelative: boolean;
+  /** Edge energy (eV, absolute) when the source states one (FEFF: omega − e); used for edge alignment. */
+  readonly edgeEnergy?: number;
   readonly structure: Structure;
   /** File or URL the spectrum was read from, for reports. */
   readonly source: string;

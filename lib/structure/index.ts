@@ -1,1 +1,9 @@
 export * from "./types";
+export * from "./lattice";
+export * from "./poscar";
+export * from "./pymatgen";
+export * from "./feff";
+export * from "./cif";
+export * from "./validate";
+export * from "./read";
+export { NeighbourFinder, neighbours } from "../geometry/neighbours";

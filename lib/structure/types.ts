@@ -8,6 +8,12 @@ export interface Structure {
   readonly frac: Float64Array;
   /** Where the structure came from (file path, material id): used in error messages. */
   readonly source?: string;
+  /**
+   * false for a finite cluster (e.g. a feff.inp ATOMS card): neighbours and Voronoi cells then see
+   * no periodic images and `lattice` is only a bounding box that carries the fractional coordinates.
+   * Absent or true: periodic in all three directions.
+   */
+  readonly periodic?: boolean;
 }
 
 /** Error raised for unreadable or physically invalid input; message names file, line or site. */

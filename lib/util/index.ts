@@ -1,1 +1,2 @@
-export {};
+export * from "./random";
+export * from "./progress";

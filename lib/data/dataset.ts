@@ -1,0 +1,311 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Structure } from "../structure/types";
+import { element as elementRecord } from "../elements/table";
+import { isElementSymbol } from "../elements/symbols";
+import type { SiteSpectrum } from "../spectra/types";
+import {
+  EnergyMesh,
+  Normalisation,
+  checkSpectrumAxis,
+  estimateEdgeEnergy,
+  meshCovered,
+  meshEnergies,
+  normaliseInPlace,
+  resampleLinear,
+} from "../spectra/mesh";
+import { DropReason, DroppedSpectrum, SpectrumSource } from "./sources";
+import { DEFAULT_SPLIT_FRACTIONS, DatasetSplits, SplitFractions, makeSplits } from "./splits";
+
+/** Keep only spectra matching every given criterion. */
+export interface DatasetFilters {
+  readonly elements?: readonly string[];
+  readonly edges?: readonly string[];
+  readonly spectrumTypes?: readonly string[];
+  /** Number of distinct elements in the structure (the study: 2 to 4). */
+  readonly minElements?: number;
+  readonly maxElements?: number;
+}
+
+export interface BuildOptions {
+  readonly name: string;
+  /** One or more sources (FEFF folders, document files, API documents, column files). */
+  readonly sources: SpectrumSource | readonly SpectrumSource[];
+  /** Free text recorded in dataset.json, e.g. "feff-cu-k-oxides". */
+  readonly sourceLabel?: string;
+  readonly filters?: DatasetFilters;
+  /** Common mesh; `mesh.relative` selects edge-aligned (true) or absolute (false) energies. */
+  readonly mesh: EnergyMesh;
+  /** Default "max". */
+  readonly normalisation?: Normalisation;
+  /** "drop" (default): a spectrum not covering the mesh is dropped; "clamp": end values are held. */
+  readonly outOfWindow?: "drop" | "clamp";
+  /** Shorter spectra are dropped as too short (default 10). */
+  readonly minPoints?: number;
+  readonly splitSeed?: number;
+  readonly splitFractions?: SplitFractions;
+  /** Called after every source item with (items seen, spectra kept). */
+  readonly onProgress?: (seen: number, kept: number) => void;
+}
+
+/** One row of meta.csv / meta.json. */
+export interface SpectrumMeta {
+  readonly materialId: string;
+  readonly formula: string;
+  /** Absorbing site index in the material's structure; −1 for a site-averaged spectrum. */
+  readonly site: number;
+  readonly element: string;
+  readonly edge: string;
+  readonly spectrumType: string;
+  readonly nelements: number;
+  /** Elements of the structure, sorted, joined by "-" (chemsys style). */
+  readonly elements: string;
+  /** Edge energy subtracted for edge-relative meshes (eV); null for absolute meshes. */
+  readonly e0: number | null;
+  readonly source: string;
+}
+
+export interface QualityReport {
+  /** Items the sources produced (spectra + unreadable records). */
+  readonly seen: number;
+  readonly kept: number;
+  /** Spectra removed by the filters, per filter. */
+  readonly filtered: Record<string, number>;
+  /** Drops per reason. */
+  readonly droppedByReason: Partial<Record<DropReason, number>>;
+  /** Every drop with its message. */
+  readonly dropped: DroppedSpectrum[];
+}
+
+export interface DatasetConfig {
+  readonly name: string;
+  readonly formatVersion: 1;
+  readonly source: string;
+  readonly filters: DatasetFilters;
+  readonly mesh: EnergyMesh;
+  readonly normalisation: Normalisation;
+  readonly outOfWindow: "drop" | "clamp";
+  readonly minPoints: number;
+  readonly counts: { readonly spectra: number; readonly materials: number; readonly points: number };
+  readonly quality: QualityReport;
+  readonly createdAt: string;
+  readonly codeVersion: string;
+  /** Seconds spent reading + resampling (measured). */
+  readonly buildSeconds: number;
+}
+
+export interface Dataset {
+  readonly config: DatasetConfig;
+  /** Mesh energies, length M. */
+  readonly energy: Float64Array;
+  /** N × M row-major float32. */
+  readonly spectra: Float32Array;
+  readonly meta: SpectrumMeta[];
+  /** One structure per material id. */
+  readonly structures: Map<string, Structure>;
+  readonly splits: DatasetSplits;
+}
+
+/** Row i of the spectra matrix (a view, no copy). */
+export function datasetRow(ds: Dataset, i: number): Float32Array {
+  const m = ds.energy.length;
+  return ds.spectra.subarray(i * m, (i + 1) * m);
+}
+
+function codeVersion(): string {
+  try {
+    const pkg = path.join(__dirname, "..", "package.json");
+    return `@xanes/lib ${JSON.parse(fs.readFileSync(pkg, "utf8")).version}`;
+  } catch {
+    return "@xanes/lib unknown";
+  }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Reduced formula, elements ordered by electronegativity as pymatgen's formula_pretty ("LiFeO2"). */
+export function reducedFormula(species: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const s of species) counts.set(s, (counts.get(s) ?? 0) + 1);
+  let g = 0;
+  for (const c of counts.values()) g = gcd(g, c);
+  const en = (s: string) => {
+    if (!isElementSymbol(s)) return Infinity;
+    try {
+      return elementRecord(s).electronegativity ?? Infinity;
+    } catch {
+      return Infinity;
+    }
+  };
+  return [...counts.keys()]
+    .sort((a, b) => en(a) - en(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .map((s) => {
+      const n = counts.get(s)! / g;
+      return n === 1 ? s : `${s}${n}`;
+    })
+    .join("");
+}
+
+/** −0 → +0 (x + 0), so structures survive the JSON round trip of structures.json bit for bit. */
+function withoutNegativeZeros(s: Structure): Structure {
+  return { ...s, lattice: s.lattice.map((v) => v + 0), frac: s.frac.map((v) => v + 0) };
+}
+
+function distinctSorted(species: readonly string[]): string[] {
+  return [...new Set(species)].sort();
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
+  return typeof x === "object" && x !== null && Symbol.asyncIterator in x;
+}
+
+/**
+ * Read every source, filter, check, resample onto the mesh, normalise, split. Nothing is dropped
+ * silently: every spectrum not kept is counted under a filter or listed with a reason.
+ */
+export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
+  const t0 = process.hrtime.bigint();
+  // An array is a list of sources when its elements are iterable, else one source of items.
+  const list = opts.sources as readonly unknown[];
+  const isSourceList = Array.isArray(list) && list.every((s) => typeof s === "object" && s !== null && (Symbol.iterator in s || Symbol.asyncIterator in s));
+  const sources: SpectrumSource[] = isSourceList ? [...(list as SpectrumSource[])] : [opts.sources as SpectrumSource];
+  const mesh = opts.mesh;
+  const normalisation = opts.normalisation ?? "max";
+  const outOfWindow = opts.outOfWindow ?? "drop";
+  const minPoints = opts.minPoints ?? 10;
+  const filters = opts.filters ?? {};
+  const M = mesh.points;
+  let capacity = 1024;
+  let spectra = new Float32Array(capacity * M);
+  const meta: SpectrumMeta[] = [];
+  const structures = new Map<string, Structure>();
+  const filtered: Record<string, number> = {};
+  const dropped: DroppedSpectrum[] = [];
+  const seenKeys = new Set<string>();
+  const row = new Float64Array(M);
+  let seen = 0;
+  const elementSet = filters.elements ? new Set(filters.elements) : undefined;
+  const edgeSet = filters.edges ? new Set(filters.edges) : undefined;
+  const typeSet = filters.spectrumTypes ? new Set(filters.spectrumTypes) : undefined;
+  const count = (f: string) => (filtered[f] = (filtered[f] ?? 0) + 1);
+
+  const take = (s: SiteSpectrum) => {
+    const id = `${s.materialId}/${s.site}`;
+    const drop = (reason: DropReason, message: string) => dropped.push({ id, source: s.source, reason, message: `${s.source}: ${message}` });
+    if (elementSet && !elementSet.has(s.element)) return count("element");
+    if (edgeSet && !edgeSet.has(s.edge)) return count("edge");
+    if (typeSet && !typeSet.has(s.spectrumType)) return count("spectrumType");
+    const elements = distinctSorted(s.structure.species);
+    if (filters.minElements !== undefined && elements.length < filters.minElements) return count("nelements");
+    if (filters.maxElements !== undefined && elements.length > filters.maxElements) return count("nelements");
+    const nsites = s.structure.species.length;
+    if (s.site >= nsites || s.site < -1 || !Number.isInteger(s.site)) {
+      return drop("wrong-absorber", `absorbing index ${s.site} outside the structure (${nsites} sites)`);
+    }
+    if (s.site >= 0 && s.structure.species[s.site] !== s.element) {
+      return drop("wrong-absorber", `site ${s.site} is ${s.structure.species[s.site]}, not the absorbing element ${s.element}`);
+    }
+    if (s.site === -1 && !elements.includes(s.element)) {
+      return drop("wrong-absorber", `absorbing element ${s.element} is not in the structure (${elements.join("-")})`);
+    }
+    const problem = checkSpectrumAxis(s.energy, s.mu, minPoints);
+    if (problem === "nan") return drop("nan", "non-finite energy or intensity");
+    if (problem === "too-short") return drop("too-short", `${s.energy.length} points (energy) / ${s.mu.length} (mu), need ≥ ${minPoints}`);
+    if (problem === "non-monotonic") return drop("non-monotonic", "energy axis is not strictly increasing");
+    let shift = 0;
+    let e0: number | null = null;
+    if (mesh.relative) {
+      if (!s.energyRelative) {
+        e0 = s.edgeEnergy ?? estimateEdgeEnergy(s.energy, s.mu);
+        shift = e0;
+      } else e0 = 0;
+    } else if (s.energyRelative) {
+      return drop("energy-reference", "energies are relative to the edge but the mesh is absolute");
+    }
+    const key = `${id}/${s.element}/${s.edge}/${s.spectrumType}`;
+    if (seenKeys.has(key)) return drop("duplicate", `second spectrum for ${key} (first kept)`);
+    if (outOfWindow === "drop" && !meshCovered(s.energy, mesh, shift)) {
+      const lo = s.energy[0] - shift;
+      const hi = s.energy[s.energy.length - 1] - shift;
+      return drop("window-not-covered", `spectrum spans ${lo.toFixed(2)}–${hi.toFixed(2)} eV, mesh ${mesh.start}–${(mesh.start + (M - 1) * mesh.step).toFixed(2)} eV`);
+    }
+    resampleLinear(s.energy, s.mu, mesh, row, shift, outOfWindow === "clamp");
+    if (!normaliseInPlace(row, normalisation, mesh.step)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
+    seenKeys.add(key);
+    if (meta.length === capacity) {
+      capacity *= 2;
+      const grown = new Float32Array(capacity * M);
+      grown.set(spectra);
+      spectra = grown;
+    }
+    spectra.set(row, meta.length * M);
+    if (!structures.has(s.materialId)) structures.set(s.materialId, withoutNegativeZeros(s.structure));
+    meta.push({
+      materialId: s.materialId,
+      formula: reducedFormula(s.structure.species),
+      site: s.site,
+      element: s.element,
+      edge: s.edge,
+      spectrumType: s.spectrumType,
+      nelements: elements.length,
+      elements: elements.join("-"),
+      e0,
+      source: s.source,
+    });
+  };
+
+  for (const src of sources) {
+    const it = isAsyncIterable(src) ? src : (src as Iterable<any>);
+    for await (const item of it as AsyncIterable<import("./sources").SourceItem>) {
+      seen++;
+      if ("drop" in item) dropped.push(item.drop);
+      else take(item.spectrum);
+      opts.onProgress?.(seen, meta.length);
+    }
+  }
+  const N = meta.length;
+  const droppedByReason: Partial<Record<DropReason, number>> = {};
+  for (const d of dropped) droppedByReason[d.reason] = (droppedByReason[d.reason] ?? 0) + 1;
+  const seed = opts.splitSeed ?? 42;
+  const splits = makeSplits(
+    meta.map((m) => m.materialId),
+    opts.splitFractions ?? DEFAULT_SPLIT_FRACTIONS,
+    seed,
+  );
+  const buildSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return {
+    config: {
+      name: opts.name,
+      formatVersion: 1,
+      source: opts.sourceLabel ?? "unspecified",
+      filters,
+      mesh,
+      normalisation,
+      outOfWindow,
+      minPoints,
+      counts: { spectra: N, materials: structures.size, points: M },
+      quality: { seen, kept: N, filtered, droppedByReason, dropped },
+      createdAt: new Date().toISOString(),
+      codeVersion: codeVersion(),
+      buildSeconds,
+    },
+    energy: meshEnergies(mesh),
+    spectra: spectra.slice(0, N * M),
+    meta,
+    structures,
+    splits,
+  };
+}
+
+/** Plain-text summary of a quality report (counts per filter and reason, first few messages). */
+export function formatQualityReport(q: QualityReport, maxMessages = 10): string {
+  const lines = [`seen ${q.seen} items, kept ${q.kept} spectra`];
+  for (const [k, v] of Object.entries(q.filtered)) lines.push(`  filtered by ${k}: ${v}`);
+  for (const [k, v] of Object.entries(q.droppedByReason)) lines.push(`  dropped (${k}): ${v}`);
+  for (const d of q.dropped.slice(0, maxMessages)) lines.push(`    ${d.id} [${d.reason}] ${d.message}`);
+  if (q.dropped.length > maxMessages) lines.push(`    … ${q.dropped.length - maxMessages} more in dataset.json`);
+  return lines.join("\n");
+}

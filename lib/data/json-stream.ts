@@ -1,0 +1,127 @@
+import * as fs from "node:fs";
+import * as zlib from "node:zlib";
+import { StringDecoder } from "node:string_decoder";
+import { InputError } from "../structure/types";
+
+/** A top-level document read from a stream, with the line it starts on (for messages). */
+export interface StreamedValue {
+  readonly value: unknown;
+  readonly line: number;
+}
+
+/**
+ * Split a JSON text stream into documents without holding the whole file: either one top-level array
+ * (each element yielded as it completes) or a sequence of top-level objects (JSON lines, or
+ * concatenated JSON). Only structure is tracked here (depth, strings, escapes); each document's text
+ * goes to JSON.parse, so memory is bounded by the largest document. Elements must be objects or arrays.
+ */
+export async function* streamJsonValues(chunks: AsyncIterable<string>, source: string): AsyncGenerator<StreamedValue> {
+  let mode: "start" | "array" | "values" | "done" = "start";
+  let depth = 0; // nesting inside the current document
+  let inString = false;
+  let escape = false;
+  let inDoc = false;
+  let expectComma = false; // array mode: after an element, before "," or "]"
+  let line = 1;
+  let docLine = 0;
+  let parts: string[] = [];
+  const fail = (msg: string): never => {
+    throw new InputError(`${source}:${line}: ${msg}`);
+  };
+  const finish = (text: string): StreamedValue => {
+    try {
+      return { value: JSON.parse(text), line: docLine };
+    } catch (err) {
+      throw new InputError(`${source}:${docLine}: invalid JSON document: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  for await (const chunk of chunks) {
+    let docStart = inDoc ? 0 : -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c === 10) line++;
+      if (inDoc) {
+        if (inString) {
+          if (escape) escape = false;
+          else if (c === 92 /* \ */) escape = true;
+          else if (c === 34 /* " */) inString = false;
+          continue;
+        }
+        if (c === 34) inString = true;
+        else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+        else if (c === 125 /* } */ || c === 93 /* ] */) {
+          depth--;
+          if (depth === 0) {
+            parts.push(chunk.slice(docStart, i + 1));
+            const text = parts.join("");
+            parts = [];
+            inDoc = false;
+            docStart = -1;
+            if (mode === "array") expectComma = true;
+            yield finish(text);
+          }
+        }
+        continue;
+      }
+      // Between documents.
+      if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+      if (mode === "done") fail(`unexpected text after the closing "]"`);
+      if (mode === "start") {
+        if (c === 91) {
+          mode = "array";
+          continue;
+        }
+        mode = "values";
+      }
+      if (mode === "array") {
+        if (expectComma) {
+          if (c === 44 /* , */) {
+            expectComma = false;
+            continue;
+          }
+          if (c === 93) {
+            mode = "done";
+            continue;
+          }
+          fail(`expected "," or "]" between array elements, found "${chunk[i]}"`);
+        }
+        if (c === 93 && !expectComma) {
+          mode = "done"; // empty array, or a trailing comma (tolerated)
+          continue;
+        }
+      }
+      if (c !== 123 && c !== 91) fail(`expected a JSON object, found "${chunk[i]}"`);
+      inDoc = true;
+      depth = 1;
+      docStart = i;
+      docLine = line;
+    }
+    if (inDoc) parts.push(chunk.slice(docStart));
+  }
+  if (inDoc) throw new InputError(`${source}: truncated JSON: the document starting at line ${docLine} never closes`);
+  if (mode === "array") throw new InputError(`${source}: truncated JSON: the top-level array never closes`);
+}
+
+/** Text chunks of a file, gunzipped when it starts with the gzip magic bytes. */
+export async function* readTextChunks(filePath: string): AsyncGenerator<string> {
+  const fd = await fs.promises.open(filePath, "r");
+  const head = Buffer.alloc(2);
+  await fd.read(head, 0, 2, 0);
+  await fd.close();
+  const raw = fs.createReadStream(filePath, { highWaterMark: 1 << 20 });
+  const stream = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(zlib.createGunzip()) : raw;
+  if (stream !== raw) raw.on("error", (err) => stream.destroy(err));
+  const decoder = new StringDecoder("utf8");
+  try {
+    for await (const buf of stream) yield decoder.write(buf as Buffer);
+  } catch (err) {
+    throw new InputError(`${filePath}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** Documents of a JSON array / JSON lines file (optionally gzipped), streamed. */
+export function streamJsonFile(filePath: string): AsyncGenerator<StreamedValue> {
+  return streamJsonValues(readTextChunks(filePath), filePath);
+}

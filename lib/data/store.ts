@@ -1,0 +1,90 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError, Structure } from "../structure/types";
+import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
+import type { Dataset, DatasetConfig, SpectrumMeta } from "./dataset";
+import type { DatasetSplits } from "./splits";
+import { readNpy, writeNpy } from "./npy";
+
+/**
+ * Dataset folder layout (readable from Python: numpy.load + json/csv):
+ *   spectra.npy     float32 N×M        energy.npy   float64 M
+ *   meta.csv        one row per spectrum (same rows as meta.json)
+ *   meta.json       array of SpectrumMeta
+ *   structures.json {materialId: pymatgen Structure dict}
+ *   splits.json     seeded random and grouped-by-material index lists
+ *   dataset.json    config: source, filters, mesh, normalisation, counts, quality report, time, version
+ */
+export const DATASET_FILES = ["spectra.npy", "energy.npy", "meta.csv", "meta.json", "structures.json", "splits.json", "dataset.json"] as const;
+
+const META_COLUMNS: (keyof SpectrumMeta)[] = ["materialId", "formula", "site", "element", "edge", "spectrumType", "nelements", "elements", "e0", "source"];
+
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? "" : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function metaToCsv(meta: readonly SpectrumMeta[]): string {
+  const lines = [META_COLUMNS.join(",")];
+  for (const m of meta) lines.push(META_COLUMNS.map((c) => csvField(m[c])).join(","));
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * Write a dataset folder. Files go to a temporary sibling folder first, which then replaces `dir`,
+ * so an interrupted save never leaves a half-written dataset under the final name.
+ */
+export function saveDataset(ds: Dataset, dir: string): void {
+  const parent = path.dirname(path.resolve(dir));
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = `${path.resolve(dir)}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp);
+  const N = ds.meta.length;
+  const M = ds.energy.length;
+  writeNpy(path.join(tmp, "spectra.npy"), ds.spectra, [N, M]);
+  writeNpy(path.join(tmp, "energy.npy"), ds.energy, [M]);
+  fs.writeFileSync(path.join(tmp, "meta.csv"), metaToCsv(ds.meta));
+  fs.writeFileSync(path.join(tmp, "meta.json"), JSON.stringify(ds.meta));
+  const structures: Record<string, unknown> = {};
+  for (const [id, s] of ds.structures) structures[id] = structureToPymatgen(s);
+  fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
+  fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
+  fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify(ds.config, null, 1));
+  const old = `${path.resolve(dir)}.old-${process.pid}`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+function readJson(file: string): any {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new InputError(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${file}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
+export function loadDataset(dir: string): Dataset {
+  const config = readJson(path.join(dir, "dataset.json")) as DatasetConfig;
+  const spectraFile = path.join(dir, "spectra.npy");
+  const s = readNpy(spectraFile);
+  const e = readNpy(path.join(dir, "energy.npy"));
+  const meta = readJson(path.join(dir, "meta.json")) as SpectrumMeta[];
+  if (!(s.data instanceof Float32Array) || s.shape.length !== 2) throw new InputError(`${spectraFile}: expected a float32 N×M matrix`);
+  if (!(e.data instanceof Float64Array) || e.shape[0] !== s.shape[1]) throw new InputError(`${dir}/energy.npy: expected float64 of length ${s.shape[1]}`);
+  if (s.shape[0] !== meta.length) throw new InputError(`${spectraFile}: ${s.shape[0]} rows but meta.json has ${meta.length}`);
+  const rawStructures = readJson(path.join(dir, "structures.json")) as Record<string, unknown>;
+  const structures = new Map<string, Structure>();
+  for (const [id, d] of Object.entries(rawStructures)) structures.set(id, structureFromPymatgen(d, `${dir}/structures.json#${id}`));
+  for (const m of meta) if (!structures.has(m.materialId)) throw new InputError(`${dir}/structures.json: no structure for ${m.materialId}`);
+  const splits = readJson(path.join(dir, "splits.json")) as DatasetSplits;
+  return { config, energy: e.data, spectra: s.data, meta, structures, splits };
+}

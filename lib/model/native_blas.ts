@@ -1,0 +1,51 @@
+/**
+ * Optional native GEMM (OpenBLAS through the N-API addon in native/blas, built by
+ * `npm run build:native`). Loaded only when the compiled addon exists; nothing else depends on it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export interface NativeBlas {
+  /** C (M×N) = op(A)·op(B), row-major float32; op = transpose when the flag is set. */
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
+  setNumThreads(n: number): void;
+  /** OpenBLAS build description (version, kernel). */
+  config(): string;
+}
+
+let cached: NativeBlas | null | undefined;
+let loadError = "";
+
+/** Where the addon may be: source tree (lib/model) or compiled tree (lib/dist/model). */
+function candidates(): string[] {
+  const rel = path.join("native", "blas", "build", "Release", "xanes_blas.node");
+  return [path.resolve(__dirname, "..", "..", rel), path.resolve(__dirname, "..", "..", "..", rel)];
+}
+
+/** The addon, or null when it is not built / does not load (reason in nativeBlasStatus()). */
+export function loadNativeBlas(): NativeBlas | null {
+  if (cached !== undefined) return cached;
+  const file = candidates().find((f) => fs.existsSync(f));
+  if (!file) {
+    loadError = "addon not built (run `npm run build:native`)";
+    cached = null;
+    return null;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const addon = require(file) as NativeBlas;
+    // One thread: the machine's cores are shared, and the comparison peer runs single-threaded.
+    addon.setNumThreads(Number(process.env.XANES_BLAS_THREADS ?? 1));
+    cached = addon;
+  } catch (e) {
+    loadError = `${file}: ${(e as Error).message.split("\n")[0]}`;
+    cached = null;
+  }
+  return cached;
+}
+
+/** "OpenBLAS …" when loaded, else why not. */
+export function nativeBlasStatus(): string {
+  const b = loadNativeBlas();
+  return b ? b.config() : loadError;
+}

@@ -1,0 +1,98 @@
+/**
+ * Where candidates and targets come from: structure files, a folder of them, or a built dataset.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { InputError } from "../structure/types";
+import { readStructureFile } from "../structure/read";
+import type { Dataset } from "../data/dataset";
+import { errorMessage } from "../data/sources";
+import type { Candidate } from "./types";
+import type { TargetSpectrum } from "./target";
+
+const STRUCTURE_FILE = /^(poscar|contcar)|\.(vasp|poscar|cif|json)$/i;
+
+export interface CandidateLoad {
+  candidates: Candidate[];
+  /** Files that could not be read, with the reader's message (file and line). */
+  skipped: { file: string; reason: string }[];
+}
+
+/** Read candidate structures from files; unreadable files are skipped and reported. */
+export function candidatesFromFiles(files: readonly string[]): CandidateLoad {
+  const candidates: Candidate[] = [];
+  const skipped: CandidateLoad["skipped"] = [];
+  const ids = new Map<string, number>();
+  for (const file of files) {
+    // "mp-123/POSCAR" is named after its folder; "x.cif" after the file.
+    const base = path.basename(file);
+    let id = /^(poscar|contcar)$/i.test(base) ? path.basename(path.dirname(path.resolve(file))) : base.replace(/\.(vasp|poscar|cif|json)$/i, "");
+    const n = ids.get(id) ?? 0;
+    ids.set(id, n + 1);
+    if (n > 0) id = `${id}#${n + 1}`;
+    try {
+      candidates.push({ id, structure: readStructureFile(file), origin: "file" });
+    } catch (err) {
+      skipped.push({ file, reason: errorMessage(err) });
+    }
+  }
+  return { candidates, skipped };
+}
+
+/**
+ * Structure files in `dir`: POSCAR/CONTCAR*, *.vasp, *.poscar, *.cif, *.json directly inside it, and
+ * `<sub>/POSCAR` one level down (the layout of FEFF run folders, named after the sub-folder).
+ * Sorted by path so runs are reproducible.
+ */
+export function listStructureFiles(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new InputError(`${dir}: cannot list candidate folder (${errorMessage(err)})`);
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isFile() && STRUCTURE_FILE.test(e.name)) out.push(p);
+    else if (e.isDirectory() && fs.existsSync(path.join(p, "POSCAR"))) out.push(path.join(p, "POSCAR"));
+  }
+  if (out.length === 0) throw new InputError(`${dir}: no structure files (POSCAR, *.vasp, *.cif, *.json, <name>/POSCAR)`);
+  return out.sort();
+}
+
+/** Candidates from every structure file of a folder (see listStructureFiles). */
+export function candidatesFromFolder(dir: string): CandidateLoad {
+  return candidatesFromFiles(listStructureFiles(dir));
+}
+
+/**
+ * One candidate per material among dataset rows `rows` (e.g. a test split), carrying the material's
+ * structure; its absorbing sites default to every site of the element (not only those with spectra).
+ */
+export function candidatesFromDataset(ds: Dataset, rows: readonly number[]): Candidate[] {
+  const seen = new Set<string>();
+  const out: Candidate[] = [];
+  for (const i of rows) {
+    const id = ds.meta[i].materialId;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const structure = ds.structures.get(id);
+    if (!structure) throw new Error(`dataset ${ds.config.name}: no structure for ${id}`);
+    out.push({ id, structure, origin: "dataset" });
+  }
+  return out;
+}
+
+/** Dataset row `row` as a target (already on the dataset mesh; kind from its site: -1 = material). */
+export function targetFromDataset(ds: Dataset, row: number): TargetSpectrum {
+  if (!Number.isInteger(row) || row < 0 || row >= ds.meta.length) throw new InputError(`dataset ${ds.config.name}: no row ${row} (${ds.meta.length} spectra)`);
+  const m = ds.energy.length;
+  const meta = ds.meta[row];
+  return {
+    energy: ds.energy,
+    intensity: Float64Array.from(ds.spectra.subarray(row * m, (row + 1) * m)),
+    source: meta.site >= 0 ? `${meta.materialId} site ${meta.site}` : meta.materialId,
+    kind: meta.site >= 0 ? "site" : "material",
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The ranked table in three forms: plain records (tests, JSON), a danfojs DataFrame (notebooks) and
+ * fixed-width text (CLI).
+ */
+// Types by path: danfojs declares them only under package.json "exports", which the lib's
+// moduleResolution "node" does not read; at run time require("danfojs") resolves normally.
+type Danfo = typeof import("danfojs/dist/danfojs-browser/src/index");
+export type RankingDataFrame = InstanceType<Danfo["DataFrame"]>;
+import type { RankedCandidate, ScreeningResult } from "./rank";
+
+/** One row of the ranked table without the spectra. */
+export type RankingRecord = Omit<RankedCandidate, "prediction" | "predictionStd">;
+
+export function rankingRecords(result: ScreeningResult, top = Infinity): RankingRecord[] {
+  return result.rows.slice(0, top).map(({ prediction, predictionStd, ...rest }) => rest);
+}
+
+// danfojs pulls in tfjs (≈1.5 s to load): required on first use, not when the lib is imported.
+function danfo(): Danfo {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require("danfojs");
+}
+
+/** The ranked table as a danfojs DataFrame (columns as in RankingRecord, best first). */
+export function rankingDataFrame(result: ScreeningResult, top = Infinity): RankingDataFrame {
+  const recs = rankingRecords(result, top);
+  const cols: (keyof RankingRecord)[] = [
+    "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "rankBest", "rankWorst",
+    "mse", "cosine", "pearson", "spearman", "peakError", "nSites", "shiftAtEdge", "origin",
+  ];
+  const data: Record<string, unknown[]> = {};
+  for (const c of cols) data[c] = recs.map((r) => {
+    const v = r[c];
+    return typeof v === "boolean" ? String(v) : v;
+  });
+  const dfd = danfo();
+  return new dfd.DataFrame(data, { columns: cols as string[] });
+}
+
+function fmt(v: number, digits: number): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : "—";
+}
+
+/** `mean ± std` (or just the mean for a single model). */
+function pm(mean: number, std: number, digits: number): string {
+  return Number.isFinite(std) ? `${fmt(mean, digits)} ± ${fmt(std, digits)}` : fmt(mean, digits);
+}
+
+/** Fixed-width text table of the best `top` candidates, for the command line. */
+export function formatRankingTable(result: ScreeningResult, top = 20): string {
+  const digits = result.metric === "mse" ? 5 : 4;
+  const ens = result.members > 1;
+  const head = ["rank", "candidate", "site", `${result.metric}${result.higherIsBetter ? "↑" : "↓"}`, "shift eV", ...(ens ? ["rank range"] : []), "cosine", "pearson", "peak ΔE"];
+  const rows = result.rows.slice(0, top).map((r) => [
+    String(r.rank),
+    r.id,
+    r.site < 0 ? "avg" : String(r.site),
+    pm(r.score, r.scoreStd, digits),
+    pm(r.shift, r.shiftStd, 2) + (r.shiftAtEdge ? "*" : ""),
+    ...(ens ? [`${r.rankBest}–${r.rankWorst}`] : []),
+    fmt(r.cosine, 4),
+    fmt(r.pearson, 4),
+    fmt(r.peakError, 2),
+  ]);
+  const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((s, c) => (c === 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
+  const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
+  if (result.rows.some((r) => r.shiftAtEdge)) out.push(`* shift at the ±${result.target.window} eV window edge: the best alignment may lie outside it`);
+  return out.join("\n");
+}

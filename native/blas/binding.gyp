@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "xanes_blas",
+      "sources": ["blas.cc"],
+      "include_dirs": ["/usr/include/x86_64-linux-gnu"],
+      "libraries": ["-lopenblas"],
+      "cflags_cc": ["-O2"]
+    }
+  ]
+}

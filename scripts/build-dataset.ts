@@ -1,0 +1,150 @@
+/**
+ * Build a dataset on a common energy mesh and save it under data/datasets/<name>/.
+ *
+ *   npm run build-dataset -- --source feff                       # Cu K FEFF set (default input)
+ *   npm run build-dataset -- --source columns --preset o-k-relative
+ *   npm run build-dataset -- --source xas-file --input dump.jsonl.gz --preset o-k
+ *   MP_API_KEY=... npm run build-dataset -- --source mp --preset o-k   # O K XANES of *-O, *-*-O, *-*-*-O
+ *
+ * Options: --input PATH  --name NAME  --out DIR  --preset cu-k|cu-k-relative|o-k|o-k-relative
+ *   --start E --stop E --step dE [--relative]  --norm max|area|edge-step|none  --clamp
+ *   --elements Cu,O --edges K --types XANES --min-elements 2 --max-elements 4
+ *   --seed 42 --train 0.8 --val 0 --test 0.2  --max-materials N
+ *   --mp-base-url URL --mp-page-size N --mp-max-docs N --mp-chemsys "*-O,*-*-O"
+ * The API key is read from MP_API_KEY only (never from the command line, where `ps` would show it).
+ */
+import * as path from "node:path";
+import { sharedDataDir, workDir } from "../lib/config";
+import { DEFAULT_MESHES, EnergyMesh, Normalisation, meshFromWindow } from "../lib/spectra/mesh";
+import { collectFeffFolders } from "../lib/data/feff";
+import { collectColumnSets } from "../lib/data/columns";
+import { collectXasDocumentFile, collectXasDocuments } from "../lib/data/xas-docs";
+import { OXIDE_CHEMSYS_PATTERNS, collectMpXas } from "../lib/data/mp-api";
+import { buildDataset, formatQualityReport } from "../lib/data/dataset";
+import { loadDataset, saveDataset } from "../lib/data/store";
+import type { SpectrumSource } from "../lib/data/sources";
+import { Progress, progress } from "../lib/util/progress";
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"`);
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith("--")) out.set(a.slice(2), "true");
+    else {
+      out.set(a.slice(2), next);
+      i++;
+    }
+  }
+  return out;
+}
+
+const list = (v: string | undefined) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+/** Adapts the lib's progress display to an (done, total) callback. */
+function progressLine(label: string): (done: number, total: number) => void {
+  let bar: Progress | undefined;
+  return (done, total) => {
+    bar ??= progress(label, total, { stream: process.stderr });
+    bar.update(done);
+    if (done >= total) bar.done();
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const kind = args.get("source") ?? "feff";
+  const presetDefault = kind === "feff" ? "cu-k" : kind === "columns" ? "o-k-relative" : "o-k";
+  const preset = (args.get("preset") ?? presetDefault).toLowerCase();
+  const presets: Record<string, EnergyMesh> = {
+    "cu-k": DEFAULT_MESHES["Cu-K"],
+    "cu-k-relative": DEFAULT_MESHES["Cu-K-relative"],
+    "o-k": DEFAULT_MESHES["O-K"],
+    "o-k-relative": DEFAULT_MESHES["O-K-relative"],
+  };
+  let mesh = presets[preset];
+  if (!mesh) throw new Error(`unknown --preset ${preset} (${Object.keys(presets).join(", ")})`);
+  if (args.has("start") || args.has("stop") || args.has("step")) {
+    mesh = meshFromWindow(num(args.get("start")) ?? mesh.start, num(args.get("stop")) ?? mesh.start + (mesh.points - 1) * mesh.step, num(args.get("step")) ?? mesh.step, args.has("relative") ? args.get("relative") !== "false" : mesh.relative);
+  }
+  const maxMaterials = num(args.get("max-materials"));
+  let source: SpectrumSource;
+  let input = args.get("input");
+  let label: string;
+  if (kind === "feff") {
+    input ??= path.join(sharedDataDir(), "feff-cu-k-oxides");
+    source = collectFeffFolders(input, { maxMaterials, onProgress: progressLine("materials") });
+    label = `FEFF folders ${input}`;
+  } else if (kind === "columns") {
+    input ??= path.join(sharedDataDir(), "li3feo3.5-o-k");
+    source = collectColumnSets(input);
+    label = `column files ${input}`;
+  } else if (kind === "xas-file") {
+    if (!input) throw new Error("--source xas-file needs --input FILE (JSON array or JSON lines, optionally .gz)");
+    source = collectXasDocumentFile(input);
+    label = `XAS document file ${input}`;
+  } else if (kind === "mp") {
+    const res = await collectMpXas(
+      {
+        absorbingElement: args.get("mp-element") ?? "O",
+        edge: args.get("mp-edge") ?? "K",
+        spectrumType: args.get("mp-type") ?? "XANES",
+        chemsys: list(args.get("mp-chemsys")) ?? [...OXIDE_CHEMSYS_PATTERNS],
+      },
+      {
+        baseUrl: args.get("mp-base-url"),
+        pageSize: num(args.get("mp-page-size")),
+        maxDocs: num(args.get("mp-max-docs")),
+        onProgress: progressLine("pages"),
+        log: (m) => process.stderr.write(`${m}\n`),
+      },
+    );
+    console.log(`mp-api: ${res.documents.length} documents (${res.pagesFetched} pages fetched, ${res.pagesFromCache} from cache, ${res.duplicatesSkipped} duplicates skipped)`);
+    source = collectXasDocuments(res.documents, "mp-api");
+    label = `Materials Project API ${res.cacheDirs.join(", ")}`;
+  } else throw new Error(`unknown --source ${kind} (feff, columns, xas-file, mp)`);
+
+  const name = args.get("name") ?? `${kind}-${preset}${maxMaterials ? `-${maxMaterials}` : ""}`;
+  const t0 = performance.now();
+  const ds = await buildDataset({
+    name,
+    sources: source,
+    sourceLabel: label,
+    mesh,
+    normalisation: (args.get("norm") ?? "max") as Normalisation,
+    outOfWindow: args.has("clamp") ? "clamp" : "drop",
+    filters: {
+      elements: list(args.get("elements")),
+      edges: list(args.get("edges")),
+      spectrumTypes: list(args.get("types")),
+      minElements: num(args.get("min-elements")),
+      maxElements: num(args.get("max-elements")),
+    },
+    splitSeed: num(args.get("seed")) ?? 42,
+    splitFractions: {
+      train: num(args.get("train")) ?? 0.8,
+      val: num(args.get("val")) ?? 0,
+      test: num(args.get("test")) ?? 0.2,
+    },
+  });
+  const t1 = performance.now();
+  const out = args.get("out") ?? path.join(workDir(), "datasets", name);
+  saveDataset(ds, out);
+  const t2 = performance.now();
+  console.log(formatQualityReport(ds.config.quality));
+  console.log(`mesh: ${mesh.relative ? "edge-relative" : "absolute"} ${mesh.start}…${(mesh.start + (mesh.points - 1) * mesh.step).toFixed(2)} eV, ${mesh.points} points, normalisation ${ds.config.normalisation}`);
+  console.log(`splits (seed ${ds.splits.seed}): random ${ds.splits.random.train.length}/${ds.splits.random.val.length}/${ds.splits.random.test.length}, grouped ${ds.splits.grouped.train.length}/${ds.splits.grouped.val.length}/${ds.splits.grouped.test.length}`);
+  const back = loadDataset(out);
+  const t3 = performance.now();
+  const bytes = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const identical = bytes(back.spectra).equals(bytes(ds.spectra)) && bytes(back.energy).equals(bytes(ds.energy)) && JSON.stringify(back.meta) === JSON.stringify(ds.meta);
+  console.log(`loaded back in ${((t3 - t2) / 1000).toFixed(2)} s; spectra, energy and meta bit-identical: ${identical}`);
+  console.log(`built ${ds.meta.length} spectra × ${mesh.points} points from ${ds.structures.size} materials in ${((t1 - t0) / 1000).toFixed(2)} s; saved to ${out} in ${((t2 - t1) / 1000).toFixed(2)} s`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  process.exit(1);
+});

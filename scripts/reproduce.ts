@@ -1,0 +1,250 @@
+/**
+ * `npm run reproduce`: builds the Cu K-edge dataset from ../shared/data, featurises it with the five
+ * descriptors, trains the final MLP and both baselines on a grouped-by-material split, runs the
+ * descriptor ablation, analyses errors, and writes results/metrics.json, results/figures/*.png,
+ * results/figures/figures.html and the trained predictor (results/model/).
+ *
+ * XANES_PROFILE=quick runs the same steps on a subset with tiny nets (seconds); default "full".
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { profile, resultsDir, sharedDataDir } from "../lib/config";
+import { initBackend, backendInfo } from "../lib/model/backend";
+import { XanesPredictor } from "../lib/model/predictor";
+import { progress } from "../lib/util/progress";
+import { formatQualityReport } from "../lib/data/dataset";
+import { readPoscarFile } from "../lib/structure/poscar";
+import {
+  experimentConfig,
+  buildExperimentDataset,
+  featurizeExperiment,
+  trainAndCompare,
+  comparisonTable,
+  evaluationJson,
+  mlpTrainer,
+} from "../lib/eval/experiment";
+import { runAblation, ablationTable } from "../lib/eval/ablation";
+import { errorBreakdown, groupTable, rankExamples, RowInfo } from "../lib/eval/errors";
+import {
+  ablationBarFigure,
+  learningCurveFigure,
+  spectraOverlayFigure,
+  histogramFigure,
+  metricComparisonFigure,
+  groupBarFigure,
+  parityFigure,
+  shapeThresholdFigure,
+} from "../lib/eval/figures";
+import { exportFigures, writeJsonFile, NamedFigure } from "../lib/eval/report";
+import { runOxygenExperiment, oxygenFigures } from "../lib/eval/oxygen";
+
+function log(s: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => (timings[name] = (performance.now() - since) / 1000);
+  const cfg = experimentConfig(profile());
+  const out = resultsDir();
+  const figDir = path.join(out, "figures");
+  log(`profile ${cfg.profile}; results → ${out}; ${os.cpus().length} CPUs`);
+  const backend = await initBackend();
+  log(`tfjs backend: ${backend.name} (${backend.reason})`);
+
+  // 1. Dataset
+  let t = performance.now();
+  const ds = await buildExperimentDataset(cfg, log);
+  lap("dataset", t);
+
+  // 2. Features (all five descriptors once; ablation subsets select columns)
+  t = performance.now();
+  const pf = progress("featurise", ds.meta.length, { unit: "sites" });
+  const table = featurizeExperiment(ds, cfg.descriptors, (d) => pf.update(d));
+  pf.done(table.errors.length ? `${table.errors.length} skipped` : undefined);
+  for (const e of table.errors.slice(0, 10)) log(`  skipped row ${e.row}: ${e.message}`);
+  log(`features: ${table.rows.length} × ${table.nFeatures} (${table.blocks.map((b) => `${b.name} ${b.length}`).join(", ")})`);
+  lap("featurise", t);
+
+  // 3. Final MLP + baselines on the grouped split
+  t = performance.now();
+  const pt = progress("final MLP", cfg.final.mlp.epochs, { unit: "epochs" });
+  const final = await trainAndCompare(table, ds.energy, cfg, (e) => {
+    pt.update(e.epoch);
+  });
+  pt.done(`best epoch ${final.training.bestEpoch}, ${Math.round(final.training.timing.samplesPerSec)} samples/s`);
+  lap("final", t);
+  const models = [final.models.mlp, final.models.knn, final.models.mean];
+  log(`test split: ${final.split.test.length} spectra of ${new Set(final.split.test.map((i) => table.groups[i])).size} materials (train ${final.split.train.length}, val ${final.split.val.length})`);
+  console.log(comparisonTable(models));
+  const mlpMse = final.models.mlp.summary.mse.mean;
+  const beats = {
+    mean: mlpMse < final.models.mean.summary.mse.mean,
+    knn: mlpMse < final.models.knn.summary.mse.mean,
+    mseRatioToKnn: mlpMse / final.models.knn.summary.mse.mean,
+    mseRatioToMean: mlpMse / final.models.mean.summary.mse.mean,
+  };
+  log(`MLP test MSE / kNN = ${beats.mseRatioToKnn.toFixed(3)}, / mean spectrum = ${beats.mseRatioToMean.toFixed(3)}`);
+
+  // 4. Ablation
+  t = performance.now();
+  const nRuns = (2 * table.blocks.length + 1) * cfg.ablation.seeds.length;
+  const pa = progress("ablation", nRuns, { unit: "runs" });
+  const ablation = await runAblation({
+    X: table.X,
+    nFeatures: table.nFeatures,
+    blocks: table.blocks,
+    Y: table.Y,
+    nOut: ds.energy.length,
+    energy: ds.energy,
+    groups: table.groups,
+    seeds: cfg.ablation.seeds,
+    fractions: cfg.split.fractions,
+    fit: mlpTrainer(cfg.ablation.mlp),
+    onProgress: (done) => pa.update(done),
+  });
+  pa.done();
+  lap("ablation", t);
+  console.log(ablationTable(ablation));
+  log(`most important descriptor (largest test-MSE increase when removed): ${ablation.mostImportant}`);
+  for (const imp of ablation.importance) {
+    log(`  ${imp.name}: alone MSE ${imp.aloneMse.toExponential(3)} (rank ${imp.aloneRank}), removal ΔMSE ${imp.removalMseIncrease.toExponential(2)} ± ${imp.removalMseIncreaseStd.toExponential(1)}`);
+  }
+
+  // 5. Error analysis of the final MLP on the test set
+  t = performance.now();
+  const testRows: RowInfo[] = final.split.test.map((i) => ds.meta[table.rows[i]]);
+  const breakdown = errorBreakdown(final.models.mlp.metrics.mse, testRows, ds.structures, "mse");
+  console.log("MLP test MSE by number of elements\n" + groupTable(breakdown.byNelements, "elements"));
+  console.log("by coordination number of the Cu site\n" + groupTable(breakdown.byCoordination, "CN"));
+  const ranked = rankExamples(final.models.mlp.metrics.mse, 3);
+  lap("errors", t);
+
+  // 6. O K-edge (Li3FeO3.5): train on two MD snapshots, test on the third
+  t = performance.now();
+  const oxygen = await runOxygenExperiment(cfg.profile, log);
+  lap("oxygen", t);
+
+  // 7. Model for `predict` + a structure that was never in the dataset
+  t = performance.now();
+  const predictor = new XanesPredictor(final.training.model, table.featurizer, ds.energy, {
+    normalisation: ds.config.normalisation,
+    dataset: ds.config.name,
+    trainedOn: { spectra: final.split.train.length, split: "grouped by material", seed: cfg.final.seed },
+  });
+  const modelDir = path.join(out, "model");
+  await predictor.save(modelDir);
+  const unseen = path.join(__dirname, "..", "test", "fixtures", "unseen-cu-oxide", "POSCAR");
+  let unseenPrediction: Record<string, unknown> | null = null;
+  if (fs.existsSync(unseen)) {
+    const s = readPoscarFile(unseen);
+    const sites = s.species.flatMap((sp, i) => (sp === "Cu" ? [i] : []));
+    const inDataset = [...ds.structures.keys()].length;
+    const p = predictor.predictSites(s, sites);
+    unseenPrediction = {
+      file: path.relative(path.join(__dirname, ".."), unseen),
+      cuSites: sites.length,
+      predicted: p.spectra.length,
+      meshPoints: p.spectra[0]?.mu.length ?? 0,
+      skipped: p.skipped,
+      datasetMaterials: inDataset,
+    };
+    log(`predicted ${p.spectra.length} Cu spectra for ${unseenPrediction.file} (${unseenPrediction.meshPoints} mesh points)`);
+  }
+  lap("model", t);
+
+  // 8. Figures
+  t = performance.now();
+  const M = ds.energy.length;
+  const exampleRows = [...ranked.best, ...ranked.median, ...ranked.worst];
+  const label = (r: number, kind: string) => {
+    const meta = ds.meta[table.rows[final.split.test[r]]];
+    return `${kind}: ${meta.formula} ${meta.materialId} site ${meta.site}<br>MSE ${final.models.mlp.metrics.mse[r].toExponential(2)}, r ${final.models.mlp.metrics.pearson[r].toFixed(3)}`;
+  };
+  const figs: NamedFigure[] = [
+    { name: "ablation-mse", fig: ablationBarFigure(ablation, "mse") },
+    { name: "ablation-pearson", fig: ablationBarFigure(ablation, "pearson") },
+    { name: "learning-curve", fig: learningCurveFigure(final.training.history, final.training.bestEpoch, "Final MLP learning curve") },
+    {
+      name: "examples-best-median-worst",
+      fig: spectraOverlayFigure(
+        ds.energy, final.truth, final.models.mlp.pred, exampleRows,
+        [...ranked.best.map((r) => label(r, "best")), ...ranked.median.map((r) => label(r, "median")), ...ranked.worst.map((r) => label(r, "worst"))],
+        "MLP test spectra: best, median and worst by MSE",
+      ),
+    },
+    { name: "mse-histogram", fig: metricComparisonFigure(models.map((m) => ({ name: m.name, values: m.metrics.mse })), "Test MSE per spectrum", "MSE", true) },
+    { name: "pearson-histogram", fig: histogramFigure(final.models.mlp.metrics.pearson, "MLP: Pearson r per test spectrum", "Pearson r") },
+    { name: "shape-thresholds", fig: shapeThresholdFigure(models.map((m) => ({ name: m.name, pearson: m.metrics.pearson, cosine: m.metrics.cosine }))) },
+    { name: "error-by-nelements", fig: groupBarFigure(breakdown.byNelements, "MLP test MSE by number of elements", "elements in compound", "mean MSE ± std") },
+    { name: "error-by-coordination", fig: groupBarFigure(breakdown.byCoordination, "MLP test MSE by Cu coordination number", "first-shell CN", "mean MSE ± std") },
+    { name: "error-by-shell-elements", fig: groupBarFigure(breakdown.byShellElements, "MLP test MSE by first-shell elements", "first-shell elements", "mean MSE ± std") },
+    { name: "error-by-co-element", fig: groupBarFigure(breakdown.byCoElement, "MLP test MSE by other element in the compound", "element", "mean MSE ± std") },
+    { name: "parity-main-peak", fig: parityFigure(final.models.mlp.metrics.peakTrue, final.models.mlp.metrics.peakPred, "MLP main-peak position", "peak energy (eV)") },
+    { name: "parity-main-peak-knn", fig: parityFigure(final.models.knn.metrics.peakTrue, final.models.knn.metrics.peakPred, "kNN main-peak position", "peak energy (eV)") },
+    ...oxygenFigures(oxygen),
+  ];
+  const written = await exportFigures(figs, figDir, "figures.html", `XANES reproduce (${cfg.profile})`);
+  lap("figures", t);
+  log(`wrote ${written.length} figure files to ${figDir}`);
+
+  // 9. Metrics JSON
+  timings.total = (performance.now() - t0) / 1000;
+  const metrics = {
+    generatedAt: new Date().toISOString(),
+    profile: cfg.profile,
+    config: cfg,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, backend: backendInfo() },
+    data: {
+      source: path.join(sharedDataDir(), cfg.dataset.source),
+      dataset: { ...ds.config, quality: { ...ds.config.quality, dropped: ds.config.quality.dropped.slice(0, 50) } },
+      qualityReport: formatQualityReport(ds.config.quality),
+      features: {
+        rows: table.rows.length,
+        nFeatures: table.nFeatures,
+        blocks: table.blocks,
+        skipped: table.errors,
+        seconds: table.seconds,
+      },
+    },
+    split: {
+      kind: "grouped by material",
+      fractions: cfg.split.fractions,
+      seed: cfg.split.seed,
+      sizes: { train: final.split.train.length, val: final.split.val.length, test: final.split.test.length },
+    },
+    final: {
+      mlp: { ...evaluationJson(final.models.mlp), bestEpoch: final.training.bestEpoch, timing: final.training.timing, history: final.training.history },
+      knn: { ...evaluationJson(final.models.knn), ...final.knn },
+      mean: evaluationJson(final.models.mean),
+      beatsBaselines: beats,
+    },
+    ablation,
+    errors: {
+      metric: "mse",
+      byNelements: breakdown.byNelements,
+      byCoordination: breakdown.byCoordination,
+      byShellElements: breakdown.byShellElements,
+      byCoElement: breakdown.byCoElement,
+      examples: Object.fromEntries(
+        Object.entries(ranked).map(([k, rows]) => [
+          k,
+          rows.map((r) => ({ ...ds.meta[table.rows[final.split.test[r]]], mse: final.models.mlp.metrics.mse[r], pearson: final.models.mlp.metrics.pearson[r] })),
+        ]),
+      ),
+    },
+    oxygen: oxygen.json,
+    unseenPrediction,
+    timings,
+  };
+  const mfile = writeJsonFile(path.join(out, "metrics.json"), metrics);
+  log(`wrote ${mfile}`);
+  log(`done in ${timings.total.toFixed(1)} s: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,277 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { referenceDir, sharedDataDir } from "../lib/config";
+import { NeighbourFinder, neighbours } from "../lib/geometry/neighbours";
+import { VoronoiCell, voronoiCell, voronoiCellOf } from "../lib/geometry/voronoi";
+import { latticeVolume } from "../lib/structure/lattice";
+import { readPoscarFile } from "../lib/structure/poscar";
+import { Structure } from "../lib/structure/types";
+
+function make(lattice: number[], species: string[], frac: number[], periodic?: boolean): Structure {
+  return { lattice: Float64Array.from(lattice), species, frac: Float64Array.from(frac), source: "test", periodic };
+}
+const cubic = (a: number) => [a, 0, 0, 0, a, 0, 0, 0, a];
+const rockSalt = (a: number) =>
+  make(cubic(a), ["Na", "Na", "Na", "Na", "Cl", "Cl", "Cl", "Cl"], [
+    0, 0, 0, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0,
+    0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.5, 0.5, 0.5, 0.5,
+  ]);
+
+/** Every image within `cutoff`, by a plain loop over a generous fixed image range. */
+function bruteForce(s: Structure, site: number, cutoff: number, range: number): number[] {
+  const m = s.lattice, f = s.frac, out: number[] = [];
+  const n = s.species.length;
+  for (let j = 0; j < n; j++)
+    for (let a = -range; a <= range; a++)
+      for (let b = -range; b <= range; b++)
+        for (let c = -range; c <= range; c++) {
+          const df = [f[3 * j] + a - f[3 * site], f[3 * j + 1] + b - f[3 * site + 1], f[3 * j + 2] + c - f[3 * site + 2]];
+          let d2 = 0;
+          for (let k = 0; k < 3; k++) {
+            const x = df[0] * m[k] + df[1] * m[3 + k] + df[2] * m[6 + k];
+            d2 += x * x;
+          }
+          if (d2 > 1e-16 && d2 <= cutoff * cutoff) out.push(Math.sqrt(d2));
+        }
+  return out.sort((x, y) => x - y);
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string) {
+  assert.equal(actual.length, expected.length, `${what}: count`);
+  for (let k = 0; k < expected.length; k++) {
+    assert.ok(Math.abs(actual[k] - expected[k]) <= tol, `${what}[${k}]: ${actual[k]} vs ${expected[k]}`);
+  }
+}
+
+test("simple cubic shells: 6 at a, 12 at a√2, 8 at a√3", () => {
+  const a = 2.5;
+  const nl = neighbours(make(cubic(a), ["Cu"], [0.3, 0.7, 0.1]), 0, a * Math.sqrt(3) + 1e-6);
+  assert.equal(nl.index.length, 26);
+  for (let k = 0; k < 6; k++) assert.ok(Math.abs(nl.distance[k] - a) < 1e-12);
+  for (let k = 6; k < 18; k++) assert.ok(Math.abs(nl.distance[k] - a * Math.SQRT2) < 1e-12);
+  for (let k = 18; k < 26; k++) assert.ok(Math.abs(nl.distance[k] - a * Math.sqrt(3)) < 1e-12);
+  // vec is consistent with distance and image
+  for (let k = 0; k < 26; k++) {
+    assert.ok(Math.abs(Math.hypot(nl.vec[3 * k], nl.vec[3 * k + 1], nl.vec[3 * k + 2]) - nl.distance[k]) < 1e-12);
+    for (let d = 0; d < 3; d++) assert.ok(Math.abs(nl.vec[3 * k + d] - a * nl.image[3 * k + d]) < 1e-12);
+  }
+});
+
+test("rock salt: first shell is 6 Cl at a/2 around Na, then 12 Na at a/√2", () => {
+  const a = 5.64;
+  const s = rockSalt(a);
+  const nl = neighbours(s, 0, 4.5);
+  assert.equal(nl.index.length, 18);
+  for (let k = 0; k < 6; k++) {
+    assert.equal(s.species[nl.index[k]], "Cl");
+    assert.ok(Math.abs(nl.distance[k] - a / 2) < 1e-12);
+  }
+  for (let k = 6; k < 18; k++) {
+    assert.equal(s.species[nl.index[k]], "Na");
+    assert.ok(Math.abs(nl.distance[k] - a / Math.SQRT2) < 1e-12);
+  }
+});
+
+test("very skewed triclinic cell agrees with a brute-force image loop", () => {
+  // a2 and a3 nearly parallel to a1: plane spacings far smaller than the vector lengths
+  const s = make([4, 0, 0, 3.9, 0.6, 0, 3.8, 0.5, 0.7], ["O", "Cu", "O"], [0.1, 0.2, 0.3, 0.6, 0.9, 0.45, -0.2, 1.7, 0.05]);
+  const f = new NeighbourFinder(s);
+  for (let site = 0; site < 3; site++) {
+    const nl = f.neighbours(site, 6);
+    assert.ok(nl.index.length > 100);
+    assertClose(nl.distance, bruteForce(s, site, 6, 40), 1e-9, `site ${site}`);
+  }
+});
+
+test("one-atom cell with a cutoff ten times the cell", () => {
+  const s = make([1, 0.2, 0, 0.1, 1.1, 0, 0.3, 0.2, 0.9], ["Fe"], [0.5, 0.5, 0.5]);
+  const nl = neighbours(s, 0, 10);
+  assertClose(nl.distance, bruteForce(s, 0, 10, 16), 1e-9, "1-atom");
+  // roughly the number of lattice points in a 10 Å sphere
+  const vol = (4 / 3) * Math.PI * 1000 / Math.abs(latticeVolume(s.lattice));
+  assert.ok(Math.abs(nl.index.length - vol) / vol < 0.02, `${nl.index.length} vs ≈${vol}`);
+});
+
+test("clusters (periodic: false) have no images", () => {
+  const s = make(cubic(3), ["Cu", "O"], [0, 0, 0, 0.5, 0, 0], false);
+  const nl = neighbours(s, 0, 20);
+  assert.equal(nl.index.length, 1);
+  assert.ok(Math.abs(nl.distance[0] - 1.5) < 1e-12);
+});
+
+test("sorted by distance, ties by site index", () => {
+  const nl = neighbours(rockSalt(4), 4, 3);
+  for (let k = 1; k < nl.index.length; k++) {
+    assert.ok(nl.distance[k] >= nl.distance[k - 1] - 1e-12);
+    if (Math.abs(nl.distance[k] - nl.distance[k - 1]) < 1e-12) assert.ok(nl.index[k] >= nl.index[k - 1]);
+  }
+});
+
+interface RefCase {
+  source: string; site: number; element: string; nsites: number;
+  neighbours_within_8A: { distance: number; species: string; index: number }[];
+  voronoi_faces: { species: string; index: number; distance: number; solid_angle: number; area: number }[];
+  voronoi_volume: number;
+}
+const refFile = path.join(referenceDir(), "neighbours-voronoi.json");
+const haveRef = fs.existsSync(refFile) && fs.existsSync(path.join(sharedDataDir(), "feff-cu-k-oxides"));
+if (!haveRef) console.log(`# SKIP pymatgen reference tests: ${refFile} or ${sharedDataDir()} not found`);
+const refCases: RefCase[] = haveRef ? JSON.parse(fs.readFileSync(refFile, "utf8")).cases : [];
+const refStructure = (c: RefCase) => readPoscarFile(path.join(sharedDataDir(), "feff-cu-k-oxides", c.source, c.source.includes("POSCAR") ? "" : "POSCAR"));
+
+test("neighbour shells within 8 Å match pymatgen for 26 reference sites", { skip: haveRef ? false : "../shared reference data absent" }, () => {
+  assert.equal(refCases.length, 26);
+  for (const c of refCases) {
+    const s = refStructure(c);
+    assert.equal(s.species.length, c.nsites);
+    assert.equal(s.species[c.site], c.element);
+    const nl = neighbours(s, c.site, 8);
+    const ref = c.neighbours_within_8A;
+    const what = `${c.source} site ${c.site}`;
+    assert.equal(nl.index.length, ref.length, `${what}: count`);
+    // both sorted by distance: match each reference entry to an unused one of ours at the same distance
+    const used = new Uint8Array(ref.length);
+    let lo = 0;
+    for (const r of ref) {
+      while (lo < ref.length && nl.distance[lo] < r.distance - 1e-5) lo++;
+      let found = -1;
+      for (let k = lo; k < ref.length && nl.distance[k] <= r.distance + 1e-5; k++) {
+        if (!used[k] && nl.index[k] === r.index) { found = k; break; }
+      }
+      assert.ok(found >= 0, `${what}: no neighbour ${r.species}${r.index} at ${r.distance} Å`);
+      used[found] = 1;
+      assert.equal(s.species[nl.index[found]], r.species);
+    }
+  }
+});
+
+const FOUR_PI = 4 * Math.PI;
+const sumSolidAngle = (c: VoronoiCell) => c.faces.reduce((a, f) => a + f.solidAngle, 0);
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+test("Voronoi: simple cubic cell is a cube (6 faces of 4π/6 sr, a² Å², volume a³)", () => {
+  const a = 3.1;
+  const c = voronoiCell(make(cubic(a), ["Po"], [0.2, 0.4, 0.9]), 0);
+  assert.equal(c.faces.length, 6);
+  for (const f of c.faces) {
+    close(f.solidAngle, FOUR_PI / 6, 1e-12, "solid angle");
+    close(f.area, a * a, 1e-10, "area");
+    close(f.distance, a, 1e-12, "distance");
+  }
+  close(c.volume, a ** 3, 1e-9, "volume");
+});
+
+test("Voronoi: fcc cell is a rhombic dodecahedron (12 faces of 4π/12, area a²√2/8, volume a³/4)", () => {
+  const a = 3.61;
+  const s = make(cubic(a), ["Cu", "Cu", "Cu", "Cu"], [0, 0, 0, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0]);
+  for (let site = 0; site < 4; site++) {
+    const c = voronoiCell(s, site);
+    const big = c.faces.filter((f) => f.area > 1e-9);
+    assert.equal(big.length, 12);
+    for (const f of big) {
+      close(f.solidAngle, FOUR_PI / 12, 1e-9, "solid angle");
+      close(f.area, (a * a * Math.SQRT2) / 8, 1e-9, "area");
+      close(f.distance, a / Math.SQRT2, 1e-12, "distance");
+    }
+    close(c.volume, a ** 3 / 4, 1e-9, "volume");
+  }
+});
+
+test("Voronoi: bcc cell is a truncated octahedron (8 hexagons + 6 squares, volume a³/2)", () => {
+  const a = 2.87;
+  const c = voronoiCell(make(cubic(a), ["Fe", "Fe"], [0, 0, 0, 0.5, 0.5, 0.5]), 1);
+  assert.equal(c.faces.length, 14);
+  const hex = c.faces.filter((f) => Math.abs(f.distance - (a * Math.sqrt(3)) / 2) < 1e-9);
+  const sq = c.faces.filter((f) => Math.abs(f.distance - a) < 1e-9);
+  assert.equal(hex.length, 8);
+  assert.equal(sq.length, 6);
+  for (const f of hex) close(f.area, (3 * Math.sqrt(3) * a * a) / 16, 1e-9, "hexagon area");
+  for (const f of sq) close(f.area, (a * a) / 8, 1e-9, "square area");
+  // hexagons come first: larger solid angle
+  assert.ok(c.faces.slice(0, 8).every((f) => hex.includes(f)));
+  close(sumSolidAngle(c), FOUR_PI, 1e-9, "Σ solid angle");
+  close(c.volume, a ** 3 / 2, 1e-9, "volume");
+});
+
+test("Voronoi: rock salt and perovskite (cospherical vertices) stay exact", () => {
+  const a = 5.64;
+  const rs = rockSalt(a);
+  for (let site = 0; site < 8; site++) {
+    const c = voronoiCell(rs, site);
+    const big = c.faces.filter((f) => f.solidAngle > 1e-6);
+    assert.equal(big.length, 6, `rock salt site ${site}`);
+    for (const f of big) {
+      assert.notEqual(rs.species[f.index], rs.species[site]);
+      close(f.solidAngle, FOUR_PI / 6, 1e-9, "solid angle");
+    }
+    close(sumSolidAngle(c), FOUR_PI, 1e-9, "Σ solid angle");
+    close(c.volume, (a / 2) ** 3, 1e-9, "volume");
+  }
+  const p = make(cubic(3.905), ["Sr", "Ti", "O", "O", "O"], [0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0.5]);
+  let total = 0;
+  for (let site = 0; site < 5; site++) {
+    const c = voronoiCell(p, site);
+    close(sumSolidAngle(c), FOUR_PI, 1e-9, `perovskite site ${site} Σ solid angle`);
+    for (const f of c.faces) assert.ok(Number.isFinite(f.area) && f.area >= 0);
+    total += c.volume;
+  }
+  close(total, 3.905 ** 3, 1e-8, "perovskite: Σ cell volumes = cell volume");
+});
+
+test("Voronoi: cells of a skewed triclinic cell tile it (Σ volumes = cell volume)", () => {
+  const s = make([4, 0, 0, 3.9, 0.6, 0, 3.8, 0.5, 0.7], ["O", "Cu", "O"], [0.1, 0.2, 0.3, 0.6, 0.9, 0.45, -0.2, 1.7, 0.05]);
+  const f = new NeighbourFinder(s);
+  let total = 0;
+  for (let site = 0; site < 3; site++) {
+    const c = voronoiCellOf(f, site);
+    close(sumSolidAngle(c), FOUR_PI, 1e-9, `site ${site} Σ solid angle`);
+    total += c.volume;
+  }
+  close(total, Math.abs(latticeVolume(s.lattice)), 1e-8, "Σ volumes");
+});
+
+test("Voronoi faces match pymatgen VoronoiNN for 26 reference sites", { skip: haveRef ? false : "../shared reference data absent" }, () => {
+  for (const c of refCases) {
+    const s = refStructure(c);
+    const cell = voronoiCell(s, c.site);
+    const what = `${c.source} site ${c.site}`;
+    // pymatgen reports a face's distance as PeriodicSite.distance, i.e. the minimum-image distance
+    // between the two sites, which for a few faces is not the distance of the image behind the face
+    const nl = neighbours(s, c.site, 13);
+    const minImage = new Map<number, number>();
+    nl.index.forEach((j, k) => { if (!minImage.has(j)) minImage.set(j, nl.distance[k]); });
+    const used = new Set<number>();
+    for (const r of c.voronoi_faces) {
+      if (r.solid_angle <= 1e-3) continue;
+      // a face towards the same site; among several, the one with the closest solid angle
+      let best = -1;
+      for (let k = 0; k < cell.faces.length; k++) {
+        const f = cell.faces[k];
+        if (used.has(k) || f.index !== r.index) continue;
+        if (best < 0 || Math.abs(f.solidAngle - r.solid_angle) < Math.abs(cell.faces[best].solidAngle - r.solid_angle)) best = k;
+      }
+      assert.ok(best >= 0, `${what}: no face towards ${r.species}${r.index}`);
+      used.add(best);
+      const f = cell.faces[best];
+      assert.equal(s.species[f.index], r.species);
+      close(minImage.get(f.index)!, r.distance, 1e-5, `${what} ${r.species}${r.index} distance`);
+      close(f.solidAngle, r.solid_angle, 1e-4, `${what} ${r.species}${r.index} solid angle`);
+      close(f.area, r.area, 1e-4, `${what} ${r.species}${r.index} area`);
+    }
+    close(sumSolidAngle(cell), FOUR_PI, 1e-9, `${what} Σ solid angle`);
+    close(cell.volume, c.voronoi_volume, 1e-5, `${what} volume`);
+  }
+});
+
+test("Voronoi of a FEFF-style cluster (periodic: false) sees no images", () => {
+  // two atoms only: the cell of each is the half-box on its side of the bisector
+  const s = make(cubic(40), ["Cu", "O"], [0, 0, 0, 0.05, 0, 0], false);
+  const c = voronoiCell(s, 0, { boxHalfWidth: 10 });
+  const real = c.faces.filter((f) => f.index >= 0);
+  assert.equal(real.length, 1);
+  close(real[0].distance, 2, 1e-12, "distance");
+  close(real[0].area, 400, 1e-9, "bisector face area");
+  close(c.volume, 20 * 20 * 11, 1e-8, "volume");
+});

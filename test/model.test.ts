@@ -1,0 +1,247 @@
+/**
+ * MLP lib: learns a synthetic spectrum mapping, early stopping restores the best epoch, seeded runs
+ * are identical, save→load round trips (also across backends), scalers see training rows only.
+ * Nets are small so each test takes a second or two.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { initBackend } from "../lib/model/backend";
+import { StandardScaler } from "../lib/model/scaler";
+import { trainMlp, XanesMlp } from "../lib/model/mlp";
+import { loadModel, saveModel } from "../lib/model/io";
+import { loadPredictor, XanesPredictor } from "../lib/model/predictor";
+import { Featurizer } from "../lib/descriptors/featurizer";
+import { InputError, Structure } from "../lib/structure/types";
+import { createRng } from "../lib/util/random";
+
+const MESH = 40;
+
+/**
+ * n samples of 4 features in [0,1); target: a Gaussian peak on a 40-point mesh whose position is
+ * linear in f0, f1 and whose height is linear in f2; f3 is irrelevant.
+ */
+function synthetic(n: number, seed: number): { X: Float32Array; Y: Float32Array } {
+  const rng = createRng(seed);
+  const X = new Float32Array(n * 4);
+  const Y = new Float32Array(n * MESH);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 4; j++) X[i * 4 + j] = rng();
+    const centre = 8 + 18 * X[i * 4] + 6 * X[i * 4 + 1];
+    const height = 1 + 0.5 * X[i * 4 + 2];
+    for (let e = 0; e < MESH; e++) Y[i * MESH + e] = height * Math.exp(-0.5 * ((e - centre) / 3) ** 2);
+  }
+  return { X, Y };
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+function mse(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+function rows(M: Float32Array, width: number, idx: number[]): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  idx.forEach((r, k) => out.set(M.subarray(r * width, (r + 1) * width), k * width));
+  return out;
+}
+
+function tmpDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `xanes-${name}-`));
+}
+
+test("StandardScaler: fits on the given rows only, zero-variance columns map to 0, inverse round trip", () => {
+  // 4 rows × 3 columns; column 1 constant on the training rows; row 3 is a wild validation row
+  const X = Float32Array.from([1, 5, 10, 3, 5, 20, 5, 5, 30, 1000, -7, 1e6]);
+  const s = StandardScaler.fit(X, 3, [0, 1, 2]);
+  assert.deepEqual(Array.from(s.mean), [3, 5, 20]);
+  assert.ok(Math.abs(s.scale[0] - Math.sqrt(8 / 3)) < 1e-12);
+  assert.equal(s.scale[1], 1, "zero-variance column gets scale 1");
+  const Z = s.transform(X);
+  assert.equal(Z[1], 0);
+  assert.equal(Z[4], 0);
+  assert.ok(Number.isFinite(Z[10]));
+  const back = s.inverseTransform(Z);
+  for (let i = 0; i < X.length; i++) assert.ok(Math.abs(back[i] - X[i]) <= 1e-6 * Math.max(1, Math.abs(X[i])), `round trip ${i}`);
+  assert.throws(() => StandardScaler.fit(X, 5), /not a multiple of 5 columns/);
+  assert.throws(() => StandardScaler.fit(X, 3, [0, 9]), /row index 9 out of range/);
+  const again = StandardScaler.fromJSON(JSON.parse(JSON.stringify(s.toJSON())));
+  assert.deepEqual(Array.from(again.scale), Array.from(s.scale));
+});
+
+test("learns a peak-position mapping far below the mean predictor", async () => {
+  await initBackend();
+  const { X, Y } = synthetic(700, 1);
+  const train = range(0, 500), val = range(500, 600), testIdx = range(600, 700);
+  const { model, history, bestEpoch } = await trainMlp(X, 4, Y, MESH, {
+    trainIdx: train, valIdx: val, hidden: [64, 64], learningRate: 3e-3, batchSize: 32, epochs: 80, patience: 15, seed: 3,
+  });
+  // mean predictor: the mean training spectrum
+  const meanSpec = new Float32Array(MESH);
+  for (const r of train) for (let e = 0; e < MESH; e++) meanSpec[e] += Y[r * MESH + e] / train.length;
+  const yTest = rows(Y, MESH, testIdx);
+  const baseline = mse(yTest, rows(new Float32Array(700 * MESH).map((_, i) => meanSpec[i % MESH]), MESH, testIdx));
+  const pred = model.predict(rows(X, 4, testIdx));
+  const err = mse(pred, yTest);
+  assert.ok(err < 0.05 * baseline, `test MSE ${err} should be < 5% of mean-predictor MSE ${baseline}`);
+  assert.ok(history[bestEpoch - 1].valLoss < history[0].valLoss);
+  model.dispose();
+});
+
+test("early stopping stops after `patience` epochs without improvement and restores the best weights", async () => {
+  await initBackend();
+  // targets unrelated to the features: validation loss soon rises while training loss falls
+  const rng = createRng(9);
+  const n = 160;
+  const X = new Float32Array(n * 8).map(() => rng());
+  const Y = new Float32Array(n * 6).map(() => rng());
+  const patience = 4;
+  const { model, history, bestEpoch } = await trainMlp(X, 8, Y, 6, {
+    trainIdx: range(0, 80), valIdx: range(80, n), hidden: [128, 128], learningRate: 1e-2, batchSize: 16, epochs: 200, patience, seed: 1,
+  });
+  assert.ok(history.length < 200, "stopped early");
+  assert.equal(history.length, bestEpoch + patience);
+  const best = Math.min(...history.map((h) => h.valLoss));
+  assert.equal(history[bestEpoch - 1].valLoss, best);
+  // the restored model reproduces the best epoch's validation loss (objective = MSE in standardised units)
+  const yVal = model.outputScaler!.transform(rows(Y, 6, range(80, n)));
+  const predVal = model.outputScaler!.transform(model.predict(rows(X, 8, range(80, n))));
+  const restored = mse(predVal, yVal);
+  assert.ok(Math.abs(restored - best) <= 1e-4 * best, `restored val loss ${restored} vs best ${best}`);
+  assert.ok(Math.abs(restored - history[history.length - 1].valLoss) > 1e-4 * best, "differs from the last epoch");
+  model.dispose();
+});
+
+test("same seed, same backend → identical weights (with dropout); another seed differs", async () => {
+  await initBackend();
+  const { X, Y } = synthetic(200, 2);
+  const opts = { trainIdx: range(0, 150), valIdx: range(150, 200), hidden: [32, 16], dropout: 0.2, batchSize: 16, epochs: 5, seed: 42 };
+  const a = await trainMlp(X, 4, Y, MESH, opts);
+  const b = await trainMlp(X, 4, Y, MESH, opts);
+  const c = await trainMlp(X, 4, Y, MESH, { ...opts, seed: 43 });
+  const wa = a.model.weightsSnapshot(), wb = b.model.weightsSnapshot(), wc = c.model.weightsSnapshot();
+  assert.equal(wa.length, wb.length);
+  for (let k = 0; k < wa.length; k++) assert.deepEqual(wa[k], wb[k], `weights ${k} identical`);
+  assert.deepEqual(a.history.map((h) => h.loss), b.history.map((h) => h.loss));
+  assert.notDeepEqual(wa[0], wc[0]);
+  [a, b, c].forEach((r) => r.model.dispose());
+});
+
+test("shape-aware losses: λ = 0 equals plain MSE; λ > 0 adds a positive term and still trains", async () => {
+  await initBackend();
+  const { X, Y } = synthetic(200, 4);
+  const base = { trainIdx: range(0, 160), valIdx: range(160, 200), hidden: [32], batchSize: 32, epochs: 4, seed: 5 };
+  const plain = await trainMlp(X, 4, Y, MESH, { ...base, loss: "mse" });
+  for (const loss of ["mse+cosine", "mse+derivative"] as const) {
+    const zero = await trainMlp(X, 4, Y, MESH, { ...base, loss, lossWeight: 0 });
+    zero.history.forEach((h, i) => assert.ok(Math.abs(h.loss - plain.history[i].loss) <= 1e-5 * plain.history[i].loss, `${loss} λ=0 epoch ${i + 1}`));
+    const shaped = await trainMlp(X, 4, Y, MESH, { ...base, loss, lossWeight: 1 });
+    assert.ok(shaped.history[0].loss > plain.history[0].loss, `${loss} adds a positive term`);
+    assert.ok(shaped.history[3].loss < shaped.history[0].loss, `${loss} decreases`);
+    zero.model.dispose();
+    shaped.model.dispose();
+  }
+  plain.model.dispose();
+});
+
+test("scalers are fitted on training rows only", async () => {
+  await initBackend();
+  const { X, Y } = synthetic(120, 6);
+  // poison the validation rows: a leak into the scalers would move mean/scale far away
+  for (let r = 100; r < 120; r++) {
+    X[r * 4] = 1e4;
+    Y[r * MESH] = -1e4;
+  }
+  const train = range(0, 100);
+  const { model } = await trainMlp(X, 4, Y, MESH, { trainIdx: train, valIdx: range(100, 120), hidden: [8], epochs: 1, seed: 1 });
+  const expectX = StandardScaler.fit(X, 4, train);
+  const expectY = StandardScaler.fit(Y, MESH, train);
+  assert.deepEqual(Array.from(model.inputScaler.mean), Array.from(expectX.mean));
+  assert.deepEqual(Array.from(model.inputScaler.scale), Array.from(expectX.scale));
+  assert.deepEqual(Array.from(model.outputScaler!.mean), Array.from(expectY.mean));
+  assert.ok(model.inputScaler.mean[0] < 1, "validation rows did not enter the feature mean");
+  model.dispose();
+});
+
+test("save on wasm → load on wasm (identical) and on cpu (same within 1e-5 relative)", async () => {
+  await initBackend({ backend: "wasm" });
+  const { X, Y } = synthetic(150, 7);
+  const { model } = await trainMlp(X, 4, Y, MESH, { trainIdx: range(0, 120), valIdx: range(120, 150), hidden: [24, 12], epochs: 3, seed: 8 });
+  const expected = model.predict(X);
+  const dir = tmpDir("model");
+  try {
+    const mesh = range(0, MESH).map((e) => 8980 + e);
+    await saveModel(dir, model, { energyMesh: mesh, normalisation: "edge-step" });
+    for (const f of ["model.json", "weights.bin", "xanes-model.json"]) assert.ok(fs.existsSync(path.join(dir, f)), f);
+    const same = await loadModel(dir);
+    assert.deepEqual(same.model.predict(X), expected);
+    assert.deepEqual(same.meta.energyMesh, mesh);
+    assert.equal(same.file.backend, "wasm");
+    assert.deepEqual(same.model.config, model.config);
+    same.model.dispose();
+
+    await initBackend({ backend: "cpu" });
+    const onCpu = await loadModel(dir);
+    const got = onCpu.model.predict(X);
+    const maxAbs = Math.max(...expected.map(Math.abs));
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - expected[i]) <= 1e-5 * maxAbs, `prediction ${i}`);
+    onCpu.model.dispose();
+    await assert.rejects(loadModel(path.join(dir, "missing")), /cannot read .*xanes-model\.json/);
+  } finally {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+    await initBackend();
+  }
+});
+
+function cuprite(): Structure {
+  // Cu2O (cuprite), a = 4.27 Å: O at (0,0,0), (½,½,½); Cu at the four (¼|¾) positions
+  const a = 4.27;
+  return {
+    lattice: Float64Array.from([a, 0, 0, 0, a, 0, 0, 0, a]),
+    species: ["O", "O", "Cu", "Cu", "Cu", "Cu"],
+    frac: Float64Array.from([0, 0, 0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.75, 0.75, 0.25, 0.75, 0.25, 0.75, 0.25, 0.75, 0.75]),
+    source: "test:cuprite",
+  };
+}
+
+test("XanesPredictor: structure + site → spectrum on the mesh; bad sites skipped; save/loadPredictor rebuilds the featurizer", async () => {
+  await initBackend();
+  const featurizer = new Featurizer({ descriptors: [{ name: "composition" }, { name: "rdf" }], absorber: "Cu" });
+  const d = featurizer.length;
+  const rng = createRng(3);
+  const n = 64;
+  const X = new Float32Array(n * d).map(() => rng());
+  const Y = new Float32Array(n * MESH).map(() => rng());
+  const { model } = await trainMlp(X, d, Y, MESH, { trainIdx: range(0, n), hidden: [16], epochs: 2, seed: 2 });
+  const mesh = range(0, MESH).map((e) => 8970 + 2 * e);
+  const predictor = new XanesPredictor(model as XanesMlp, featurizer, mesh);
+  const s = cuprite();
+  const one = predictor.predict(s, 2);
+  assert.equal(one.mu.length, MESH);
+  assert.deepEqual(Array.from(one.energy), mesh);
+  assert.deepEqual(one.mu, model.predict(featurizer.featurizeSite(s, 2)));
+  assert.throws(() => predictor.predict(s, 0), (e: unknown) => e instanceof InputError && /site 0.*expected Cu/.test((e as Error).message));
+  const batch = predictor.predictSites(s, [2, 3, 0, 99]);
+  assert.deepEqual(batch.spectra.map((p) => p.site), [2, 3]);
+  assert.deepEqual(batch.skipped.map((p) => p.site), [0, 99]);
+  assert.match(batch.skipped[1].reason, /test:cuprite: site 99 out of range/);
+  // cuprite Cu sites are equivalent
+  for (let e = 0; e < MESH; e++) assert.ok(Math.abs(batch.spectra[0].mu[e] - batch.spectra[1].mu[e]) < 1e-4);
+  const dir = tmpDir("predictor");
+  try {
+    await predictor.save(dir, { normalisation: "none" });
+    const loaded = await loadPredictor(dir);
+    assert.deepEqual(loaded.featurizer.toJSON(), featurizer.toJSON());
+    assert.deepEqual(loaded.predict(s, 2).mu, one.mu);
+    assert.equal(loaded.meta.normalisation, "none");
+    loaded.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    predictor.dispose();
+  }
+});
