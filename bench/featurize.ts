@@ -62,12 +62,16 @@ function main(): void {
   featurizer.featurizeBatch(items.slice(0, 200)); // warm-up (JIT)
 
   t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const result = featurizer.featurizeBatch(items);
   const tFeat = ms(t0);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const n = result.rows.length;
   let nonFinite = 0;
   for (let i = 0; i < result.features.length; i++) if (!Number.isFinite(result.features[i])) nonFinite++;
-  console.log(`featurised ${n}/${items.length} sites (${result.errors.length} skipped) in ${tFeat.toFixed(0)} ms: ${(n / (tFeat / 1000)).toFixed(0)} sites/s`);
+  console.log(`featurised ${n}/${items.length} sites (${result.errors.length} skipped) in ${tFeat.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU: ${(n / (tFeat / 1000)).toFixed(0)} sites/s wall`);
+  console.log(`  load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} on ${os.cpus().length} cores (wall times stretch when it exceeds the core count)`);
   console.log(`  including file reading: ${((tFeat + tRead) / 1000).toFixed(2)} s, ${(n / ((tFeat + tRead) / 1000)).toFixed(0)} sites/s; non-finite values: ${nonFinite}`);
   for (const e of result.errors.slice(0, 5)) console.log(`  skipped item ${e.item}: ${e.message}`);
 

@@ -4,9 +4,10 @@
  * PyTorch (bench/train_torch.py, /usr/bin/python3, one thread) measured in the same run.
  *
  * Each configuration: one warm-up epoch (excluded), then epochs until --seconds have passed.
- * PyTorch runs before and after the tfjs configurations; the ratio uses their mean.
+ * Fast configurations run --rounds times, each round beside its own PyTorch run, and report the
+ * median ratio (robust to load drifting on a shared machine); slow ones (stock wasm, cpu) run once.
  *
- *   node --import tsx bench/train.ts [--seconds 4] [--only wasm-patched,torch]
+ *   node --import tsx bench/train.ts [--seconds 3] [--rounds 3] [--only wasm-patched,wasm+openblas,pytorch]
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -30,6 +31,8 @@ interface Variant {
 interface Result {
   name: string;
   samplesPerSec: number;
+  /** Samples per second of process CPU time: less sensitive to other processes on shared cores. */
+  samplesPerCpuSec: number;
   samplesMeasured: number;
   note: string;
 }
@@ -53,6 +56,7 @@ async function benchTfjs(v: Variant, seconds: number): Promise<Result> {
   const { X, Y } = randomData(v.rows, 1);
   const trainIdx = Array.from({ length: v.rows }, (_, i) => i);
   let tStart = 0;
+  let cpuStart = process.cpuUsage();
   const { model, timing } = await trainMlp(X, LAYERS[0], Y, LAYERS[LAYERS.length - 1], {
     trainIdx,
     hidden: LAYERS.slice(1, -1),
@@ -62,13 +66,19 @@ async function benchTfjs(v: Variant, seconds: number): Promise<Result> {
     epochs: 1_000_000,
     seed: 0,
     onEpoch: (log) => {
-      if (log.epoch === 1) tStart = log.elapsedMs;
+      if (log.epoch === 1) {
+        tStart = log.elapsedMs;
+        cpuStart = process.cpuUsage();
+      }
       return log.epoch < 2 || log.elapsedMs - tStart < seconds * 1000;
     },
   });
+  const cpu = process.cpuUsage(cpuStart);
   model.dispose();
   const measured = (timing.epochsRun - 1) * v.rows;
-  return { name: v.name, samplesPerSec: timing.samplesPerSec, samplesMeasured: measured, note: `${v.note}; kernels: ${sel.kernelsPatched.join(", ") || "stock"}` };
+  // cpu covers the timed epochs plus their validation-free bookkeeping (as close as onEpoch allows)
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  return { name: v.name, samplesPerSec: timing.samplesPerSec, samplesPerCpuSec: measured / cpuSec, samplesMeasured: measured, note: `${v.note}; ${timing.optimizer}; kernels: ${sel.kernelsPatched.join(", ") || "stock"}` };
 }
 
 function benchTorch(seconds: number): Result | string {
@@ -76,12 +86,13 @@ function benchTorch(seconds: number): Result | string {
   const r = spawnSync(TORCH_PYTHON, [script, "--layers", LAYERS.join(","), "--batch", String(BATCH), "--rows", "2560", "--seconds", String(seconds)], {
     encoding: "utf8",
     timeout: (seconds + 120) * 1000,
+    env: { ...process.env, OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
   });
   if (r.error) return `torch not run: ${r.error.message}`;
   if (r.status !== 0) return `torch not run: ${(r.stderr || "").trim().split("\n").pop()}`;
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  const j = JSON.parse(line) as { samples_per_sec: number; steps: number; torch: string };
-  return { name: "pytorch", samplesPerSec: j.samples_per_sec, samplesMeasured: j.steps * BATCH, note: `torch ${j.torch}, 1 thread` };
+  const j = JSON.parse(line) as { samples_per_sec: number; samples_per_cpu_sec: number; steps: number; torch: string };
+  return { name: "pytorch", samplesPerSec: j.samples_per_sec, samplesPerCpuSec: j.samples_per_cpu_sec, samplesMeasured: j.steps * BATCH, note: `torch ${j.torch}, 1 thread` };
 }
 
 function tfjsNodeAvailable(): boolean {
@@ -93,61 +104,93 @@ function tfjsNodeAvailable(): boolean {
   }
 }
 
+function median(xs: number[]): number {
+  const a = [...xs].sort((p, q) => p - q);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+}
+
 async function main(): Promise<void> {
-  const seconds = Number(arg("seconds", "4"));
+  const seconds = Number(arg("seconds", "3"));
+  const rounds = Number(arg("rounds", "3"));
   const only = arg("only", "").split(",").filter(Boolean);
   const want = (n: string) => only.length === 0 || only.includes(n);
 
-  const variants: Variant[] = [
-    { name: "wasm-stock", init: { backend: "wasm", patchKernels: false }, rows: 512, note: "tfjs-backend-wasm as shipped" },
-    { name: "wasm-patched", init: { backend: "wasm", nativeBlas: false }, rows: 2560, note: "transpose-then-multiply matmul, view-based slice" },
+  // slow: measured once (a warm-up epoch + one timed epoch already take several seconds)
+  const variants: (Variant & { slow: boolean })[] = [
+    { name: "wasm-stock", init: { backend: "wasm", patchKernels: false }, rows: 512, note: "tfjs-backend-wasm as shipped", slow: true },
+    { name: "wasm-patched", init: { backend: "wasm", nativeBlas: false }, rows: 2560, note: "transposed matmul operands made explicit, view-based slice", slow: false },
   ];
-  if (loadNativeBlas()) variants.push({ name: "wasm+openblas", init: { backend: "wasm", nativeBlas: true }, rows: 2560, note: nativeBlasStatus() });
+  if (loadNativeBlas()) variants.push({ name: "wasm+openblas", init: { backend: "wasm", nativeBlas: true }, rows: 2560, note: `${nativeBlasStatus().split(" ").slice(0, 2).join(" ")} sgemm + native Adam`, slow: false });
   else console.log(`(native BLAS row skipped: ${nativeBlasStatus()})`);
-  if (tfjsNodeAvailable()) variants.push({ name: "tensorflow", init: { backend: "tensorflow" }, rows: 2560, note: "tfjs-node" });
+  if (tfjsNodeAvailable()) variants.push({ name: "tensorflow", init: { backend: "tensorflow" }, rows: 2560, note: "tfjs-node", slow: false });
   else console.log("(tensorflow row skipped: @tensorflow/tfjs-node not installed)");
-  variants.push({ name: "cpu", init: { backend: "cpu" }, rows: 512, note: "pure JS" });
+  variants.push({ name: "cpu", init: { backend: "cpu" }, rows: 512, note: "pure JS", slow: true });
 
-  console.log(`MLP ${LAYERS.join("-")} ReLU, batch ${BATCH}, Adam, MSE; ${seconds} s per configuration after a warm-up epoch.`);
-  console.log("Note: the 2 cores are shared with other processes; expect ±20% noise — compare ratios from the same run.\n");
+  console.log(`MLP ${LAYERS.join("-")} ReLU, batch ${BATCH}, Adam, MSE. Fast configurations: ${rounds} rounds of ${seconds} s,`);
+  console.log("each round next to its own PyTorch run; ratio = median over rounds of (tfjs / PyTorch in that round).");
+  console.log("The 2 cores are shared with other processes: wall-clock samples/s drift with load; samples per");
+  console.log("CPU-second (process CPU time, both sides single-threaded compute) are steadier.\n");
 
-  const torchRuns: Result[] = [];
+  const torchOn = want("pytorch") || want("torch");
   let torchNote = "";
-  const runTorch = () => {
-    if (!want("pytorch") && !want("torch")) return;
+  const runTorch = (): Result | null => {
+    if (!torchOn || torchNote) return null;
     const t = benchTorch(seconds);
-    if (typeof t === "string") torchNote = t;
-    else torchRuns.push(t);
+    if (typeof t === "string") {
+      torchNote = t;
+      return null;
+    }
+    return t;
   };
-  runTorch();
-  const results: Result[] = [];
-  for (const v of variants) {
-    if (!want(v.name)) continue;
-    process.stdout.write(`running ${v.name}…\n`);
-    results.push(await benchTfjs(v, seconds));
-  }
-  runTorch();
 
-  const torchMean = torchRuns.length ? torchRuns.reduce((s, r) => s + r.samplesPerSec, 0) / torchRuns.length : NaN;
-  const rowsOut = [...results];
-  if (torchRuns.length) {
-    rowsOut.push({
-      name: "pytorch",
-      samplesPerSec: torchMean,
-      samplesMeasured: torchRuns.reduce((s, r) => s + r.samplesMeasured, 0),
-      note: `${torchRuns[0].note}; runs: ${torchRuns.map((r) => r.samplesPerSec.toFixed(0)).join(" / ")} samples/s (before / after)`,
-    });
+  type Acc = { sps: number[]; cps: number[]; ratios: number[]; cpuRatios: number[]; samples: number; note: string };
+  const perVariant = new Map<string, Acc>();
+  const torchAll: Result[] = [];
+  const record = (r: Result, torch: Result | null) => {
+    const e = perVariant.get(r.name) ?? { sps: [], cps: [], ratios: [], cpuRatios: [], samples: 0, note: r.note };
+    e.sps.push(r.samplesPerSec);
+    e.cps.push(r.samplesPerCpuSec);
+    if (torch) {
+      e.ratios.push(r.samplesPerSec / torch.samplesPerSec);
+      e.cpuRatios.push(r.samplesPerCpuSec / torch.samplesPerCpuSec);
+    }
+    e.samples += r.samplesMeasured;
+    perVariant.set(r.name, e);
+  };
+  for (let round = 0; round < rounds; round++) {
+    const torch = runTorch();
+    if (torch) torchAll.push(torch);
+    for (const v of variants) {
+      if (!want(v.name) || (v.slow && round > 0)) continue;
+      process.stdout.write(`round ${round + 1}: ${v.name}…\n`);
+      record(await benchTfjs(v, seconds), torch);
+    }
   }
-  const header = ["configuration", "samples/s", "vs PyTorch", "samples timed", "notes"];
-  const table = rowsOut.map((r) => [
-    r.name,
-    r.samplesPerSec.toFixed(0),
-    Number.isFinite(torchMean) ? `${(r.samplesPerSec / torchMean).toFixed(2)}×` : "n/a",
-    String(r.samplesMeasured),
-    r.note,
+
+  const header = ["configuration", "samples/s", "vs PyTorch", "samples/CPU-s", "vs PyTorch (CPU)", "samples timed", "notes"];
+  const ratio = (xs: number[]) => (xs.length ? `${median(xs).toFixed(2)}×` : "n/a");
+  const table = [...perVariant].map(([name, e]) => [
+    name,
+    median(e.sps).toFixed(0),
+    ratio(e.ratios),
+    median(e.cps).toFixed(0),
+    ratio(e.cpuRatios),
+    String(e.samples),
+    `${e.note}${e.sps.length > 1 ? `; runs ${e.sps.map((x) => x.toFixed(0)).join("/")}` : ""}`,
   ]);
+  if (torchAll.length) {
+    table.push([
+      "pytorch",
+      median(torchAll.map((t) => t.samplesPerSec)).toFixed(0),
+      "1.00×",
+      median(torchAll.map((t) => t.samplesPerCpuSec)).toFixed(0),
+      "1.00×",
+      String(torchAll.reduce((s, t) => s + t.samplesMeasured, 0)),
+      `${torchAll[0].note}; runs ${torchAll.map((t) => t.samplesPerSec.toFixed(0)).join("/")}`,
+    ]);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const fmt = (row: string[]) => row.map((c, i) => (i === 1 || i === 2 || i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+  const fmt = (row: string[]) => row.map((c, i) => (i >= 1 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   console.log("\n" + fmt(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of table) console.log(fmt(row));

@@ -1,6 +1,6 @@
 """PyTorch peer for bench/train.ts: same MLP (ReLU), Adam, MSE, batch, random data; one thread.
 
-Prints one JSON line: {"samples_per_sec": ..., "steps": ..., "seconds": ..., "torch": version}.
+Prints one JSON line: {"samples_per_sec", "samples_per_cpu_sec", "steps", "seconds", "cpu_seconds", "torch"}.
 Usage: /usr/bin/python3 bench/train_torch.py --layers 1500,512,512,256,150 --batch 256 --rows 2560 --seconds 4
 """
 import argparse
@@ -36,6 +36,7 @@ def main() -> None:
 
     def run(steps_wanted=None, seconds=None):
         steps = 0
+        c0 = time.process_time()
         t0 = time.perf_counter()
         while True:
             # reshuffle each epoch and gather batches, as the tfjs loop does
@@ -49,13 +50,20 @@ def main() -> None:
                 opt.step()
                 steps += 1
                 if steps_wanted is not None and steps >= steps_wanted:
-                    return steps, time.perf_counter() - t0
+                    return steps, time.perf_counter() - t0, time.process_time() - c0
                 if seconds is not None and time.perf_counter() - t0 >= seconds:
-                    return steps, time.perf_counter() - t0
+                    return steps, time.perf_counter() - t0, time.process_time() - c0
 
     run(steps_wanted=args.warmup_steps)
-    steps, secs = run(seconds=args.seconds)
-    print(json.dumps({"samples_per_sec": steps * args.batch / secs, "steps": steps, "seconds": secs, "torch": torch.__version__}))
+    steps, secs, cpu = run(seconds=args.seconds)
+    print(json.dumps({
+        "samples_per_sec": steps * args.batch / secs,
+        "samples_per_cpu_sec": steps * args.batch / cpu,
+        "steps": steps,
+        "seconds": secs,
+        "cpu_seconds": cpu,
+        "torch": torch.__version__,
+    }))
 
 
 if __name__ == "__main__":

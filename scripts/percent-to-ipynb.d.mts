@@ -16,3 +16,4 @@ export interface Notebook {
 export const TSLAB_METADATA: Notebook["metadata"];
 export function percentToNotebook(text: string, sourceName?: string): Notebook;
 export function notebookToPercent(nb: Notebook): string;
+export function clearOutputs(nb: Notebook): boolean;

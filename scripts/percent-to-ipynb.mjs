@@ -3,6 +3,7 @@
 //
 //   node scripts/percent-to-ipynb.mjs draft.ts [notebooks/NN-name.ipynb]   .ts  -> .ipynb (outputs empty)
 //   node scripts/percent-to-ipynb.mjs notebooks/NN-name.ipynb [draft.ts]   .ipynb -> .ts (to edit)
+//   node scripts/percent-to-ipynb.mjs --clear notebooks/*.ipynb             clear outputs in place
 //
 // Percent format: a line `// %% [markdown]` starts a markdown cell whose lines are `// text`
 // comments (the `// ` is stripped); a line `// %%` starts a code cell. Text before the first marker
@@ -79,7 +80,29 @@ export function notebookToPercent(nb) {
   );
 }
 
+/** Drop outputs and execution counts (what gets committed). Returns true when something changed. */
+export function clearOutputs(nb) {
+  let changed = false;
+  for (const c of nb.cells) {
+    if (c.cell_type !== "code") continue;
+    if ((c.outputs ?? []).length > 0 || c.execution_count != null) changed = true;
+    c.outputs = [];
+    c.execution_count = null;
+  }
+  return changed;
+}
+
 function main() {
+  if (process.argv[2] === "--clear") {
+    for (const file of process.argv.slice(3)) {
+      const nb = JSON.parse(fs.readFileSync(file, "utf8"));
+      if (clearOutputs(nb)) {
+        fs.writeFileSync(file, JSON.stringify(nb, null, 1) + "\n");
+        console.log(`cleared ${file}`);
+      }
+    }
+    return;
+  }
   const [input, output] = process.argv.slice(2);
   if (!input) {
     console.error("usage: percent-to-ipynb.mjs <file.ts|file.ipynb> [output]");

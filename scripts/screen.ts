@@ -142,8 +142,9 @@ async function main(): Promise<void> {
   // Candidates
   const candidates: Candidate[] = [];
   const skippedFiles: { file: string; reason: string }[] = [];
-  for (const c of args.get("candidates") ?? []) {
-    const files = fs.statSync(c, { throwIfNoEntry: false })?.isDirectory() ? listStructureFiles(c) : [c];
+  // All files in one call so ids stay unique across folders.
+  const files = (args.get("candidates") ?? []).flatMap((c) => (fs.statSync(c, { throwIfNoEntry: false })?.isDirectory() ? listStructureFiles(c) : [c]));
+  if (files.length) {
     const load = candidatesFromFiles(files);
     candidates.push(...load.candidates);
     skippedFiles.push(...load.skipped);

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,7 +22,15 @@ import { makeMpDocuments, REAL_MP_DOC_PATH } from "./helpers/mp-server";
 
 const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
 const LI = path.join(sharedDataDir(), "li3feo3.5-o-k");
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `data-${p}-`));
+const tmpDirs: string[] = [];
+const tmp = (p: string) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `data-${p}-`));
+  tmpDirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 const PY = "/usr/bin/python3";
 const hasNumpy = fs.existsSync(PY) && spawnSync(PY, ["-c", "import numpy"]).status === 0;
 
@@ -366,4 +374,43 @@ test("a single feff.inp + xmu.dat pair, and material folders without a POSCAR, u
   const ds = await buildDataset({ name: "inp", sources: [[{ spectrum: s }], collectFeffFolders(root)], mesh: DEFAULT_MESHES["Cu-K"] });
   assert.equal(ds.meta.length, 2, JSON.stringify(ds.config.quality.dropped));
   assert.equal(ds.meta[1].site, s.site);
+  const dir2 = path.join(tmp("inp-save"), "ds");
+  saveDataset(ds, dir2);
+  assert.equal(loadDataset(dir2).structures.get("mp-1005792")!.periodic, false, "cluster flag survives save/load");
+  assert.equal(loadDataset(dir2).structures.get("x")!.periodic, false);
+});
+
+test("streamJsonValues: any chunking gives the same documents (escapes, nesting, braces in strings) and line numbers", async () => {
+  const docs = [
+    { a: "x\"}]{[\\", b: [1, [2, { c: "\\\\" }]], d: "line\nbreak \u00e9 \ud83d\ude00" },
+    { e: [], f: {}, g: null, h: -1.5e-7 },
+    [{ i: "]" }, "}"],
+  ];
+  const array = "[\n" + docs.map((d) => JSON.stringify(d, null, 2)).join(",\n") + "\n]\n";
+  const lines = docs.map((d) => JSON.stringify(d)).join("\n") + "\n";
+  for (const text of [array, lines]) {
+    for (const size of [1, 2, 3, 7, 64, 1 << 20]) {
+      async function* chunks() {
+        for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+      }
+      const out = [];
+      for await (const v of streamJsonValues(chunks(), "s.json")) out.push(v);
+      assert.deepEqual(out.map((v) => v.value), docs, `chunk size ${size}`);
+      const starts = text === lines ? [1, 2, 3] : [2, 2 + JSON.stringify(docs[0], null, 2).split("\n").length, 0];
+      if (text === lines) assert.deepEqual(out.map((v) => v.line), starts);
+      else assert.deepEqual(out.slice(0, 2).map((v) => v.line), starts.slice(0, 2));
+    }
+  }
+  async function* one(t: string) {
+    yield t;
+  }
+  const drainText = async (t: string) => {
+    for await (const _ of streamJsonValues(one(t), "bad.json"));
+  };
+  await assert.rejects(drainText('[{"a":1} {"b":2}]'), /bad\.json:1: expected "," or "\]"/);
+  await assert.rejects(drainText('[{"a":1}]\n x'), /bad\.json:2: unexpected text after/);
+  await assert.rejects(drainText('{"a": [1, 2,]}\n{"b":1}'), /bad\.json:1: invalid JSON document/);
+  await assert.rejects(drainText('[{"a":1},\n{"b":'), /bad\.json: truncated JSON: the document starting at line 2/);
+  await assert.rejects(drainText('[{"a":1}'), /top-level array never closes/);
+  await assert.rejects(drainText("12"), /expected a JSON object/);
 });

@@ -279,6 +279,30 @@ test("ofm of rock salt Na: 6 Cl faces", () => {
   close(x.reduce((p, q) => p + q, 0), 12 / 2.8, 1e-4);
 });
 
+test("ofm and rdf of a finite CuO6 cluster (periodic: false)", () => {
+  // Cu at the centre of a 20 Å box, six O at ±2 Å: its cell is a cube of six O faces, no box faces
+  const d = 2 / 20;
+  const frac = [0.5, 0.5, 0.5];
+  for (const [ax, sg] of [[0, 1], [0, -1], [1, 1], [1, -1], [2, 1], [2, -1]]) {
+    const p = [0.5, 0.5, 0.5];
+    p[ax] += sg * d;
+    frac.push(...p);
+  }
+  const s: Structure = { ...make(cubic(20), ["Cu", "O", "O", "O", "O", "O", "O"], frac, "cluster"), periodic: false };
+  const f = new Featurizer({ descriptors: [{ name: "ofm" }, { name: "rdf", options: { normalisation: "counts" } }] });
+  const x = f.featurizeSite(s, 0);
+  const s1 = OFM_LABELS.indexOf("s1"), p4 = OFM_LABELS.indexOf("p4");
+  close(x[s1 * 32 + p4], 6 / 2, 1e-6);
+  close(x.subarray(0, 1024).reduce((p, q) => p + q, 0), 4 * 3, 1e-5); // (s1, d10) × (s2, p4)
+  // an O at a corner of the octahedron has box faces: they must not count as neighbours
+  const y = f.featurizeSite(s, 1);
+  assert.ok(y.every(Number.isFinite));
+  const rdf = f.descriptors[1] as RdfDescriptor;
+  const k = Math.round((2 - 0.5) / 0.1);
+  close(x[1024 + k], 6 * gauss0(0.1), 1e-4 * x[1024 + k]);
+  assert.equal(rdf.grid[k].toFixed(2), "2.00");
+});
+
 /** Two inequivalent Cu sites in a tetragonal Cu2O3-like toy cell. */
 const twoCu = () =>
   make([4, 0, 0, 0, 4, 0, 0, 0, 7], ["Cu", "Cu", "O", "O", "O"], [
@@ -311,6 +335,10 @@ test("featurizer: blocks, columnsFor, toJSON, distinct sites of one compound", (
   };
   assert.deepEqual(block(a, "composition"), block(b, "composition"));
   for (const name of ["rdf", "coulomb", "ofm"]) assert.notDeepEqual(block(a, name), block(b, name), name);
+  // a featurizer of a subset gives exactly the columnsFor() columns of the full one (ablation ⇔ deployment)
+  const subset = new Featurizer({ descriptors: [{ name: "rdf" }, { name: "coulomb" }] });
+  const picked = Array.from(f.columnsFor(["coulomb", "rdf"]), (c) => b[c]);
+  assert.deepEqual([...subset.featurizeSite(s, 1)], picked);
   // featurizeSite at an offset matches the batch row
   const single = f.featurizeSite(s, 1, new Float32Array(f.length + 3), 3);
   assert.deepEqual([...single.subarray(3)], [...b]);

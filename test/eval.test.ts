@@ -237,6 +237,7 @@ test("end-to-end ablation on synthetic data finds the block that carries the sig
   assert.equal(calls, 7 * 2);
   assert.equal(res.rows.length, 7);
   assert.equal(res.mostImportant, "signal");
+  assert.equal(res.mostImportantBy, "removal");
   const imp = Object.fromEntries(res.importance.map((r) => [r.name, r]));
   assert.equal(imp.signal.aloneRank, 1);
   // Removing the signal hurts; removing a noise block does not (for kNN it even helps).
@@ -249,4 +250,36 @@ test("end-to-end ablation on synthetic data finds the block that carries the sig
   assert.ok(alone.mean.pearson > 0.9);
   assert.equal(alone.runs.length, 2);
   // Grouped split: no material in both train and test — checked through the split the runs used.
+});
+
+test("trainMlpClipped: one scaler reproduces clip(standardise) → trainMlp's scaler exactly; extreme inputs stay bounded", async () => {
+  const { initBackend } = await import("../lib/model/backend");
+  const { trainMlpClipped } = await import("../lib/eval/experiment");
+  const { StandardScaler } = await import("../lib/model/scaler");
+  await initBackend();
+  const rng = createRng(3);
+  const n = 60;
+  const d = 4;
+  const m = 5;
+  const X = Float32Array.from({ length: n * d }, () => rng());
+  // Column 3 is zero on every training row but one: the "rare element" case.
+  for (let i = 0; i < n; i++) X[i * d + 3] = i === 5 ? 1 : 0;
+  const Y = Float32Array.from({ length: n * m }, () => rng());
+  const train = Array.from({ length: 50 }, (_, i) => i);
+  const r = await trainMlpClipped(X, d, Y, m, { trainIdx: train, hidden: [8], epochs: 2, seed: 1 }, 3);
+  const s1 = StandardScaler.fit(X, d, train).withClip(3);
+  const z = s1.transform(X);
+  const s2 = StandardScaler.fit(z, d, train);
+  const expected = s2.transform(z);
+  const got = r.model.inputScaler.transform(X);
+  for (let i = 0; i < X.length; i++) close(got[i], expected[i], 1e-4, `feature ${i}`);
+  // A test site with the rare column at 50 (z ≈ 350 unclipped) is treated like z = 3.
+  const extreme = Float32Array.from([0.5, 0.5, 0.5, 50]);
+  const atClip = Float32Array.from([0.5, 0.5, 0.5, 0]);
+  atClip[3] = s1.mean[3] + 3 * s1.scale[3];
+  assert.deepEqual([...r.model.predict(extreme)], [...r.model.predict(atClip)]);
+  // Round trip through JSON keeps the bounds.
+  const again = StandardScaler.fromJSON(JSON.parse(JSON.stringify(r.model.inputScaler.toJSON())));
+  assert.deepEqual([...again.transform(extreme)], [...r.model.inputScaler.transform(extreme)]);
+  r.model.dispose();
 });

@@ -7,7 +7,9 @@ import { NeighbourFinder, neighbours } from "../lib/geometry/neighbours";
 import { VoronoiCell, voronoiCell, voronoiCellOf } from "../lib/geometry/voronoi";
 import { latticeVolume } from "../lib/structure/lattice";
 import { readPoscarFile } from "../lib/structure/poscar";
+import { parseFeffInp } from "../lib/structure/feff";
 import { Structure } from "../lib/structure/types";
+import { createRng } from "../lib/util/random";
 
 function make(lattice: number[], species: string[], frac: number[], periodic?: boolean): Structure {
   return { lattice: Float64Array.from(lattice), species, frac: Float64Array.from(frac), source: "test", periodic };
@@ -82,6 +84,27 @@ test("very skewed triclinic cell agrees with a brute-force image loop", () => {
     const nl = f.neighbours(site, 6);
     assert.ok(nl.index.length > 100);
     assertClose(nl.distance, bruteForce(s, site, 6, 40), 1e-9, `site ${site}`);
+  }
+});
+
+test("large skewed cell (several bins per axis): every site agrees with a brute-force image loop", () => {
+  const rng = createRng(7);
+  const n = 80;
+  const frac = Array.from({ length: 3 * n }, () => rng() * 3 - 1); // unwrapped on purpose
+  const s = make([13, 0, 0, 7, 11, 0, -4, 5, 12], Array.from({ length: n }, (_, i) => (i % 3 ? "O" : "Cu")), frac);
+  const f = new NeighbourFinder(s);
+  for (let site = 0; site < n; site += 7) {
+    const nl = f.neighbours(site, 7.5);
+    assertClose(nl.distance, bruteForce(s, site, 7.5, 4), 1e-9, `site ${site}`);
+    // vec and image agree with the stored coordinates
+    for (let k = 0; k < nl.index.length; k++) {
+      const j = nl.index[k];
+      const df = [0, 1, 2].map((d) => s.frac[3 * j + d] + nl.image[3 * k + d] - s.frac[3 * site + d]);
+      for (let d = 0; d < 3; d++) {
+        const x = df[0] * s.lattice[d] + df[1] * s.lattice[3 + d] + df[2] * s.lattice[6 + d];
+        assert.ok(Math.abs(x - nl.vec[3 * k + d]) < 1e-9);
+      }
+    }
   }
 });
 
@@ -274,4 +297,46 @@ test("Voronoi of a FEFF-style cluster (periodic: false) sees no images", () => {
   close(real[0].distance, 2, 1e-12, "distance");
   close(real[0].area, 400, 1e-9, "bisector face area");
   close(c.volume, 20 * 20 * 11, 1e-8, "volume");
+});
+
+test("Voronoi: a precomputed neighbour list gives the same cell", () => {
+  const s = make([4, 0, 0, 3.9, 0.6, 0, 3.8, 0.5, 0.7], ["O", "Cu", "O"], [0.1, 0.2, 0.3, 0.6, 0.9, 0.45, -0.2, 1.7, 0.05]);
+  const f = new NeighbourFinder(s);
+  for (const cutoff of [1, 3, 8]) {
+    const a = voronoiCellOf(f, 1);
+    const b = voronoiCellOf(f, 1, { precomputed: { list: f.neighbours(1, cutoff), cutoff } });
+    assert.equal(b.faces.length, a.faces.length);
+    close(b.volume, a.volume, 1e-10, `volume, list of ${cutoff} Å`);
+    a.faces.forEach((fa, k) => close(b.faces[k].solidAngle, fa.solidAngle, 1e-10, "solid angle"));
+  }
+});
+
+test("Voronoi of the absorber in a real feff.inp cluster equals its cell in the periodic POSCAR", { skip: haveRef ? false : "../shared data absent" }, () => {
+  // mp-1005792/008_Cu: the FEFF cluster (periodic: false) around POSCAR site 8
+  const dir = path.join(sharedDataDir(), "feff-cu-k-oxides", "mp-1005792");
+  const run = parseFeffInp(fs.readFileSync(path.join(dir, "008_Cu", "feff.inp"), "utf8"), "feff.inp");
+  const cluster = voronoiCell(run.structure, run.absorber);
+  const crystal = voronoiCell(readPoscarFile(path.join(dir, "POSCAR")), 8);
+  assert.ok(cluster.faces.every((f) => f.index >= 0), "no bounding-box face around the absorber");
+  assert.equal(cluster.faces.length, crystal.faces.length);
+  close(cluster.volume, crystal.volume, 1e-3, "volume"); // feff.inp coordinates have ~6 digits
+  cluster.faces.forEach((f, k) => close(f.solidAngle, crystal.faces[k].solidAngle, 1e-3, `face ${k}`));
+});
+
+test("Voronoi cells of every site of the reference structures tile the unit cell", { skip: haveRef ? false : "../shared reference data absent" }, () => {
+  const seen = new Set<string>();
+  for (const c of refCases) {
+    if (seen.has(c.source)) continue;
+    seen.add(c.source);
+    const s = refStructure(c);
+    const f = new NeighbourFinder(s);
+    let total = 0;
+    for (let i = 0; i < s.species.length; i++) {
+      const cell = voronoiCellOf(f, i);
+      close(sumSolidAngle(cell), FOUR_PI, 1e-6, `${c.source} site ${i} Σ solid angle`);
+      total += cell.volume;
+    }
+    const V = Math.abs(latticeVolume(s.lattice));
+    close(total / V, 1, 1e-7, `${c.source}: Σ Voronoi volumes / cell volume`);
+  }
 });

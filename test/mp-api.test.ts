@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,7 +11,15 @@ import { DEFAULT_MESHES } from "../lib/spectra/mesh";
 import { MpFault, MpRequestInfo, makeMpDocuments, startMpServer } from "./helpers/mp-server";
 
 const KEY = "test-key-9f8e7d6c5b4a-SECRET";
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `mp-${p}-`));
+const tmpDirs: string[] = [];
+const tmp = (p: string) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `mp-${p}-`));
+  tmpDirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as any).path, d.name));
@@ -32,7 +40,7 @@ async function collectWith(fault: ((r: MpRequestInfo) => MpFault | undefined) | 
   try {
     const res = await collectMpXas(
       { absorbingElement: "O", edge: "K", spectrumType: "XANES" },
-      { apiKey: KEY, baseUrl: server.url, cacheDir, pageSize: 5, backoffMs: 10, timeoutMs: 400, log: (m) => logs.push(m), ...extra },
+      { apiKey: KEY, baseUrl: server.url, cacheDir, pageSize: 5, backoffMs: 10, timeoutMs: 1500, log: (m) => logs.push(m), ...extra },
     );
     return { res, docs, server, cacheDir, logs };
   } finally {
@@ -73,7 +81,7 @@ test("429 with Retry-After is honoured, 500s and a page failing twice are retrie
 
 test("timeouts and truncated JSON bodies are retried", async () => {
   const { res, docs, server, logs } = await collectWith((r) => {
-    if (r.skip === 0 && r.attempt === 1) return { kind: "timeout", stallMs: 2000 };
+    if (r.skip === 0 && r.attempt === 1) return { kind: "timeout", stallMs: 4000 };
     if (r.skip === 15 && r.attempt === 1) return { kind: "truncate" };
     return undefined;
   });
@@ -201,6 +209,45 @@ test("a collector killed mid-run resumes from its cache: nothing lost, nothing d
     assert.equal(result.ids.length, new Set(result.ids).size, "no duplicates");
     assert.deepEqual([...result.ids].sort(), expected, "nothing lost");
     assertKeyNowhere(cacheDir, [second.out, second.err, first.out, first.err]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a server that returns fewer documents than _limit (a capped page size) loses nothing", async () => {
+  const docs = makeMpDocuments(17, 2);
+  const server = await startMpServer({ docs, apiKey: KEY, maxPage: 3 });
+  try {
+    const res = await collectMpXas({}, { apiKey: KEY, baseUrl: server.url, cacheDir: tmp("cap"), pageSize: 1000 });
+    assert.deepEqual(ids(res.documents), ids(docs));
+    assert.equal(res.pagesFetched, 6);
+  } finally {
+    await server.close();
+  }
+});
+
+test("CLI end to end: build-dataset --source mp collects from the API and saves a dataset without the key", async () => {
+  const docs = makeMpDocuments(25, 13);
+  const server = await startMpServer({ docs, apiKey: KEY, fault: (r) => (r.attempt === 1 && r.skip === 10 ? { kind: "500" } : undefined) });
+  const work = tmp("cli");
+  try {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(__dirname, "..", "scripts", "build-dataset.ts"), "--source", "mp", "--mp-base-url", server.url, "--mp-page-size", "10", "--name", "mp-test"],
+        { env: { ...process.env, MP_API_KEY: KEY, XANES_WORK_DIR: work }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let out = "";
+      child.stdout.on("data", (b) => (out += b));
+      child.stderr.on("data", (b) => (out += b));
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 0, r.out);
+    const expected = docs.filter((d) => d.nelements >= 2 && d.nelements <= 4);
+    assert.match(r.out, new RegExp(`mp-api: ${expected.length} documents`));
+    const meta = JSON.parse(fs.readFileSync(path.join(work, "datasets", "mp-test", "meta.json"), "utf8"));
+    assert.deepEqual(meta.map((m: any) => m.materialId).sort(), expected.map((d) => d.task_id).sort());
+    assertKeyNowhere(work, [r.out]);
   } finally {
     await server.close();
   }

@@ -18,7 +18,7 @@ import {
   notebookToolsMissing,
   toolsGate,
 } from "../scripts/run-notebooks";
-import { notebookToPercent, percentToNotebook, type Notebook } from "../scripts/percent-to-ipynb.mjs";
+import { clearOutputs, notebookToPercent, percentToNotebook, type Notebook } from "../scripts/percent-to-ipynb.mjs";
 
 const notebooks = listNotebooks();
 
@@ -35,7 +35,7 @@ test("committed notebooks have no outputs and use the tslab kernel", () => {
     assert.equal(nb.metadata.kernelspec?.name, "tslab", `${name}: kernelspec.name must be "tslab"`);
     nb.cells.forEach((c, i) => {
       if (c.cell_type !== "code") return;
-      assert.deepEqual(c.outputs, [], `${name} cell ${i} has outputs: clear them before committing (or build it with scripts/percent-to-ipynb.mjs)`);
+      assert.deepEqual(c.outputs, [], `${name} cell ${i} has outputs: clear them: node scripts/percent-to-ipynb.mjs --clear notebooks/*.ipynb`);
       assert.equal(c.execution_count ?? null, null, `${name} cell ${i} has an execution_count`);
     });
     const size = fs.statSync(file).size;
@@ -60,6 +60,12 @@ test("percent format converts to a tslab notebook and back", () => {
     percentToNotebook(notebookToPercent(nb)).cells.map((c) => c.source),
     nb.cells.map((c) => c.source),
   );
+  const run = JSON.parse(JSON.stringify(nb)) as Notebook;
+  run.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "1\n" }];
+  run.cells[1].execution_count = 1;
+  assert.equal(clearOutputs(run), true);
+  assert.deepEqual(run, nb);
+  assert.equal(clearOutputs(run), false);
   assert.throws(() => percentToNotebook("const x = 1;\n// %%\n", "bad.ts"), /bad\.ts:1: text before the first/);
   assert.throws(() => percentToNotebook("// %% [markdown]\nnot a comment\n", "md.ts"), /md\.ts:2: markdown cell lines must start with/);
 });

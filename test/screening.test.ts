@@ -124,6 +124,9 @@ test("fitted shift recovers a known offset to sub-grid precision", () => {
       const t = new Float64Array(mesh.points);
       targetOnMesh(prepared.target, mesh, "max", fit.shift, t);
       assert.ok(Math.abs(fit.score - metricRow(metric, pred, t, mesh.points)) < 1e-12);
+      // The coarse-to-fine search finds what the exhaustive one finds.
+      const full = new ShiftScorer(prepared, metric, { coarseStride: 1 }).fit(pred);
+      assert.ok(Math.abs(full.shift - fit.shift) < 1e-9 && Math.abs(full.score - fit.score) < 1e-12, `${metric}: ${fit.shift} vs exhaustive ${full.shift}`);
     }
   }
   // Offset beyond the window: the fit sits on the edge and says so.
@@ -255,6 +258,8 @@ import { featurizeExperiment } from "../lib/eval/experiment";
 import { trainEnsemble } from "../lib/screening/ensemble";
 import { ensemblePredictor } from "../lib/screening/predictor";
 import { planRankRecovery, rankRecovery } from "../lib/screening/recovery";
+import { saveEnsemble } from "../lib/screening/ensemble";
+import { spawnSync } from "node:child_process";
 
 const CU_DIR = path.join(sharedDataDir(), "feff-cu-k-oxides");
 
@@ -265,7 +270,7 @@ test("Cu K-edge: the true structure ranks near the top among 150 held-out candid
   const table = featurizeExperiment(ds, DESCRIPTOR_NAMES);
   const trainSet = new Set(ds.splits.grouped.train);
   const trainIdx = table.rows.flatMap((r, k) => (trainSet.has(r) ? [k] : []));
-  const epochs = Number(process.env.SCREEN_TEST_EPOCHS ?? 15);
+  const epochs = Number(process.env.SCREEN_TEST_EPOCHS ?? 10);
   const seeds = (process.env.SCREEN_TEST_SEEDS ?? "1,2,3").split(",").map(Number);
   const members = await trainEnsemble(table.X, table.Y, table.featurizer, ds.energy, { trainIdx, seeds, hidden: [256, 256], epochs, batchSize: 64 });
   const tTrain = performance.now();
@@ -293,4 +298,52 @@ test("Cu K-edge: the true structure ranks near the top among 150 held-out candid
   assert.ok(shifted.medianRank <= 10 && shifted.top5 >= 0.4, `with shift fitting: median ${shifted.medianRank}, top-5 ${shifted.top5}`);
   assert.ok(pearson.medianRank <= 15, `pearson median ${pearson.medianRank}`);
   members.forEach((m) => m.dispose());
+});
+
+test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 with file and line", { skip: !fs.existsSync(CU_DIR) && `no data at ${CU_DIR}`, timeout: 180_000 }, async () => {
+  await tfBackend.initBackend();
+  const ids = fs.readdirSync(CU_DIR).filter((d) => /^mp-/.test(d)).sort().slice(0, 40);
+  const ds = await buildDataset({ name: "cli-test", sources: collectFeffFolders(CU_DIR, { materialIds: ids }), mesh: DEFAULT_MESHES["Cu-K"], filters: { elements: ["Cu"] } });
+  const table = featurizeExperiment(ds, ["composition", "rdf"]);
+  const members = await trainEnsemble(table.X, table.Y, table.featurizer, ds.energy, {
+    trainIdx: table.rows.map((_, k) => k), seeds: [1, 2], hidden: [16], epochs: 2, meta: { normalisation: ds.config.normalisation },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "screen-cli-"));
+  try {
+    await saveEnsemble(path.join(dir, "ens"), members);
+    const cands = path.join(dir, "cands");
+    fs.mkdirSync(cands);
+    const chosen = [...ds.structures.keys()].slice(0, 6);
+    for (const id of chosen) {
+      fs.mkdirSync(path.join(cands, id));
+      fs.copyFileSync(path.join(CU_DIR, id, "POSCAR"), path.join(cands, id, "POSCAR"));
+    }
+    fs.writeFileSync(path.join(cands, "broken.cif"), "data_x\n_cell_length_a 3\n");
+    const row = ds.meta.findIndex((m) => m.materialId === chosen[2]);
+    const m = ds.energy.length;
+    const good = path.join(dir, "target.txt");
+    fs.writeFileSync(good, "# energy mu\n" + Array.from(ds.energy, (e, j) => `${e + 1.5}\t${ds.spectra[row * m + j]}`).join("\n"));
+    const cli = (...a: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/screen.ts", ...a], { encoding: "utf8", cwd: path.join(__dirname, "..") });
+    const ok = cli("--target", good, "--kind", "site", "--candidates", cands, "--model", path.join(dir, "ens"), "--out", path.join(dir, "out"));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /model: 2 member\(s\)/);
+    assert.match(ok.stdout, /rank +candidate +site +cosine↑ +shift eV +rank range/);
+    assert.match(ok.stdout, /6 ranked/);
+    assert.match(ok.stdout, /skipped file .*broken\.cif: /);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, "out", "ranking.json"), "utf8"));
+    assert.equal(json.rows.length, 6);
+    assert.ok(json.rows.every((r: { scoreStd: number }) => r.scoreStd >= 0));
+    assert.ok(fs.statSync(path.join(dir, "out", "overlay.html")).size > 1000);
+    const bad = path.join(dir, "bad.csv");
+    fs.writeFileSync(bad, "energy,mu\n8990,0.1\n8991,0.2\n8990.5,0.3\n8992,0.2\n8993,0.1\n");
+    const err = cli("--target", bad, "--candidates", cands, "--model", path.join(dir, "ens"));
+    assert.equal(err.status, 2);
+    assert.match(err.stderr, /^screen: .*bad\.csv:4: energies are not monotonic/);
+    const missing = cli("--target", good, "--candidates", cands);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--model DIR is required/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    members.forEach((p) => p.dispose());
+  }
 });

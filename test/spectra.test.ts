@@ -21,6 +21,13 @@ const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
 const XMU = path.join(CU, "mp-1005792", "008_Cu", "xmu.dat");
 const LI = path.join(sharedDataDir(), "li3feo3.5-o-k", "0K_Combo_O_all.dat");
 
+test("parseXmuDat rejects a row with a missing column (it would shift mu) naming file and line", () => {
+  const lines = fs.readFileSync(XMU, "utf8").split("\n");
+  const i = lines.findIndex((l) => l.trim() && !l.startsWith("#")) + 3;
+  lines[i] = lines[i].trim().split(/\s+/).slice(0, 5).join("  ");
+  assert.throws(() => parseXmuDat(lines.join("\n"), "cut.dat"), (e: Error) => e instanceof InputError && e.message.startsWith(`cut.dat:${i + 1}: expected 6 columns`));
+});
+
 test("parseXmuDat reads the 173 rows of a real FEFF xmu.dat", () => {
   const x = parseXmuDat(fs.readFileSync(XMU, "utf8"), XMU);
   assert.equal(x.omega.length, 173);
@@ -143,7 +150,10 @@ function fuzz(text: string, parse: (t: string, src: string) => unknown, check: (
       result = parse(t, src);
     } catch (err) {
       assert.ok(err instanceof InputError, `round ${r}: ${String(err)} is not an InputError`);
-      assert.ok((err as Error).message.includes(src), `round ${r}: message does not name the file: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      assert.ok(msg.startsWith(`${src}:`), `round ${r}: message does not name the file: ${msg}`);
+      // Errors about a row name its line; only whole-file problems (no data rows) may omit it.
+      assert.ok(new RegExp(`^${src.replace(/[.]/g, "\\.")}:\\d+: `).test(msg) || /no data rows/.test(msg), `round ${r}: no line in: ${msg}`);
       continue;
     }
     check(result);

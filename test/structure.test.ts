@@ -125,6 +125,9 @@ test("CIF: rock salt in Fm-3m with 192 operations → 8-atom conventional cell",
   for (let k = 0; k < 6; k++) assert.equal(s.species[nl.index[k]], "Cl");
   close(nl.distance[0], 5.6402 / 2, 1e-9, "Na–Cl");
   assert.equal(formula(s), "Na4Cl4");
+  // the same operations under the newer tag give the same cell
+  const text = fs.readFileSync(path.join(FIX, "NaCl-Fm-3m.cif"), "utf8").replace("_symmetry_equiv_pos_site_id", "_space_group_symop_id").replace("_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz");
+  assert.deepEqual(Array.from(parseCif(text, "new-tags.cif").frac), Array.from(s.frac));
   assert.equal(formula(s, { reduced: true }), "NaCl");
   validateStructure(s);
 });
@@ -240,4 +243,16 @@ test("validateStructure: overlapping atoms (incl. images) and degenerate lattice
   throwsInput(() => validateStructure(make([4, 0, 0, 8, 0, 0, 0, 0, 4], ["Cu"], [0, 0, 0])), "degenerate");
   throwsInput(() => validateStructure(make([4, 0, 0, 0, 4, 0, NaN, 0, 4], ["Cu"], [0, 0, 0])), "non-finite");
   throwsInput(() => validateStructure(make([4, 0, 0, 0, 4, 0, 0, 0, 4], ["Cu", "Xx"], [0, 0, 0, 0.5, 0.5, 0.5])), "site 1", "Xx");
+});
+
+test("formula matches pymatgen's (the POSCAR comment line) on the FEFF set, electronegativity order", { skip: skipNoData }, () => {
+  const root = path.join(DATA, "feff-cu-k-oxides");
+  const ids = fs.readdirSync(root).filter((id) => fs.existsSync(path.join(root, id, "POSCAR"))).sort();
+  assert.ok(ids.length > 2000);
+  for (const id of ids.filter((_, i) => i % 5 === 0)) {
+    const file = path.join(root, id, "POSCAR");
+    // pymatgen writes "Ba2 Y1 Cu3 O6"; ours omits the 1s and spaces
+    const expected = fs.readFileSync(file, "utf8").split("\n")[0].trim().replace(/([A-Za-z])1(?![0-9])/g, "$1").replace(/\s+/g, "");
+    assert.equal(formula(readPoscarFile(file)), expected, id);
+  }
 });

@@ -19,6 +19,7 @@ import { DEFAULT_SPLIT_FRACTIONS, DatasetSplits, SplitFractions, makeSplits } fr
 
 /** Keep only spectra matching every given criterion. */
 export interface DatasetFilters {
+  /** Absorbing elements to keep ("O", "Cu"). */
   readonly elements?: readonly string[];
   readonly edges?: readonly string[];
   readonly spectrumTypes?: readonly string[];

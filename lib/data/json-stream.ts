@@ -14,12 +14,16 @@ export interface StreamedValue {
  * (each element yielded as it completes) or a sequence of top-level objects (JSON lines, or
  * concatenated JSON). Only structure is tracked here (depth, strings, escapes); each document's text
  * goes to JSON.parse, so memory is bounded by the largest document. Elements must be objects or arrays.
+ * Inside a document a regex jumps between structural characters (native scanning, several times
+ * faster than a per-character loop); newlines are counted once per document, for messages.
  */
 export async function* streamJsonValues(chunks: AsyncIterable<string>, source: string): AsyncGenerator<StreamedValue> {
+  const STRUCT = /[{}[\]"]/g;
+  const IN_STRING = /["\\]/g;
   let mode: "start" | "array" | "values" | "done" = "start";
   let depth = 0; // nesting inside the current document
   let inString = false;
-  let escape = false;
+  let escape = false; // a backslash ended the previous chunk inside a string
   let inDoc = false;
   let expectComma = false; // array mode: after an element, before "," or "]"
   let line = 1;
@@ -27,6 +31,10 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
   let parts: string[] = [];
   const fail = (msg: string): never => {
     throw new InputError(`${source}:${line}: ${msg}`);
+  };
+  const countLines = (t: string) => {
+    let k = -1;
+    while ((k = t.indexOf("\n", k + 1)) >= 0) line++;
   };
   const finish = (text: string): StreamedValue => {
     try {
@@ -36,39 +44,67 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
     }
   };
   for await (const chunk of chunks) {
+    const n = chunk.length;
     let docStart = inDoc ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c === 10) line++;
+    let i = 0;
+    while (i < n) {
       if (inDoc) {
         if (inString) {
-          if (escape) escape = false;
-          else if (c === 92 /* \ */) escape = true;
-          else if (c === 34 /* " */) inString = false;
+          if (escape) {
+            escape = false;
+            i++;
+            continue;
+          }
+          IN_STRING.lastIndex = i;
+          const m = IN_STRING.exec(chunk);
+          if (!m) {
+            i = n;
+            break;
+          }
+          if (chunk.charCodeAt(m.index) === 92 /* \ */) {
+            if (m.index + 1 >= n) escape = true;
+            i = m.index + 2;
+          } else {
+            inString = false;
+            i = m.index + 1;
+          }
           continue;
         }
+        STRUCT.lastIndex = i;
+        const m = STRUCT.exec(chunk);
+        if (!m) {
+          i = n;
+          break;
+        }
+        const j = m.index;
+        const c = chunk.charCodeAt(j);
+        i = j + 1;
         if (c === 34) inString = true;
         else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
-        else if (c === 125 /* } */ || c === 93 /* ] */) {
-          depth--;
-          if (depth === 0) {
-            parts.push(chunk.slice(docStart, i + 1));
-            const text = parts.join("");
-            parts = [];
-            inDoc = false;
-            docStart = -1;
-            if (mode === "array") expectComma = true;
-            yield finish(text);
-          }
+        else if (--depth === 0) {
+          parts.push(chunk.slice(docStart, j + 1));
+          const text = parts.join("");
+          parts = [];
+          inDoc = false;
+          docStart = -1;
+          if (mode === "array") expectComma = true;
+          countLines(text);
+          yield finish(text);
         }
         continue;
       }
-      // Between documents.
-      if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+      // Between documents: few characters, checked one by one.
+      const c = chunk.charCodeAt(i);
+      if (c === 10) line++;
+      if (c === 32 || c === 10 || c === 13 || c === 9) {
+        i++;
+        continue;
+      }
       if (mode === "done") fail(`unexpected text after the closing "]"`);
       if (mode === "start") {
         if (c === 91) {
           mode = "array";
+          i++;
           continue;
         }
         mode = "values";
@@ -77,16 +113,19 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
         if (expectComma) {
           if (c === 44 /* , */) {
             expectComma = false;
+            i++;
             continue;
           }
           if (c === 93) {
             mode = "done";
+            i++;
             continue;
           }
           fail(`expected "," or "]" between array elements, found "${chunk[i]}"`);
         }
-        if (c === 93 && !expectComma) {
+        if (c === 93) {
           mode = "done"; // empty array, or a trailing comma (tolerated)
+          i++;
           continue;
         }
       }
@@ -95,6 +134,7 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
       depth = 1;
       docStart = i;
       docLine = line;
+      i++;
     }
     if (inDoc) parts.push(chunk.slice(docStart));
   }

@@ -265,7 +265,8 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
     };
     let patternPages = manifest.totalDoc !== null ? Math.max(1, Math.ceil(manifest.totalDoc / pageSize)) : 1;
     totalPages += patternPages;
-    for (let skip = 0; ; skip += pageSize) {
+    // skip advances by the documents actually received, so a server that caps _limit loses nothing.
+    for (let skip = 0; ; ) {
       if (enough()) break;
       let docs: MpXasDocument[] | undefined;
       const file = dir ? pageFile(dir, skip) : undefined;
@@ -297,7 +298,8 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
       addPage(docs);
       done++;
       opts.onProgress?.(done, Math.max(totalPages, done));
-      const last = docs.length < pageSize || (manifest.totalDoc !== null && skip + docs.length >= manifest.totalDoc);
+      const last = docs.length === 0 || (manifest.totalDoc !== null ? skip + docs.length >= manifest.totalDoc : docs.length < pageSize);
+      skip += docs.length;
       if (last) {
         if (dir && !manifest.complete) {
           manifest.complete = true;

@@ -47,7 +47,12 @@ export function saveDataset(ds: Dataset, dir: string): void {
   fs.writeFileSync(path.join(tmp, "meta.csv"), metaToCsv(ds.meta));
   fs.writeFileSync(path.join(tmp, "meta.json"), JSON.stringify(ds.meta));
   const structures: Record<string, unknown> = {};
-  for (const [id, s] of ds.structures) structures[id] = structureToPymatgen(s);
+  for (const [id, s] of ds.structures) {
+    const d = structureToPymatgen(s) as ReturnType<typeof structureToPymatgen> & { properties?: Record<string, unknown> };
+    // A FEFF cluster (feff.inp) is not periodic; pymatgen keeps `properties`, so the flag survives.
+    if (s.periodic === false) d.properties = { ...(d.properties ?? {}), periodic: false };
+    structures[id] = d;
+  }
   fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
   fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
   fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify(ds.config, null, 1));
@@ -83,7 +88,10 @@ export function loadDataset(dir: string): Dataset {
   if (s.shape[0] !== meta.length) throw new InputError(`${spectraFile}: ${s.shape[0]} rows but meta.json has ${meta.length}`);
   const rawStructures = readJson(path.join(dir, "structures.json")) as Record<string, unknown>;
   const structures = new Map<string, Structure>();
-  for (const [id, d] of Object.entries(rawStructures)) structures.set(id, structureFromPymatgen(d, `${dir}/structures.json#${id}`));
+  for (const [id, d] of Object.entries(rawStructures)) {
+    const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
+    structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
+  }
   for (const m of meta) if (!structures.has(m.materialId)) throw new InputError(`${dir}/structures.json: no structure for ${m.materialId}`);
   const splits = readJson(path.join(dir, "splits.json")) as DatasetSplits;
   return { config, energy: e.data, spectra: s.data, meta, structures, splits };

@@ -28,14 +28,24 @@ export function jacobiEigenvaluesInPlace(a: Float64Array, n: number, out: Float6
   }
   const stop2 = tol * tol * norm2;
   for (let sweep = 0; ; sweep++) {
-    let off2 = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off2 += 2 * a[p * n + q] * a[p * n + q];
+    let off2 = 0, offAbs = 0;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const x = a[p * n + q];
+        off2 += 2 * x * x;
+        offAbs += Math.abs(x);
+      }
+    }
     if (off2 <= stop2 || off2 === 0) break;
+    // Skip small elements: in the first sweeps those below a fifth of the mean (Rutishauser's
+    // threshold, big ones first); always those whose squares, even all together, stay below the
+    // stopping bound, since zeroing them cannot be what convergence waits for.
+    const skip = Math.max(sweep < 3 ? (0.2 * offAbs) / (n * n) : 0, Math.sqrt(stop2 / (n * (n - 1))));
     if (sweep >= maxSweeps) throw new Error(`jacobiEigenvalues: no convergence after ${maxSweeps} sweeps (off-diagonal ${Math.sqrt(off2)})`);
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];
-        if (apq === 0) continue;
+        if (Math.abs(apq) <= skip) continue;
         const app = a[p * n + p], aqq = a[q * n + q];
         // after a few sweeps an element this small against both diagonals cannot change them: drop it
         if (sweep > 3 && Math.abs(apq) < 1e-18 * Math.min(Math.abs(app), Math.abs(aqq))) {

@@ -12,6 +12,8 @@
  * flattened row-major (row i = centre orbital), labels "ofm_<centre orbital>_<neighbour orbital>".
  * Option includeCentre (default false): the 32 × 33 form, an extra first column holding O_centre
  * itself (Pham's "central atom" column), labels "ofm_<i>_self".
+ * For a finite cluster (structure.periodic false) the faces of the bounding box are not neighbours and
+ * are left out.
  */
 import type { Structure } from "../structure/types";
 import { InputError } from "../structure/types";
@@ -47,13 +49,16 @@ export class OfmDescriptor implements SiteDescriptor {
     if (!faces || faces.length === 0) {
       throw new InputError(`${structure.source ?? "structure"} site ${site}: no Voronoi faces (ofm needs them)`);
     }
+    // faces with index −1 bound a cluster's cell (periodic: false) artificially: they are no neighbours
     let thetaMax = 0;
-    for (const f of faces) if (f.solidAngle > thetaMax) thetaMax = f.solidAngle;
+    for (const f of faces) if (f.index >= 0 && f.solidAngle > thetaMax) thetaMax = f.solidAngle;
+    if (thetaMax === 0) throw new InputError(`${structure.source ?? "structure"} site ${site}: no Voronoi neighbours (ofm needs them)`);
     const field = this.field;
     field.fill(0);
     const zs = env.context.z;
     // O_centre ⊗ Σ_k w_k O_k = Σ_k w_k O_centre ⊗ O_k: sum the neighbour vectors first
     for (const f of faces) {
+      if (f.index < 0) continue;
       const w = f.solidAngle / thetaMax / f.distance;
       const row = zs[f.index] * L;
       for (let j = 0; j < L; j++) field[j] += w * OFM_TABLE[row + j];

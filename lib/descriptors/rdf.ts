@@ -16,7 +16,9 @@
  * normalisation "shell", weighting "none": 76 columns. 8 Å covers the scattering paths that shape a
  * K-edge XANES (the FEFF runs used 9 Å full-multiple-scattering clusters, whose outer shells matter
  * little after 4π r² damping) and matches the 8 Å pymatgen reference shells.
- * Site-centred RDF as a XANES descriptor: e.g. Carbone et al., Phys. Rev. Mater. 4, 033604 (2020).
+ * Site-centred radial distributions as XANES descriptors: Rankine, Madkhali & Penfold, J. Phys. Chem. A
+ * 124, 4263 (2020) (their weighted "radial distribution curve"); element-resolved partial RDFs as in
+ * Schütt et al., Phys. Rev. B 89, 205118 (2014).
  */
 import type { Structure } from "../structure/types";
 import { atomicNumber } from "../elements/symbols";

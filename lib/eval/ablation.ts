@@ -106,8 +106,12 @@ export interface AblationResult {
   rows: AblationRow[];
   /** Descriptor importance, measured two ways (see `descriptorImportance`). */
   importance: DescriptorImportance[];
-  /** Name of the descriptor that matters most by the paired all-minus-one MSE increase. */
+  /**
+   * The descriptor that matters most: the one whose removal raises the test MSE most, if any
+   * removal raises it at all ("removal"); otherwise the best single descriptor ("alone").
+   */
   mostImportant: string;
+  mostImportantBy: "removal" | "alone";
   seconds: number;
 }
 
@@ -216,20 +220,26 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
     rows.push({ ...subset, nFeatures: cols.length, runs, mean, std });
   }
   const importance = descriptorImportance(rows, names);
-  const ranked = [...importance].sort((a, b) =>
-    Number.isFinite(b.removalMseIncrease) && Number.isFinite(a.removalMseIncrease)
-      ? b.removalMseIncrease - a.removalMseIncrease
-      : a.aloneRank - b.aloneRank,
-  );
+  const { name: mostImportant, by: mostImportantBy } = pickMostImportant(importance);
   return {
     seeds: [...o.seeds],
     fractions: o.fractions,
     blocks: o.blocks.map((b) => ({ ...b })),
     rows,
     importance,
-    mostImportant: ranked[0]?.name ?? "",
+    mostImportant,
+    mostImportantBy,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+export function pickMostImportant(importance: readonly DescriptorImportance[]): { name: string; by: "removal" | "alone" } {
+  const byRemoval = importance
+    .filter((r) => Number.isFinite(r.removalMseIncrease) && r.removalMseIncrease > 0)
+    .sort((a, b) => b.removalMseIncrease - a.removalMseIncrease);
+  if (byRemoval.length) return { name: byRemoval[0].name, by: "removal" };
+  const alone = importance.filter((r) => r.aloneRank > 0).sort((a, b) => a.aloneRank - b.aloneRank);
+  return { name: alone[0]?.name ?? "", by: "alone" };
 }
 
 /**

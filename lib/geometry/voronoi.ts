@@ -32,6 +32,11 @@ export interface VoronoiOptions {
    * affects speed.
    */
   initialCutoff?: number;
+  /**
+   * Neighbours of this site already computed with `finder.neighbours(site, cutoff)` (e.g. for other
+   * descriptors): used instead of a new search while they reach far enough.
+   */
+  precomputed?: { list: NeighbourList; cutoff: number };
   /** Half-width of the starting cube, Å (default 100). Only matters for clusters, where it truncates cells of surface atoms. */
   boxHalfWidth?: number;
 }
@@ -42,7 +47,7 @@ const PLANE_EPS = 1e-9;
 const MERGE_EPS = 1e-7;
 
 interface Face {
-  /** Neighbour number in the current list, or −1 for the box. */
+  /** Global neighbour number (offsets[i] + position in lists[i], see voronoiCellOf), or −1 for the box. */
   k: number;
   /** Polygon vertices, flat xyz, relative to the site, ordered counter-clockwise seen from outside. */
   v: number[];
@@ -235,7 +240,9 @@ export function voronoiCellOf(finder: NeighbourFinder, site: number, options: Vo
   }
   let faces = boxFaces(H);
   let maxV = H * Math.sqrt(3);
-  let list: NeighbourList = finder.neighbours(site, radius);
+  const pre = finder.periodic ? options.precomputed : undefined; // clusters always search every atom
+  if (pre) radius = pre.cutoff;
+  let list: NeighbourList = pre ? pre.list : finder.neighbours(site, radius);
   const lists: NeighbourList[] = [list];
   // faces name their neighbour by a global number: offsets[i] + position in lists[i]
   const offsets: number[] = [0];
@@ -257,7 +264,8 @@ export function voronoiCellOf(finder: NeighbourFinder, site: number, options: Vo
     if (done || !finder.periodic || 2 * maxV <= radius) break;
     // the cell may still be cut by neighbours beyond the searched radius: search farther and go on
     const oldRadius = radius;
-    radius = Math.max(2 * maxV + 1e-6, 1.5 * radius);
+    // at most doubling: while the cell is still open towards some direction, maxV is a box corner
+    radius = Math.min(2 * maxV + 1e-6, 2 * radius);
     face0 += n;
     list = finder.neighbours(site, radius);
     lists.push(list);

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng, shuffleInPlace } from "../util/random";
 import { StandardScaler } from "./scaler";
+import { createAdam } from "./optimizer";
 
 /** tfjs-layers activation identifiers accepted for hidden layers. */
 export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swish" | "gelu" | "softplus" | "relu6" | "linear";
@@ -76,6 +77,8 @@ export interface TrainTiming {
   /** Training samples per second over the optimisation steps only (first epoch excluded as warm-up when >1). */
   samplesPerSec: number;
   backend: string;
+  /** Adam implementation used ("native-adam" on wasm+OpenBLAS, else "tfjs-adam"). */
+  optimizer: string;
 }
 
 export interface TrainMlpResult {
@@ -268,6 +271,11 @@ export async function trainMlp(
   if (Y.length !== n * nOutputs) throw new Error(`trainMlp: Y length ${Y.length} ≠ ${n} rows × ${nOutputs} outputs`);
   if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`trainMlp: dropout ${cfg.dropout} must be in [0, 1)`);
   if (!(cfg.batchSize >= 1)) throw new Error(`trainMlp: batchSize ${cfg.batchSize} must be ≥ 1`);
+  if (!["mse", "mse+cosine", "mse+derivative"].includes(cfg.loss)) {
+    throw new Error(`trainMlp: unknown loss '${cfg.loss}' (expected mse, mse+cosine, mse+derivative)`);
+  }
+  if (!(cfg.lossWeight >= 0)) throw new Error(`trainMlp: lossWeight ${cfg.lossWeight} must be ≥ 0`);
+  if (!(cfg.epochs >= 1) || !(cfg.patience >= 1)) throw new Error(`trainMlp: epochs (${cfg.epochs}) and patience (${cfg.patience}) must be ≥ 1`);
   const trainIdx = Int32Array.from(options.trainIdx);
   const valIdx = Int32Array.from(options.valIdx ?? []);
   if (trainIdx.length === 0) throw new Error("trainMlp: trainIdx is empty");
@@ -286,7 +294,7 @@ export async function trainMlp(
 
   const net = buildMlpNetwork(nFeatures, nOutputs, cfg.hidden, cfg.activation, cfg.seed);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = createAdam(cfg.learningRate);
   const rng = createRng(cfg.seed);
   const order = Int32Array.from(trainIdx);
   const bs = Math.min(cfg.batchSize, order.length);
@@ -311,13 +319,11 @@ export async function trainMlp(
         const xt = tf.tensor2d(gatherRows(Xs, nFeatures, order, s, rows, xb), [rows, nFeatures]);
         const yt = tf.tensor2d(gatherRows(Ys, nOutputs, order, s, rows, yb), [rows, nOutputs]);
         const dropSeed = cfg.dropout > 0 ? Math.floor(rng() * 2147483647) : null;
-        const cost = optimizer.minimize(
+        const batchLoss = optimizer.minimize(
           () => objective(forward(net, xt, cfg.dropout, dropSeed), yt, cfg.loss, cfg.lossWeight, units),
-          true,
           vars,
         );
-        lossSum += cost!.dataSync()[0] * rows;
-        cost!.dispose();
+        lossSum += batchLoss * rows;
         xt.dispose();
         yt.dispose();
       }
@@ -370,6 +376,7 @@ export async function trainMlp(
       // Only one epoch ran: report it, warm-up included.
       samplesPerSec: stepSamples > 0 ? (stepSamples / stepMs) * 1000 : (order.length / firstEpochMs) * 1000,
       backend: tf.getBackend(),
+      optimizer: optimizer.name,
     },
   };
 }

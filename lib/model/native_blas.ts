@@ -8,6 +8,12 @@ import * as path from "path";
 export interface NativeBlas {
   /** C (M×N) = op(A)·op(B), row-major float32; op = transpose when the flag is set. */
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void;
+  /**
+   * One fused Adam step (tf.train.adam's rule): m, v updated in place, new weights written to `out`
+   * (must not alias w). c1 = 1 − β1^t, c2 = 1 − β2^t.
+   */
+  adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array,
+    lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number): void;
   setNumThreads(n: number): void;
   /** OpenBLAS build description (version, kernel). */
   config(): string;
@@ -34,6 +40,9 @@ export function loadNativeBlas(): NativeBlas | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const addon = require(file) as NativeBlas;
+    for (const fn of ["sgemm", "adamUpdate", "setNumThreads", "config"] as const) {
+      if (typeof addon[fn] !== "function") throw new Error(`addon lacks ${fn}() (stale build? run \`npm run build:native\`)`);
+    }
     // One thread: the machine's cores are shared, and the comparison peer runs single-threaded.
     addon.setNumThreads(Number(process.env.XANES_BLAS_THREADS ?? 1));
     cached = addon;

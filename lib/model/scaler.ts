@@ -6,6 +6,9 @@
 export interface StandardScalerJSON {
   mean: number[];
   scale: number[];
+  /** Optional per-column bounds applied to the standardised values (absent: no clipping). */
+  clipLow?: number[];
+  clipHigh?: number[];
 }
 
 export class StandardScaler {
@@ -14,12 +17,32 @@ export class StandardScaler {
   /** Column standard deviations (population); 1 for zero-variance columns so they map to 0. */
   readonly scale: Float64Array;
 
-  constructor(mean: ArrayLike<number>, scale: ArrayLike<number>) {
+  /**
+   * Optional bounds on the standardised values, per column (null: none). Added for lib/eval: a
+   * descriptor column that is almost constant on the training rows (a rare element) gives test
+   * sites z-scores in the hundreds and wild predictions; clipping bounds them.
+   */
+  readonly clipLow: Float64Array | null;
+  readonly clipHigh: Float64Array | null;
+
+  constructor(mean: ArrayLike<number>, scale: ArrayLike<number>, clipLow?: ArrayLike<number> | null, clipHigh?: ArrayLike<number> | null) {
     if (mean.length !== scale.length) {
       throw new Error(`StandardScaler: mean has ${mean.length} columns, scale ${scale.length}`);
     }
+    if ((clipLow && clipLow.length !== mean.length) || (clipHigh && clipHigh.length !== mean.length)) {
+      throw new Error(`StandardScaler: clip bounds must have ${mean.length} columns`);
+    }
     this.mean = Float64Array.from(mean);
     this.scale = Float64Array.from(scale);
+    this.clipLow = clipLow ? Float64Array.from(clipLow) : null;
+    this.clipHigh = clipHigh ? Float64Array.from(clipHigh) : null;
+  }
+
+  /** The same scaler with standardised values clipped to [−limit, limit]. */
+  withClip(limit: number): StandardScaler {
+    if (!(limit > 0)) throw new Error(`StandardScaler.withClip: limit must be > 0, got ${limit}`);
+    const n = this.nColumns;
+    return new StandardScaler(this.mean, this.scale, new Float64Array(n).fill(-limit), new Float64Array(n).fill(limit));
   }
 
   get nColumns(): number {
@@ -69,6 +92,17 @@ export class StandardScaler {
     for (let off = 0; off < X.length; off += d) {
       for (let j = 0; j < d; j++) out[off + j] = (X[off + j] - this.mean[j]) * inv[j];
     }
+    const lo = this.clipLow;
+    const hi = this.clipHigh;
+    if (lo || hi) {
+      for (let off = 0; off < X.length; off += d) {
+        for (let j = 0; j < d; j++) {
+          const v = out[off + j];
+          if (lo && v < lo[j]) out[off + j] = lo[j];
+          else if (hi && v > hi[j]) out[off + j] = hi[j];
+        }
+      }
+    }
     return out;
   }
 
@@ -83,14 +117,17 @@ export class StandardScaler {
   }
 
   toJSON(): StandardScalerJSON {
-    return { mean: Array.from(this.mean), scale: Array.from(this.scale) };
+    const json: StandardScalerJSON = { mean: Array.from(this.mean), scale: Array.from(this.scale) };
+    if (this.clipLow) json.clipLow = Array.from(this.clipLow);
+    if (this.clipHigh) json.clipHigh = Array.from(this.clipHigh);
+    return json;
   }
 
   static fromJSON(json: StandardScalerJSON): StandardScaler {
     if (!json || !Array.isArray(json.mean) || !Array.isArray(json.scale)) {
       throw new Error("StandardScaler.fromJSON: expected { mean: number[], scale: number[] }");
     }
-    return new StandardScaler(json.mean, json.scale);
+    return new StandardScaler(json.mean, json.scale, json.clipLow ?? null, json.clipHigh ?? null);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Figure, FigureTrace } from "../plots/figure";
 import type { ScreeningResult } from "./rank";
+import type { RecoveryResult } from "./recovery";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
@@ -51,6 +52,35 @@ export function screeningOverlayFigure(result: ScreeningResult, opts: { top?: nu
       legend: { font: { size: 10 } },
       width: 900,
       height: 500,
+    },
+  };
+}
+
+/**
+ * Top-k curves of a rank-recovery evaluation: fraction of targets whose true material ranks ≤ k,
+ * one line per setting, with the random-order expectation k / n for reference.
+ */
+export function rankRecoveryFigure(runs: readonly { label: string; result: RecoveryResult }[], title = "Where does the true structure rank?"): Figure {
+  const n = Math.max(...runs.map((r) => r.result.nCandidates));
+  const ks = Array.from({ length: Math.min(n, 50) }, (_, i) => i + 1);
+  const traces: FigureTrace[] = runs.map(({ label, result }, i) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: `${label} (median rank ${result.medianRank})`,
+    x: ks,
+    y: ks.map((k) => result.perTarget.filter((t) => t.rank <= k).length / result.perTarget.length),
+    line: { color: COLOURS[i % COLOURS.length], shape: "hv" },
+    marker: { size: 4 },
+  }));
+  traces.push({ type: "scatter", mode: "lines", name: `random order (${n} candidates)`, x: ks, y: ks.map((k) => k / n), line: { color: "grey", dash: "dash" } });
+  return {
+    data: traces,
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: "k (rank of the true material)" } },
+      yaxis: { title: { text: "fraction of targets with true rank ≤ k" }, range: [0, 1.02] },
+      width: 800,
+      height: 450,
     },
   };
 }

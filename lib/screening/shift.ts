@@ -141,11 +141,17 @@ export class ShiftScorer {
   private readonly c: Float64Array;
   private readonly scores: Float64Array;
   private readonly ranks: Float64Array;
+  private readonly pbuf: Float64Array;
+  private norm = 0;
+  /** Coarse-pass stride over the trial shifts (1 = exhaustive). */
+  coarseStride: number;
   private readonly rankScratch: RankScratch;
   private readonly exact: Float64Array;
 
-  constructor(prepared: PreparedTarget, metric: ScreeningMetric) {
+  constructor(prepared: PreparedTarget, metric: ScreeningMetric, opts: { coarseStride?: number } = {}) {
     this.metric = metric;
+    // Default: the coarse pass steps by one mesh step.
+    this.coarseStride = opts.coarseStride ?? Math.max(1, Math.round(prepared.mesh.step / (prepared.shifts.length > 1 ? prepared.shifts[1] - prepared.shifts[0] : prepared.mesh.step)));
     this.prepared = prepared;
     const m = (this.m = prepared.mesh.points);
     const k = (this.k = prepared.shifts.length);
@@ -153,6 +159,7 @@ export class ShiftScorer {
     this.c = new Float64Array(k);
     this.scores = new Float64Array(k);
     this.ranks = new Float64Array(m);
+    this.pbuf = new Float64Array(m);
     this.rankScratch = createRankScratch(m);
     this.exact = new Float64Array(m);
     const t = prepared.spectra;
@@ -185,36 +192,54 @@ export class ShiftScorer {
     }
   }
 
-  /** Scores of row `row` of `pred` (rows of length M) at every trial shift, into the returned scratch array. */
-  scoreAllShifts(pred: ArrayLike<number>, row = 0): Float64Array {
+  /** Load row `row` of `pred` into the scratch buffer (ranked for Spearman) and its norm. */
+  private loadRow(pred: ArrayLike<number>, row: number): void {
     const m = this.m;
-    const off = row * m;
-    let p: ArrayLike<number> = pred;
-    let po = off;
-    let norm = 0;
-    if (this.metric === "spearman") {
-      p = averageRanks(pred, m, row, this.ranks, this.rankScratch.order);
-      po = 0;
-    }
+    // A Float64Array copy keeps the hot loop in dotAt monomorphic whatever the caller passes.
+    const p = this.pbuf;
+    if (this.metric === "spearman") averageRanks(pred, m, row, p, this.rankScratch.order);
+    else for (let j = 0, o = row * m; j < m; j++) p[j] = pred[o + j];
     // Norm of p (cosine, mse) or of its centred version (pearson, spearman).
     let mean = 0;
     if (this.metric === "pearson" || this.metric === "spearman") {
-      for (let j = 0; j < m; j++) mean += p[po + j];
+      for (let j = 0; j < m; j++) mean += p[j];
       mean /= m;
     }
+    let norm = 0;
     for (let j = 0; j < m; j++) {
-      const v = p[po + j] - mean;
+      const v = p[j] - mean;
       norm += v * v;
     }
+    this.norm = norm;
+  }
+
+  /** Score of the loaded row at trial shift i. */
+  private scoreAt(i: number): number {
+    const m = this.m;
+    const p = this.pbuf;
     const u = this.u;
-    const s = this.scores;
-    for (let i = 0; i < this.k; i++) {
-      const o = i * m;
-      let dot = 0;
-      for (let j = 0; j < m; j++) dot += p[po + j] * u[o + j];
-      s[i] = this.metric === "mse" ? (norm - 2 * dot + this.c[i]) / m : norm > 0 ? dot / Math.sqrt(norm) : NaN;
+    const o = i * m;
+    const m4 = m - (m % 4);
+    // Four partial sums: independent multiply-adds pipeline better than one dependent chain.
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    let j = 0;
+    for (; j < m4; j += 4) {
+      d0 += p[j] * u[o + j];
+      d1 += p[j + 1] * u[o + j + 1];
+      d2 += p[j + 2] * u[o + j + 2];
+      d3 += p[j + 3] * u[o + j + 3];
     }
-    return s;
+    for (; j < m; j++) d0 += p[j] * u[o + j];
+    const dot = d0 + d1 + d2 + d3;
+    if (this.metric === "mse") return (this.norm - 2 * dot + this.c[i]) / m;
+    return this.norm > 0 ? dot / Math.sqrt(this.norm) : NaN;
+  }
+
+  /** Scores of row `row` of `pred` (rows of length M) at every trial shift, into the returned scratch array. */
+  scoreAllShifts(pred: ArrayLike<number>, row = 0): Float64Array {
+    this.loadRow(pred, row);
+    for (let i = 0; i < this.k; i++) this.scores[i] = this.scoreAt(i);
+    return this.scores;
   }
 
   /** Metric of row `row` of `pred` against the target at an arbitrary shift (exact, lib/eval). */
@@ -224,24 +249,45 @@ export class ShiftScorer {
     return metricRow(this.metric, pred, this.exact, this.m, row, this.rankScratch);
   }
 
-  /** Best shift for row `row` of `pred`: grid search, parabolic refinement, exact re-score. */
+  /**
+   * Best shift for row `row` of `pred`: coarse grid search (every `coarseStride`-th trial shift, i.e.
+   * the mesh step with the default grid), the fine grid around the coarse optimum, then parabolic
+   * refinement and an exact re-score. Spectral features are several eV wide, so the score varies
+   * smoothly on the mesh-step scale and the coarse pass does not skip the optimum; this evaluates
+   * about a third of the trial shifts.
+   */
   fit(pred: ArrayLike<number>, row = 0): ShiftFit {
-    const s = this.scoreAllShifts(pred, row);
+    this.loadRow(pred, row);
     const k = this.k;
+    const s = this.scores;
     const sign = metricHigherIsBetter(this.metric) ? 1 : -1;
+    const stride = Math.max(1, this.coarseStride);
+    s.fill(NaN);
     let best = -1;
     let bestV = -Infinity;
-    for (let i = 0; i < k; i++) {
+    const visit = (i: number) => {
+      if (!Number.isNaN(s[i])) return;
+      s[i] = this.scoreAt(i);
       const v = sign * s[i];
       if (v > bestV) {
         bestV = v;
         best = i;
       }
-    }
+    };
+    const centre = (k - 1) >> 1;
+    for (let i = centre % stride; i < k; i += stride) visit(i);
     if (best < 0) return { score: NaN, shift: 0, atEdge: false };
+    const c = best;
+    for (let i = Math.max(0, c - stride + 1); i <= Math.min(k - 1, c + stride - 1); i++) visit(i);
+    // Ends of the grid may not lie on the coarse lattice: look at them when the optimum is near.
+    if (c - stride < 0) visit(0);
+    if (c + stride > k - 1) visit(k - 1);
     const shifts = this.prepared.shifts;
     const gridScore = s[best];
     if (best === 0 || best === k - 1) return { score: gridScore, shift: shifts[best], atEdge: k > 1 };
+    visit(best - 1);
+    visit(best + 1);
+    if (s[best] !== gridScore) return this.fitFrom(pred, row); // a neighbour was better: rare, re-run fully
     const y0 = sign * s[best - 1];
     const y2 = sign * s[best + 1];
     const den = y0 - 2 * bestV + y2;
@@ -253,6 +299,17 @@ export class ShiftScorer {
     const refined = this.scoreAtShift(pred, row, shift);
     if (!(sign * refined >= bestV)) return { score: gridScore, shift: shifts[best], atEdge: false };
     return { score: refined, shift, atEdge: false };
+  }
+
+  /** fit() over every trial shift (no coarse pass). */
+  private fitFrom(pred: ArrayLike<number>, row: number): ShiftFit {
+    const stride = this.coarseStride;
+    this.coarseStride = 1;
+    try {
+      return this.fit(pred, row);
+    } finally {
+      this.coarseStride = stride;
+    }
   }
 }
 

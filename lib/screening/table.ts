@@ -21,18 +21,31 @@ function danfo(): Danfo {
   return require("danfojs");
 }
 
-/** The ranked table as a danfojs DataFrame (columns as in RankingRecord, best first). */
-export function rankingDataFrame(result: ScreeningResult, top = Infinity): RankingDataFrame {
-  const recs = rankingRecords(result, top);
-  const cols: (keyof RankingRecord)[] = [
-    "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "rankBest", "rankWorst",
-    "mse", "cosine", "pearson", "spearman", "peakError", "nSites", "shiftAtEdge", "origin",
-  ];
+export const RANKING_COLUMNS: readonly (keyof RankingRecord)[] = [
+  "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "rankBest", "rankWorst",
+  "mse", "cosine", "pearson", "spearman", "peakError", "nSites", "shiftAtEdge", "origin",
+];
+
+/**
+ * The ranked table as a danfojs DataFrame, best first. `columns` selects and orders columns (default
+ * all of RANKING_COLUMNS); `digits` rounds numbers for display (default: full precision).
+ */
+export function rankingDataFrame(
+  result: ScreeningResult,
+  opts: { top?: number; columns?: readonly (keyof RankingRecord)[]; digits?: number } = {},
+): RankingDataFrame {
+  const recs = rankingRecords(result, opts.top ?? Infinity);
+  const cols = opts.columns ?? RANKING_COLUMNS;
+  const scale = opts.digits === undefined ? 0 : 10 ** opts.digits;
   const data: Record<string, unknown[]> = {};
-  for (const c of cols) data[c] = recs.map((r) => {
-    const v = r[c];
-    return typeof v === "boolean" ? String(v) : v;
-  });
+  for (const c of cols) {
+    data[c] = recs.map((r) => {
+      const v = r[c];
+      if (typeof v === "boolean") return String(v);
+      if (typeof v === "number" && scale && Number.isFinite(v) && !Number.isInteger(v)) return Math.round(v * scale) / scale;
+      return v;
+    });
+  }
   const dfd = danfo();
   return new dfd.DataFrame(data, { columns: cols as string[] });
 }

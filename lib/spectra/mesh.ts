@@ -39,8 +39,9 @@ export function meshStop(mesh: EnergyMesh): number {
  * - Cu K (FEFF set, measured over all 4,762 spectra): omega starts 8983.2–8988.7 eV and ends
  *   9124.2–9129.7 eV, so 8990–9120 eV is covered by every spectrum; 0.5 eV ≈ FEFF's spacing near the edge.
  *   Edge-relative: e starts −17.7…−7.6 and ends 123.3…133.3 → −7.5…122.5 eV.
- * - O K absolute: MP FEFF O K spectra span about 520–570 eV; 525–560 eV keeps pre-edge, edge and
- *   the first ~25 eV of near-edge structure covered by nearly all of them (101 points, 0.35 eV).
+ * - O K absolute: MP FEFF O K spectra span about 520–570 eV (200 points; per the data README — no MP
+ *   O K set is available offline to measure), so 525–560 eV (101 points, 0.35 eV) leaves ~5 eV margin at
+ *   both ends for edge shifts between compounds while keeping pre-edge, edge and ~25 eV above it.
  * - O K edge-relative (Li3FeO3.5 set, −40.7…68 eV): onset near 0 eV, structure fades by ~45 eV → −5…45 eV.
  */
 export const DEFAULT_MESHES = {

@@ -21,6 +21,7 @@ export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
   const omega: number[] = [];
   const e: number[] = [];
   const mu: number[] = [];
+  let ncol = -1;
   let lineNo = 0;
   let start = 0;
   const n = text.length;
@@ -32,9 +33,11 @@ export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
     start = end + 1;
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
     const parts = line.split(/\s+/);
-    if (parts.length < 4) {
-      throw new InputError(`${source}:${lineNo}: expected 6 columns "omega e k mu mu0 chi", found ${parts.length}`);
+    // A row with a missing or extra field would shift mu into the wrong column: demand the same count as row 1.
+    if (parts.length < 4 || (ncol > 0 && parts.length !== ncol)) {
+      throw new InputError(`${source}:${lineNo}: expected ${ncol > 0 ? ncol : 6} columns "omega e k mu mu0 chi", found ${parts.length}`);
     }
+    if (ncol < 0) ncol = parts.length;
     const w = Number(parts[0]);
     const r = Number(parts[1]);
     const m = Number(parts[3]);

@@ -13,9 +13,9 @@ export function latticeVolume(m: ArrayLike<number>): number {
  * Reciprocal vectors without the 2π (rows b_i with a_i · b_j = δ_ij), row-major.
  * Fractional coordinates of a cartesian point x are f_i = b_i · x; |b_i| = 1 / (spacing of lattice planes i).
  */
-export function reciprocalLattice(m: ArrayLike<number>): Float64Array {
+export function reciprocalLattice(m: ArrayLike<number>, where = "structure"): Float64Array {
   const v = latticeVolume(m);
-  if (!(Math.abs(v) > 1e-12) || !Number.isFinite(v)) throw new InputError(`degenerate lattice (volume ${v})`);
+  if (!(Math.abs(v) > 1e-12) || !Number.isFinite(v)) throw new InputError(`${where}: degenerate lattice (volume ${v})`);
   const b = new Float64Array(9);
   // b1 = a2 × a3 / V, b2 = a3 × a1 / V, b3 = a1 × a2 / V
   for (let i = 0; i < 3; i++) {

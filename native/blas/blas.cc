@@ -4,6 +4,7 @@
 #include <node_api.h>
 #include <cblas.h>
 #include <cstdint>
+#include <cmath>
 #include <string>
 
 extern "C" char* openblas_get_config(void);
@@ -65,6 +66,37 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(w, g, m, v, out, lr, beta1, beta2, c1, c2, eps): one fused Adam step, the rule of
+// tf.train.adam: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; out = w − lr·(m/c1)/(√(v/c2) + ε),
+// c1 = 1 − β1^t, c2 = 1 − β2^t. m and v are updated in place; out may not alias w (a fresh tensor,
+// so caches keyed by tensor id in the wasm backend never see stale weights).
+static napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  CHECK(env, argc == 11, "adamUpdate(w, g, m, v, out, lr, beta1, beta2, c1, c2, eps): 11 arguments expected");
+  float *w, *g, *m, *v, *out;
+  size_t lw, lg, lm, lv, lo;
+  CHECK(env, getFloat32(env, argv[0], &w, &lw) && getFloat32(env, argv[1], &g, &lg) && getFloat32(env, argv[2], &m, &lm) &&
+                 getFloat32(env, argv[3], &v, &lv) && getFloat32(env, argv[4], &out, &lo),
+        "adamUpdate: w, g, m, v, out must be Float32Arrays");
+  CHECK(env, lg == lw && lm == lw && lv == lw && lo == lw, "adamUpdate: arrays differ in length");
+  double p[6];
+  for (int i = 0; i < 6; i++) CHECK(env, napi_get_value_double(env, argv[5 + i], &p[i]) == napi_ok, "adamUpdate: numeric hyper-parameters expected");
+  const float lr = (float)p[0], b1 = (float)p[1], b2 = (float)p[2], c1 = (float)p[3], c2 = (float)p[4], eps = (float)p[5];
+  // 1 − β from the double β, rounded once, as tf.train.adam does.
+  const float a1 = (float)(1.0 - p[1]), a2 = (float)(1.0 - p[2]);
+  for (size_t j = 0; j < lw; j++) {
+    const float gj = g[j];
+    const float mj = b1 * m[j] + a1 * gj;
+    const float vj = b2 * v[j] + a2 * (gj * gj);
+    m[j] = mj;
+    v[j] = vj;
+    out[j] = w[j] - lr * (mj / c1) / (sqrtf(vj / c2) + eps);
+  }
+  return nullptr;
+}
+
 static napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -85,10 +117,11 @@ static napi_value Config(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setNumThreads", nullptr, SetNumThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"config", nullptr, Config, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
 

@@ -92,6 +92,8 @@ export interface MpServerOptions {
   readonly delayMs?: number;
   readonly maxRequests?: number;
   readonly lifetimeMs?: number;
+  /** Serve at most this many documents per page whatever _limit asks (as servers capping _limit do). */
+  readonly maxPage?: number;
   /** Called when a full, successful page has been sent. */
   readonly onPageServed?: (skip: number, count: number) => void;
 }
@@ -118,7 +120,7 @@ export function startMpServer(opts: MpServerOptions): Promise<MpServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const skip = Number(url.searchParams.get("_skip") ?? 0);
-    const limit = Number(url.searchParams.get("_limit") ?? 100);
+    const limit = Math.min(Number(url.searchParams.get("_limit") ?? 100), opts.maxPage ?? Infinity);
     const attempt = (attempts.get(skip) ?? 0) + 1;
     attempts.set(skip, attempt);
     const info: MpRequestInfo = { n: requests.length + 1, skip, limit, attempt, time: Date.now() };

@@ -1,0 +1,59 @@
+// `npm run reproduce` in the quick profile, end to end on the real shared data: dataset build,
+// features, final MLP + baselines, ablation, error analysis, O K-edge section, model save,
+// prediction for a structure that is not in the dataset, figures and metrics.json.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { findChromium } from "../lib/plots/export";
+
+const ROOT = path.resolve(__dirname, "..");
+const DATA = process.env.XAS_DATA_DIR ?? path.join(ROOT, "..", "shared", "data");
+const haveData = fs.existsSync(path.join(DATA, "feff-cu-k-oxides")) && fs.existsSync(path.join(DATA, "li3feo3.5-o-k"));
+const skip = !haveData ? "shared data not found (set XAS_DATA_DIR)" : !findChromium() ? "Chromium not installed (figure export)" : false;
+
+test("reproduce (quick profile) writes metrics.json, PNG figures, the interactive page and a model", { skip, timeout: 300_000 }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "xanes-reproduce-"));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "xanes-work-"));
+  try {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "reproduce.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, XANES_PROFILE: "quick", XANES_RESULTS_DIR: out, XANES_WORK_DIR: work },
+      encoding: "utf8",
+      timeout: 290_000,
+    });
+    assert.equal(r.status, 0, `reproduce failed:\n${r.stdout}\n${r.stderr}`);
+    const m = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
+    assert.equal(m.profile, "quick");
+    assert.ok(m.data.dataset.counts.spectra > 100, "dataset has spectra");
+    assert.equal(m.data.features.nFeatures, m.data.features.blocks.reduce((s: number, b: { length: number }) => s + b.length, 0));
+    // Grouped split: sizes add up to the featurised rows.
+    const sz = m.split.sizes;
+    assert.equal(sz.train + sz.val + sz.test, m.data.features.rows);
+    for (const k of ["mlp", "knn", "mean"]) {
+      const s = m.final[k].summary;
+      assert.ok(Number.isFinite(s.mse.mean) && s.mse.mean > 0, `${k} mse`);
+      assert.ok(s.pearson.mean <= 1 && s.pearson.mean > -1, `${k} pearson`);
+      assert.equal(m.final[k].n, sz.test);
+    }
+    // 2·5 + 1 ablation subsets, each with one run per seed.
+    assert.equal(m.ablation.rows.length, 11);
+    for (const row of m.ablation.rows) assert.equal(row.runs.length, m.config.ablation.seeds.length);
+    assert.ok(m.config.descriptors.includes(m.ablation.mostImportant));
+    assert.ok(m.errors.byNelements.length >= 1);
+    assert.equal(m.oxygen.folds.length, 3);
+    // The unseen structure gets one spectrum per Cu site on the mesh.
+    assert.equal(m.unseenPrediction.predicted, 1);
+    assert.equal(m.unseenPrediction.meshPoints, m.data.dataset.counts.points);
+    for (const f of ["ablation-mse.png", "learning-curve.png", "examples-best-median-worst.png", "parity-main-peak.png", "figures.html"]) {
+      const p = path.join(out, "figures", f);
+      assert.ok(fs.existsSync(p) && fs.statSync(p).size > 1000, `${f} written`);
+    }
+    assert.ok(fs.existsSync(path.join(out, "model", "xanes-model.json")));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
