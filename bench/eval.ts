@@ -11,7 +11,7 @@ function naiveKnn(X: Float32Array, d: number, Y: Float32Array, m: number, train:
   const sd = new Float64Array(d);
   for (const i of train) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / train.length;
   for (const i of train) for (let j = 0; j < d; j++) sd[j] += (X[i * d + j] - mean[j]) ** 2 / train.length;
-  const inv = Array.from(sd, (v) => (Math.sqrt(v) > 1e-7 * Math.max(1, 0) ? 1 / Math.sqrt(v) : 1));
+  const inv = Array.from(sd, (v) => (Math.sqrt(v) > 1e-12 ? 1 / Math.sqrt(v) : 1));
   const out = new Float32Array(test.length * m);
   test.forEach((q, r) => {
     const dist = train.map((t) => {

@@ -283,3 +283,15 @@ test("native Adam (wasm + OpenBLAS addon) matches tf.train.adam step for step", 
   }
   await initBackend();
 });
+
+test("trainMlp rejects inconsistent input with messages naming the problem", async () => {
+  await initBackend();
+  const { X, Y } = synthetic(20, 1);
+  const ok = { trainIdx: range(0, 16), valIdx: range(16, 20), epochs: 1, hidden: [4] };
+  await assert.rejects(trainMlp(X, 3, Y, MESH, ok), /X length 80 is not a multiple of nFeatures 3/);
+  await assert.rejects(trainMlp(X, 4, Y.subarray(1), MESH, ok), /Y length 799 ≠ 20 rows × 40 outputs/);
+  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, valIdx: [16, 25] }), /valIdx\[1\] = 25 is not a row index in 0\.\.19/);
+  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, trainIdx: [] }), /trainIdx is empty/);
+  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, loss: "huber" as never }), /unknown loss 'huber'/);
+  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, dropout: 1 }), /dropout 1 must be in \[0, 1\)/);
+});

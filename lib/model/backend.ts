@@ -1,6 +1,7 @@
 /**
  * tfjs backend selection. Preference: tfjs-node ("tensorflow", native libtensorflow) when it
- * really loads, else wasm (SIMD, single thread) with faster BatchMatMul/Slice kernels, else cpu.
+ * really loads, else wasm (SIMD, single thread) with faster BatchMatMul/_FusedMatMul/Slice kernels
+ * (BatchMatMul on OpenBLAS when the optional native/blas addon is built), else cpu.
  * `XANES_BACKEND=tensorflow|wasm|cpu` or `initBackend({ backend })` forces one.
  */
 import * as tf from "@tensorflow/tfjs";
