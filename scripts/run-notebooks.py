@@ -18,6 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
+from nbformat.sign import NotebookNotary
 
 
 def cell_error(nb, index, kind, exc):
@@ -72,9 +73,9 @@ def run_one(path, out_dir, timeout, kernel):
     os.makedirs(out_dir, exist_ok=True)
     executed = os.path.join(out_dir, name + ".ipynb")
     try:
-        nbformat.sign.NotebookNotary().sign(nb)
-    except Exception:
-        pass  # signing is a convenience for JupyterLab, never a failure
+        NotebookNotary().sign(nb)
+    except Exception as e:  # signing is a convenience for JupyterLab, never a failure
+        print(f"note: could not sign {executed}: {e}", file=sys.stderr)
     nbformat.write(nb, executed)
     html_path = os.path.join(out_dir, name + ".html")
     body, _ = HTMLExporter().from_notebook_node(nb)
