@@ -39,6 +39,7 @@ import {
   parityFigure,
   shapeThresholdFigure,
 } from "../lib/eval/figures";
+import { firstPeakPositions } from "../lib/eval/metrics";
 import { exportFigures, writeJsonFile, NamedFigure } from "../lib/eval/report";
 import { runOxygenExperiment, oxygenFigures } from "../lib/eval/oxygen";
 
@@ -186,6 +187,10 @@ async function main(): Promise<void> {
     { name: "error-by-shell-elements", fig: groupBarFigure(breakdown.byShellElements, "MLP test MSE by first-shell elements", "first-shell elements", "mean MSE ± std") },
     { name: "error-by-co-element", fig: groupBarFigure(breakdown.byCoElement, "MLP test MSE by other element in the compound", "element", "mean MSE ± std") },
     { name: "parity-main-peak", fig: parityFigure(final.models.mlp.metrics.peakTrue, final.models.mlp.metrics.peakPred, "MLP main-peak position", "peak energy (eV)") },
+    {
+      name: "parity-first-peak",
+      fig: parityFigure(firstPeakPositions(final.truth, ds.energy), firstPeakPositions(final.models.mlp.pred, ds.energy), "MLP first prominent peak (prominence ≥ 5 % of range)", "peak energy (eV)"),
+    },
     { name: "parity-main-peak-knn", fig: parityFigure(final.models.knn.metrics.peakTrue, final.models.knn.metrics.peakPred, "kNN main-peak position", "peak energy (eV)") },
     ...oxygenFigures(oxygen),
   ];

@@ -283,3 +283,15 @@ test("trainMlpClipped: one scaler reproduces clip(standardise) → trainMlp's sc
   assert.deepEqual([...again.transform(extreme)], [...r.model.inputScaler.transform(extreme)]);
   r.model.dispose();
 });
+
+test("firstPeakPositions: lowest-energy prominent peak per row, NaN for a monotonic row", async () => {
+  const { firstPeakPositions } = await import("../lib/eval/metrics");
+  const x = Float64Array.from({ length: 201 }, (_, i) => i * 0.25);
+  const a = gaussian(x, 12, 1.5, 0.5);
+  const b = gaussian(x, 30, 2, 1);
+  const two = Float32Array.from(a, (v, i) => v + b[i]);
+  const ramp = Float32Array.from(x, (v) => v);
+  const p = firstPeakPositions(new Float32Array([...two, ...ramp]), x);
+  close(p[0], 12, 0.05);
+  assert.ok(Number.isNaN(p[1]));
+});

@@ -59,7 +59,7 @@ export function experimentConfig(p: Profile = currentProfile()): ExperimentConfi
     descriptors: [...DESCRIPTOR_NAMES],
     split: { fractions: { train: 0.7, val: 0.1, test: 0.2 }, seed: 42 },
     ablation: {
-      seeds: quick ? [1] : [1, 2, 3],
+      seeds: quick ? [1] : [1, 2, 3, 4, 5],
       mlp: {
         hidden: quick ? [32] : [128, 128],
         activation: "relu",

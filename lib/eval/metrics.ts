@@ -216,6 +216,22 @@ export function prominentPeaks(
     .map((p) => refinePeak(y, x, o, p.k, m));
 }
 
+/**
+ * Position of the lowest-energy prominent peak of every row of Y (N × m): the first entry of
+ * `prominentPeaks` (NaN when a row has none). For Cu K spectra this is the first resolved
+ * feature after the edge, which the main-peak (argmax) parity does not see.
+ */
+export function firstPeakPositions(Y: ArrayLike<number>, energy: ArrayLike<number>, minProminence = 0.05): Float64Array {
+  const m = energy.length;
+  const n = Y.length / m;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = prominentPeaks(Y, energy, m, i, minProminence, 8);
+    out[i] = p.length ? p[0] : NaN;
+  }
+  return out;
+}
+
 /** Per-spectrum metrics of a test set, one Float64Array column per metric (length N). */
 export interface SpectrumMetrics {
   mse: Float64Array;
