@@ -11,7 +11,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Browser } from "playwright-core";
+import * as crypto from "node:crypto";
+import * as net from "node:net";
+import type { Browser, Page } from "playwright-core";
 import { findChromium, launchChromium } from "../lib/plots/export";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -22,7 +24,7 @@ const DRIVER = path.join(ROOT, "scripts", "run-notebooks.py");
 export const PYTHON = process.env.XANES_JUPYTER_PYTHON ?? "/usr/bin/python3";
 
 const APT_HINT =
-  "apt-get install -y --no-install-recommends jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core";
+  "apt-get install -y --no-install-recommends jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core jupyter-notebook";
 
 export interface NotebookError {
   cell: number | null;
@@ -144,16 +146,79 @@ export function describeFailure(r: NotebookResult): string {
   return `${path.basename(r.notebook)} failed${cell}: ${e.ename}: ${e.evalue}${src}\n  executed notebook: ${r.executed}`;
 }
 
+/** Number of showFigure() outputs (figure divs) in an executed notebook. */
+export function countNotebookFigures(executedIpynb: string): number {
+  const nb = JSON.parse(fs.readFileSync(executedIpynb, "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  let n = 0;
+  for (const cell of nb.cells) {
+    for (const out of cell.outputs ?? []) {
+      const html = out.data?.["text/html"];
+      const text = Array.isArray(html) ? html.join("") : html ?? "";
+      n += (text.match(/class="xanes-figure"/g) ?? []).length;
+    }
+  }
+  return n;
+}
+
 /**
- * Open an exported notebook HTML in headless Chromium (network blocked: the page must render
- * offline) and check every figure drawn by showFigure(): the div became a plotly plot with an SVG
- * and at least one rendered trace element per visible data trace.
- * Returns { figures, problems: string[] }.
+ * Wait until the page shows `expected` figure divs (if given) and each is drawn or gave up, then
+ * check every figure drawn by showFigure(): the div became a plotly plot with an SVG and at least one
+ * rendered trace element per visible data trace.
+ */
+export async function checkPageFigures(
+  page: Page,
+  { timeoutMs = 30000, expected }: { timeoutMs?: number; expected?: number } = {},
+): Promise<{ figures: FigureCheck[]; problems: string[] }> {
+  const settled = await page
+    .waitForFunction(
+      (expected) => {
+        const divs = Array.from(document.querySelectorAll("div.xanes-figure"));
+        if (expected !== null && divs.length < expected) return false;
+        return divs.every((el) => el.classList.contains("js-plotly-plot") || (el.textContent ?? "").length > 0);
+      },
+      expected ?? null,
+      { timeout: timeoutMs },
+    )
+    .then(() => true)
+    .catch(() => false);
+  // Let plotly finish its async draw steps.
+  await page.waitForTimeout(200);
+  const figures: FigureCheck[] = await page.evaluate(() =>
+    Array.from(document.querySelectorAll("div.xanes-figure")).map((el) => {
+      const plot = el as HTMLElement & { _fullData?: { visible: unknown }[]; layout?: { title?: { text?: string } } };
+      const full = plot._fullData ?? [];
+      return {
+        id: el.id,
+        title: plot.layout?.title?.text ?? "",
+        plotted: el.classList.contains("js-plotly-plot"),
+        svgs: el.querySelectorAll("svg.main-svg").length,
+        visibleTraces: full.filter((t) => t.visible === true).length,
+        renderedTraces: el.querySelectorAll(".trace, .hm").length,
+        text: el.classList.contains("js-plotly-plot") ? "" : (el.textContent ?? "").slice(0, 200),
+      };
+    }),
+  );
+  const problems: string[] = [];
+  if (!settled) problems.push(`figures still not drawn after ${timeoutMs} ms`);
+  if (expected !== undefined && figures.length !== expected) problems.push(`${figures.length} figure(s) on the page, ${expected} in the notebook`);
+  figures.forEach((f, i) => {
+    const name = `figure ${i + 1}${f.title ? ` "${f.title}"` : ""}`;
+    if (!f.plotted) problems.push(`${name} not drawn${f.text ? `: ${f.text}` : ""}`);
+    else if (f.svgs === 0) problems.push(`${name} has no SVG`);
+    else if (f.visibleTraces === 0) problems.push(`${name} has no visible data traces`);
+    else if (f.renderedTraces < f.visibleTraces) problems.push(`${name}: ${f.renderedTraces} of ${f.visibleTraces} traces rendered`);
+  });
+  return { figures, problems };
+}
+
+/**
+ * Open an exported notebook HTML in headless Chromium with the network blocked (the page must
+ * render offline) and check its figures (checkPageFigures).
  */
 export async function checkHtmlFigures(
   browser: Browser,
   htmlFile: string,
-  { timeoutMs = 30000 }: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; expected?: number } = {},
 ): Promise<{ figures: FigureCheck[]; problems: string[] }> {
   const page = await browser.newPage();
   const pageErrors: string[] = [];
@@ -161,47 +226,106 @@ export async function checkHtmlFigures(
   try {
     await page.route((url) => url.protocol !== "file:" && url.protocol !== "data:", (route) => route.abort());
     await page.goto(`file://${path.resolve(htmlFile)}`, { waitUntil: "load" });
-    const settled = await page
-      .waitForFunction(
-        () =>
-          Array.from(document.querySelectorAll("div.xanes-figure")).every(
-            (el) => el.classList.contains("js-plotly-plot") || (el.textContent ?? "").length > 0,
-          ),
-        null,
-        { timeout: timeoutMs },
-      )
-      .then(() => true)
-      .catch(() => false);
-    // Let plotly finish its async draw steps.
-    await page.waitForTimeout(200);
-    const figures: FigureCheck[] = await page.evaluate(() =>
-      Array.from(document.querySelectorAll("div.xanes-figure")).map((el) => {
-        const plot = el as HTMLElement & { _fullData?: { visible: unknown }[]; layout?: { title?: { text?: string } } };
-        const full = plot._fullData ?? [];
-        return {
-          id: el.id,
-          title: plot.layout?.title?.text ?? "",
-          plotted: el.classList.contains("js-plotly-plot"),
-          svgs: el.querySelectorAll("svg.main-svg").length,
-          visibleTraces: full.filter((t) => t.visible === true).length,
-          renderedTraces: el.querySelectorAll(".trace, .hm").length,
-          text: el.classList.contains("js-plotly-plot") ? "" : (el.textContent ?? "").slice(0, 200),
-        };
-      }),
-    );
-    const problems: string[] = [];
-    if (!settled) problems.push(`figures still not drawn after ${timeoutMs} ms`);
-    figures.forEach((f, i) => {
-      const name = `figure ${i + 1}${f.title ? ` "${f.title}"` : ""}`;
-      if (!f.plotted) problems.push(`${name} not drawn${f.text ? `: ${f.text}` : ""}`);
-      else if (f.svgs === 0) problems.push(`${name} has no SVG`);
-      else if (f.visibleTraces === 0) problems.push(`${name} has no visible data traces`);
-      else if (f.renderedTraces < f.visibleTraces) problems.push(`${name}: ${f.renderedTraces} of ${f.visibleTraces} traces rendered`);
-    });
-    if (problems.length && pageErrors.length) problems.push(`page errors: ${pageErrors.slice(0, 3).join(" | ")}`);
-    return { figures, problems };
+    const res = await checkPageFigures(page, opts);
+    if (res.problems.length && pageErrors.length) res.problems.push(`page errors: ${pageErrors.slice(0, 3).join(" | ")}`);
+    return res;
   } finally {
     await page.close();
+  }
+}
+
+/** [] when the classic Jupyter Notebook server (Debian jupyter-notebook) can run, else how to get it. */
+export function notebookServerMissing(): string[] {
+  if (!fs.existsSync(PYTHON)) return [`${PYTHON}: apt-get install -y --no-install-recommends jupyter-notebook`];
+  const r = spawnSync(PYTHON, ["-c", "import notebook.notebookapp"], { encoding: "utf8" });
+  return r.status === 0 ? [] : ["the Jupyter Notebook server: apt-get install -y --no-install-recommends jupyter-notebook"];
+}
+
+export interface NotebookServer {
+  /** URL that opens `file` (inside the served folder) in the notebook web app. */
+  url(file: string): string;
+  /** Shut down every kernel the app started (opening a notebook starts one). */
+  shutdownKernels(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the classic Jupyter Notebook web app (Debian jupyter-notebook 6, which loads require.js) on
+ * 127.0.0.1 serving `dir`, with the project's kernelspec. Resolves once it answers HTTP.
+ */
+export async function startNotebookServer(dir: string, { timeoutMs = 60000 }: { timeoutMs?: number } = {}): Promise<NotebookServer> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+    srv.on("error", reject);
+  });
+  const token = crypto.randomBytes(12).toString("hex");
+  const child = spawn(
+    PYTHON,
+    ["-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1", `--port=${port}`, `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${dir}`],
+    { cwd: dir, env: { ...process.env, JUPYTER_PATH, PYDEVD_DISABLE_FILE_VALIDATION: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  child.stdout!.on("data", (d) => (log += d));
+  child.stderr!.on("data", (d) => (log += d));
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const t0 = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`jupyter notebook server exited (${child.exitCode}):\n${log.slice(-3000)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/status?token=${token}`);
+      if (res.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      await stop();
+      throw new Error(`jupyter notebook server did not answer within ${timeoutMs} ms:\n${log.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url: (file) => `http://127.0.0.1:${port}/notebooks/${path.relative(dir, file).split(path.sep).map(encodeURIComponent).join("/")}?token=${token}`,
+    async shutdownKernels() {
+      const base = `http://127.0.0.1:${port}/api/kernels`;
+      const kernels = (await (await fetch(`${base}?token=${token}`)).json()) as { id: string }[];
+      for (const k of kernels) await fetch(`${base}/${k.id}?token=${token}`, { method: "DELETE" });
+    },
+    stop,
+  };
+}
+
+/**
+ * Open an executed notebook in the running notebook web app, as a researcher would, and check its
+ * figures. Only 127.0.0.1 is reachable. The app starts a kernel for the notebook; it is shut down
+ * when the page closes.
+ */
+export async function checkServerFigures(
+  browser: Browser,
+  server: NotebookServer,
+  executedIpynb: string,
+  { timeoutMs = 90000 }: { timeoutMs?: number } = {},
+): Promise<{ figures: FigureCheck[]; problems: string[] }> {
+  const page = await browser.newPage();
+  try {
+    await page.route((url) => url.hostname !== "127.0.0.1", (route) => route.abort());
+    await page.goto(server.url(executedIpynb), { waitUntil: "load" });
+    const res = await checkPageFigures(page, { timeoutMs, expected: countNotebookFigures(executedIpynb) });
+    const untrusted = await page.evaluate(() => document.body.innerText.includes("Not Trusted"));
+    if (untrusted) res.problems.push("the notebook app shows it as Not Trusted (signature missing), so it does not run figure scripts");
+    return res;
+  } finally {
+    await page.close();
+    await server.shutdownKernels().catch(() => undefined);
   }
 }
 
@@ -246,7 +370,7 @@ async function main(): Promise<number> {
     const browser = await launchChromium();
     try {
       for (const r of results) {
-        const { figures, problems } = await checkHtmlFigures(browser, r.html);
+        const { figures, problems } = await checkHtmlFigures(browser, r.html, { expected: countNotebookFigures(r.executed) });
         if (problems.length) {
           failed++;
           console.log(`FAIL figures in ${path.basename(r.html)}:\n  ${problems.join("\n  ")}`);

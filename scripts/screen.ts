@@ -9,6 +9,7 @@
  *              [--column N  intensity column, 1-based, default 2] [--kind material|site, default material]
  *              or --dataset DIR --target-row N (a dataset spectrum; kind from its site)
  * Candidates:  --candidates DIR|FILE (repeatable; structure files or <name>/POSCAR folders)
+ *              --candidates-list FILE (one structure file path per line; # comments)
  *              --candidates-split train|test|val (with --dataset; grouped-by-material split)
  *              --base FILE with generated variants: --substitute FROM:TO1,TO2  --strain=S1,S2 (fractions)
  *                [--uniaxial false]  --vacancy SITE [--vacancy-element O]
@@ -21,7 +22,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../lib/structure/types";
-import { readStructureFile } from "../lib/structure/read";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
 import { loadDataset } from "../lib/data/store";
@@ -76,7 +76,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 const KNOWN = [
-  "target", "column", "kind", "dataset", "target-row", "candidates", "candidates-split", "base", "substitute", "strain",
+  "target", "column", "kind", "dataset", "target-row", "candidates", "candidates-list", "candidates-split", "base", "substitute", "strain",
   "uniaxial", "vacancy", "vacancy-element", "model", "metric", "window", "element", "normalisation", "top", "out", "help",
 ];
 
@@ -144,6 +144,19 @@ async function main(): Promise<void> {
   const skippedFiles: { file: string; reason: string }[] = [];
   // All files in one call so ids stay unique across folders.
   const files = (args.get("candidates") ?? []).flatMap((c) => (fs.statSync(c, { throwIfNoEntry: false })?.isDirectory() ? listStructureFiles(c) : [c]));
+  for (const list of args.get("candidates-list") ?? []) {
+    let text: string;
+    try {
+      text = fs.readFileSync(list, "utf8");
+    } catch (err) {
+      throw new InputError(`${list}: cannot read candidate list (${(err as Error).message})`);
+    }
+    // Relative paths are relative to the list file.
+    for (const line of text.split(/\r?\n/)) {
+      const p = line.replace(/#.*/, "").trim();
+      if (p) files.push(path.resolve(path.dirname(list), p));
+    }
+  }
   if (files.length) {
     const load = candidatesFromFiles(files);
     candidates.push(...load.candidates);
@@ -158,7 +171,9 @@ async function main(): Promise<void> {
   }
   const baseFile = one(args, "base");
   if (baseFile) {
-    const base: Candidate = { id: path.basename(baseFile).replace(/\.(cif|json|vasp)$/i, ""), structure: readStructureFile(baseFile), origin: "base" };
+    const baseLoad = candidatesFromFiles([baseFile]);
+    if (baseLoad.skipped.length) throw new InputError(baseLoad.skipped[0].reason);
+    const base: Candidate = { ...baseLoad.candidates[0], origin: "base" };
     candidates.push(base);
     for (const spec of args.get("substitute") ?? []) {
       const m = /^([A-Z][a-z]?):([A-Za-z,]+)$/.exec(spec);

@@ -1,6 +1,8 @@
 // Every notebook, executed headlessly through the project's tslab kernel (quick profile), must run
-// without an error; its HTML export must show every plotly figure in headless Chromium. Also: the
-// committed notebooks carry no outputs and name the tslab kernel, and the percent converter works.
+// without an error; every plotly figure must render in headless Chromium both in its HTML export and
+// when the executed notebook is opened in the Jupyter Notebook web app (Debian jupyter-notebook,
+// which loads require.js, like a researcher's browser). Also: the committed notebooks carry no
+// outputs and name the tslab kernel, and the percent converter works.
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -11,12 +13,17 @@ import { sharedDataDir } from "../lib/config";
 import {
   ROOT,
   checkHtmlFigures,
+  checkServerFigures,
   chromiumMissing,
+  countNotebookFigures,
   describeFailure,
   executeNotebooks,
   listNotebooks,
+  notebookServerMissing,
   notebookToolsMissing,
+  startNotebookServer,
   toolsGate,
+  type NotebookServer,
 } from "../scripts/run-notebooks";
 import { clearOutputs, notebookToPercent, percentToNotebook, type Notebook } from "../scripts/percent-to-ipynb.mjs";
 
@@ -78,16 +85,21 @@ test("the kernelspec installed in the project points at this project's node and 
 });
 
 describe("notebooks execute headlessly and their figures render", () => {
-  const skip = toolsGate("Executing notebooks", [...notebookToolsMissing(), ...chromiumMissing()]);
+  const skip = toolsGate("Executing notebooks", [...notebookToolsMissing(), ...chromiumMissing(), ...notebookServerMissing()]);
   const outDir = path.join(ROOT, "results", "test-notebooks");
   const haveData = fs.existsSync(sharedDataDir());
   let browser: Browser | undefined;
+  let server: NotebookServer | undefined;
 
   before(async () => {
-    if (!skip) browser = await launchChromium();
+    if (skip) return;
+    fs.mkdirSync(outDir, { recursive: true });
+    browser = await launchChromium();
+    server = await startNotebookServer(outDir);
   });
   after(async () => {
     await browser?.close();
+    await server?.stop();
   });
 
   for (const file of notebooks) {
@@ -101,9 +113,13 @@ describe("notebooks execute headlessly and their figures render", () => {
       const [r] = await executeNotebooks([file], { outDir, profile: "quick" });
       console.log(`# ${name}: ${r.ok ? "ran" : "FAILED"} in ${r.seconds.toFixed(1)} s`);
       assert.ok(r.ok, describeFailure(r));
-      const { figures, problems } = await checkHtmlFigures(browser!, r.html);
-      assert.deepEqual(problems, [], `${name}: figures in ${r.html}:\n${problems.join("\n")}`);
-      console.log(`# ${name}: ${figures.length} figure(s) render in Chromium`);
+      const expected = countNotebookFigures(r.executed);
+      const html = await checkHtmlFigures(browser!, r.html, { expected });
+      assert.deepEqual(html.problems, [], `${name}: figures in the HTML export ${r.html}:\n${html.problems.join("\n")}`);
+      // As a researcher sees it: the executed notebook opened in the Jupyter web app (require.js page).
+      const app = await checkServerFigures(browser!, server!, r.executed);
+      assert.deepEqual(app.problems, [], `${name}: figures in the Jupyter Notebook app:\n${app.problems.join("\n")}`);
+      console.log(`# ${name}: ${expected} figure(s) render in Chromium, in the HTML export and in the notebook app`);
     });
   }
 });

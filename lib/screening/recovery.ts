@@ -6,24 +6,35 @@ import type { Dataset } from "../data/dataset";
 import { createRng, shuffleInPlace } from "../util/random";
 import { quantileSorted } from "../eval/metrics";
 import type { Candidate, ScreeningMetric, ScreeningPredictor } from "./types";
-import { candidatesFromDataset, targetFromDataset } from "./sources";
+import { averagedTargetFromDataset, candidatesFromDataset, targetFromDataset } from "./sources";
 import { prepareTarget } from "./shift";
 import { screenCandidates } from "./rank";
 import { cachedPredictor } from "./predictor";
 
+export interface RecoveryTargetRef {
+  materialId: string;
+  /** Dataset row of a site target; -1 for the material's multiplicity-weighted average spectrum. */
+  row: number;
+}
+
 export interface RecoveryPlan {
-  /** Dataset rows used as targets (at most one per material, so targets are independent). */
-  targets: number[];
+  /** Targets, at most one per material so they are independent. */
+  targets: RecoveryTargetRef[];
   /** One per material; includes every target's material. */
   candidates: Candidate[];
 }
 
 /**
  * Pick `nCandidates` materials at random from the rows of `split` (held-out rows: the grouped test
- * split keeps whole materials unseen by the model) and up to `nTargets` target rows among them, one
- * per material. Seeded.
+ * split keeps whole materials unseen by the model) and `nTargets` targets among them, one per
+ * material. kind "site" (default): a random site spectrum of the material. kind "material": the
+ * average over all its absorbing sites (see averagedTargetFromDataset), so only materials whose every
+ * absorbing site has a spectrum can be targets. Seeded.
  */
-export function planRankRecovery(ds: Dataset, opts: { rows: readonly number[]; nCandidates: number; nTargets: number; seed?: number }): RecoveryPlan {
+export function planRankRecovery(
+  ds: Dataset,
+  opts: { rows: readonly number[]; nCandidates: number; nTargets: number; seed?: number; kind?: "site" | "material" },
+): RecoveryPlan {
   const rng = createRng(opts.seed ?? 0);
   const byMaterial = new Map<string, number[]>();
   for (const i of opts.rows) {
@@ -34,16 +45,36 @@ export function planRankRecovery(ds: Dataset, opts: { rows: readonly number[]; n
   }
   const materials = shuffleInPlace([...byMaterial.keys()].sort(), rng);
   if (materials.length < opts.nCandidates) throw new Error(`planRankRecovery: only ${materials.length} materials in the rows, ${opts.nCandidates} candidates requested`);
-  const chosen = materials.slice(0, opts.nCandidates);
-  const targets = chosen.slice(0, opts.nTargets).map((id) => {
-    const rows = byMaterial.get(id)!;
-    return rows[Math.floor(rng() * rows.length)];
-  });
+  let chosen: string[];
+  let targets: RecoveryTargetRef[];
+  if (opts.kind === "material") {
+    const complete = materials.filter((id) => completeSites(ds, id, byMaterial.get(id)!));
+    if (complete.length < opts.nTargets) throw new Error(`planRankRecovery: only ${complete.length} materials have spectra for every absorbing site, ${opts.nTargets} targets requested`);
+    const tset = new Set(complete.slice(0, opts.nTargets));
+    chosen = [...tset, ...materials.filter((id) => !tset.has(id))].slice(0, opts.nCandidates);
+    targets = [...tset].map((materialId) => ({ materialId, row: -1 }));
+  } else {
+    chosen = materials.slice(0, opts.nCandidates);
+    targets = chosen.slice(0, opts.nTargets).map((materialId) => {
+      const rows = byMaterial.get(materialId)!;
+      return { materialId, row: rows[Math.floor(rng() * rows.length)] };
+    });
+  }
   const firstRow = chosen.map((id) => byMaterial.get(id)![0]);
   return { targets, candidates: candidatesFromDataset(ds, firstRow) };
 }
 
+/** True when `rows` hold a spectrum for every site of the material's absorbing element. */
+function completeSites(ds: Dataset, id: string, rows: readonly number[]): boolean {
+  const s = ds.structures.get(id);
+  if (!s) return false;
+  const el = ds.meta[rows[0]].element;
+  const have = new Set(rows.map((r) => ds.meta[r].site));
+  return s.species.every((sp, i) => sp !== el || have.has(i));
+}
+
 export interface RecoveryTarget {
+  /** Dataset row of a site target; -1 for an averaged (material) target. */
   row: number;
   materialId: string;
   site: number;
@@ -52,6 +83,8 @@ export interface RecoveryTarget {
   /** Site of the true material that matched best (-1 for material targets). */
   matchedSite: number;
   trueScore: number;
+  /** Shift fitted for the true material, eV (dataset targets are aligned: ideal 0). */
+  trueShift: number;
   topId: string;
   topScore: number;
 }
@@ -86,19 +119,20 @@ export async function rankRecovery(
   const metric = opts.metric ?? "cosine";
   const window = opts.window ?? 0;
   const perTarget: RecoveryTarget[] = [];
-  for (const row of plan.targets) {
-    const target = targetFromDataset(ds, row);
+  for (const ref of plan.targets) {
+    const target = ref.row >= 0 ? targetFromDataset(ds, ref.row) : averagedTargetFromDataset(ds, ref.materialId);
     const prepared = prepareTarget(target, ds.config.mesh, { normalisation: ds.config.normalisation, window });
     const res = await screenCandidates(prepared, plan.candidates, cached, { element: opts.element, metric });
-    const id = ds.meta[row].materialId;
+    const id = ref.materialId;
     const at = res.rows.findIndex((r) => r.id === id);
     perTarget.push({
-      row,
+      row: ref.row,
       materialId: id,
-      site: ds.meta[row].site,
+      site: ref.row >= 0 ? ds.meta[ref.row].site : -1,
       rank: at >= 0 ? at + 1 : Infinity,
       matchedSite: at >= 0 ? res.rows[at].site : -1,
       trueScore: at >= 0 ? res.rows[at].score : NaN,
+      trueShift: at >= 0 ? res.rows[at].shift : NaN,
       topId: res.rows[0]?.id ?? "",
       topScore: res.rows[0]?.score ?? NaN,
     });

@@ -96,3 +96,31 @@ export function targetFromDataset(ds: Dataset, row: number): TargetSpectrum {
     kind: meta.site >= 0 ? "site" : "material",
   };
 }
+
+/**
+ * The multiplicity-weighted average spectrum of a material (what the Materials Project serves per
+ * material), from its site spectra: the plain mean over every absorbing site of the cell. Needs a
+ * spectrum for every site of the element (FEFF runs usually cover only inequivalent sites, whose
+ * multiplicities the dataset does not record); otherwise an InputError says how many are missing.
+ */
+export function averagedTargetFromDataset(ds: Dataset, materialId: string): TargetSpectrum {
+  const structure = ds.structures.get(materialId);
+  const rows: number[] = [];
+  for (let i = 0; i < ds.meta.length; i++) if (ds.meta[i].materialId === materialId && ds.meta[i].site >= 0) rows.push(i);
+  if (!structure || rows.length === 0) throw new InputError(`dataset ${ds.config.name}: no site spectra for ${materialId}`);
+  const element = ds.meta[rows[0]].element;
+  const bySite = new Map(rows.map((r) => [ds.meta[r].site, r]));
+  const sites = structure.species.flatMap((sp, i) => (sp === element ? [i] : []));
+  const missing = sites.filter((i) => !bySite.has(i));
+  if (missing.length) {
+    throw new InputError(`${materialId}: ${missing.length} of ${sites.length} ${element} sites have no spectrum (e.g. site ${missing[0]}); the average needs all of them`);
+  }
+  const m = ds.energy.length;
+  const intensity = new Float64Array(m);
+  for (const i of sites) {
+    const o = bySite.get(i)! * m;
+    for (let j = 0; j < m; j++) intensity[j] += ds.spectra[o + j];
+  }
+  for (let j = 0; j < m; j++) intensity[j] /= sites.length;
+  return { energy: ds.energy, intensity, source: `${materialId} (average of ${sites.length} ${element} sites)`, kind: "material" };
+}

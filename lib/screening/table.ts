@@ -78,6 +78,6 @@ export function formatRankingTable(result: ScreeningResult, top = 20): string {
   const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((s, c) => (c === 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
   const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
-  if (result.rows.some((r) => r.shiftAtEdge)) out.push(`* shift at the ±${result.target.window} eV window edge: the best alignment may lie outside it`);
+  if (result.rows.slice(0, top).some((r) => r.shiftAtEdge)) out.push(`* shift at the ±${result.target.window} eV window edge: the best alignment may lie outside it`);
   return out.join("\n");
 }
