@@ -2,7 +2,7 @@
 // Installs the tslab TypeScript kernelspec INTO THE PROJECT (not machine-wide):
 //   <root>/.jupyter/share/jupyter/kernels/tslab/kernel.json
 // Jupyter finds it when started with JUPYTER_PATH=<root>/.jupyter/share/jupyter
-// (scripts/lab.sh and scripts/run-notebooks.mjs set that).
+// (scripts/lab.sh and scripts/run-notebooks.ts set that).
 //
 // We write kernel.json ourselves instead of calling `tslab install`: that command needs a Python
 // with jupyter_client + IPython importable as `python3`, which is not true for a pipx JupyterLab.

@@ -10,6 +10,7 @@
 // must be blank. Commit only the .ipynb (outputs cleared; test/notebooks.test.ts checks that).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const TSLAB_METADATA = {
   kernelspec: { name: "tslab", display_name: "TypeScript (xanes)", language: "typescript" },
@@ -120,4 +121,4 @@ function main() {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -1,4 +1,4 @@
-"""Execute notebooks headlessly with nbclient and export each to HTML (driven by run-notebooks.mjs).
+"""Execute notebooks headlessly with nbclient and export each to HTML (driven by run-notebooks.ts).
 
 Usage: python3 run-notebooks.py --out DIR [--timeout S] [--kernel tslab] NOTEBOOK.ipynb...
 

@@ -122,4 +122,20 @@ describe("notebooks execute headlessly and their figures render", () => {
       console.log(`# ${name}: ${expected} figure(s) render in Chromium, in the HTML export and in the notebook app`);
     });
   }
+
+  test("the notebook-app check fails for an executed notebook whose signature does not match", { skip }, async () => {
+    const executed = path.join(outDir, "00-environment.ipynb");
+    assert.ok(fs.existsSync(executed), "00-environment must have run first");
+    const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as Notebook;
+    nb.cells[0].source = `${Array.isArray(nb.cells[0].source) ? nb.cells[0].source.join("") : nb.cells[0].source}\n(edited)`;
+    const copy = path.join(outDir, "zz-untrusted-check.ipynb");
+    fs.writeFileSync(copy, JSON.stringify(nb));
+    try {
+      const app = await checkServerFigures(browser!, server!, copy, { timeoutMs: 5000 });
+      assert.ok(app.problems.some((p) => /Not Trusted/.test(p)), app.problems.join("\n"));
+      assert.ok(app.problems.some((p) => /not drawn/.test(p)), app.problems.join("\n"));
+    } finally {
+      fs.rmSync(copy, { force: true });
+    }
+  });
 });

@@ -34,7 +34,7 @@ export interface OxygenResult {
   dataset: Dataset;
   folds: OxygenFold[];
   /** Test predictions of the last fold, for plots. */
-  example: { snapshot: string; truth: Float32Array; pred: Float32Array; knn: Float32Array };
+  example: { snapshot: string; truth: Float32Array; pred: Float32Array; knn: Float32Array; sites: number[] };
   json: Record<string, unknown>;
 }
 
@@ -108,7 +108,7 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
       `O K: test ${test}: MSE MLP ${fold.mse.mlp.toExponential(3)}, kNN ${fold.mse.knn.toExponential(3)}, mean ${fold.mse.mean.toExponential(3)}; ` +
         `Pearson MLP ${fold.pearson.mlp.toFixed(3)}, kNN ${fold.pearson.knn.toFixed(3)}, mean ${fold.pearson.mean.toFixed(3)}`,
     );
-    example = { snapshot: test, truth, pred, knn };
+    example = { snapshot: test, truth, pred, knn, sites: testIdx.map((i) => ds.meta[fb.rows[i]].site) };
   }
   return {
     dataset: ds,
@@ -133,7 +133,7 @@ export function oxygenFigures(r: OxygenResult): NamedFigure[] {
   const rows = Array.from({ length: n }, (_, i) => i);
   const fig: Figure = spectraOverlayFigure(
     r.dataset.energy, r.example.truth, r.example.pred, rows,
-    rows.map((i) => `O site ${i + 1} of ${r.example.snapshot}`),
+    rows.map((i) => `${r.example.snapshot}, POSCAR site ${r.example.sites[i]} (O)`),
     `Li3FeO3.5 O K-edge: MLP trained on the other snapshots, tested on ${r.example.snapshot}`,
   );
   return [{ name: "o-k-li3feo35-examples", fig }];
