@@ -14,9 +14,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { profile, resultsDir, sharedDataDir } from "../lib/config";
 import { initBackend, backendInfo } from "../lib/model/backend";
-import { XanesPredictor } from "../lib/model/predictor";
+import { XanesPredictor, loadPredictor } from "../lib/model/predictor";
 import { progress } from "../lib/util/progress";
-import { formatQualityReport } from "../lib/data/dataset";
+import { formatQualityReport, reducedFormula } from "../lib/data/dataset";
 import { readPoscarFile } from "../lib/structure/poscar";
 import {
   experimentConfig,
@@ -39,7 +39,7 @@ import {
   parityFigure,
   shapeThresholdFigure,
 } from "../lib/eval/figures";
-import { firstPeakPositions } from "../lib/eval/metrics";
+import { firstPeakPositions, mainPeakPosition } from "../lib/eval/metrics";
 import { exportFigures, writeJsonFile, NamedFigure } from "../lib/eval/report";
 import { runOxygenExperiment, oxygenFigures } from "../lib/eval/oxygen";
 
@@ -143,19 +143,30 @@ async function main(): Promise<void> {
   const unseen = path.join(__dirname, "..", "test", "fixtures", "unseen-cu-oxide", "POSCAR");
   let unseenPrediction: Record<string, unknown> | null = null;
   if (fs.existsSync(unseen)) {
+    // Through the saved files, as `predict` would: reload the predictor, then predict every Cu site.
+    const loaded = await loadPredictor(modelDir);
     const s = readPoscarFile(unseen);
     const sites = s.species.flatMap((sp, i) => (sp === "Cu" ? [i] : []));
-    const inDataset = [...ds.structures.keys()].length;
-    const p = predictor.predictSites(s, sites);
+    const p = loaded.predictSites(s, sites);
+    const inMemory = predictor.predictSites(s, sites);
+    let maxDiff = 0;
+    p.spectra.forEach((sp, k) => sp.mu.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - inMemory.spectra[k].mu[j])))));
+    const formula = reducedFormula(s.species);
     unseenPrediction = {
       file: path.relative(path.join(__dirname, ".."), unseen),
+      formula,
+      formulaInDataset: ds.meta.some((m) => m.formula === formula),
       cuSites: sites.length,
       predicted: p.spectra.length,
       meshPoints: p.spectra[0]?.mu.length ?? 0,
       skipped: p.skipped,
-      datasetMaterials: inDataset,
+      allFinite: p.spectra.every((sp) => sp.mu.every(Number.isFinite)),
+      mainPeakEv: p.spectra.map((sp) => mainPeakPosition(sp.mu, ds.energy, ds.energy.length)),
+      reloadedVsInMemoryMaxDiff: maxDiff,
+      mu: p.spectra.map((sp) => sp.mu),
     };
-    log(`predicted ${p.spectra.length} Cu spectra for ${unseenPrediction.file} (${unseenPrediction.meshPoints} mesh points)`);
+    log(`predicted ${p.spectra.length} Cu spectra for ${unseenPrediction.file} (${formula}, ${unseenPrediction.meshPoints} mesh points) with the reloaded model; max |reloaded − in-memory| ${maxDiff.toExponential(1)}`);
+    loaded.model.dispose();
   }
   lap("model", t);
 

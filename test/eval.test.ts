@@ -295,3 +295,24 @@ test("firstPeakPositions: lowest-energy prominent peak per row, NaN for a monoto
   close(p[0], 12, 0.05);
   assert.ok(Number.isNaN(p[1]));
 });
+
+test("fitKnnBaseline picks k and weighting on the validation rows", async () => {
+  const { fitKnnBaseline } = await import("../lib/eval/experiment");
+  const rng = createRng(5);
+  const n = 120;
+  const d = 3;
+  const X = Float32Array.from({ length: n * d }, () => rng());
+  const Y = Float32Array.from({ length: n * 2 }, () => rng());
+  // Validation rows 100..119 are exact copies (features and spectra) of training rows 0..19:
+  // k = 1 reproduces them exactly, any larger k averages in other spectra.
+  for (let i = 0; i < 20; i++) {
+    X.copyWithin((100 + i) * d, i * d, (i + 1) * d);
+    Y.copyWithin((100 + i) * 2, i * 2, (i + 1) * 2);
+  }
+  const split = { train: Array.from({ length: 100 }, (_, i) => i), val: Array.from({ length: 20 }, (_, i) => 100 + i), test: [] };
+  const r = fitKnnBaseline(X, d, Y, 2, split, [1, 3, 5], ["uniform", "distance"]);
+  assert.equal(r.k, 1);
+  assert.equal(r.valMse["1/uniform"], 0);
+  assert.ok(r.valMse["5/uniform"] > 0);
+  assert.deepEqual(Object.keys(r.valMse).sort(), ["1/distance", "1/uniform", "3/distance", "3/uniform", "5/distance", "5/uniform"]);
+});

@@ -47,6 +47,10 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
     // The unseen structure gets one spectrum per Cu site on the mesh.
     assert.equal(m.unseenPrediction.predicted, 1);
     assert.equal(m.unseenPrediction.meshPoints, m.data.dataset.counts.points);
+    assert.equal(m.unseenPrediction.formulaInDataset, false);
+    assert.equal(m.unseenPrediction.allFinite, true);
+    // Saved and reloaded model (input clipping included) predicts what the in-memory one did.
+    assert.ok(m.unseenPrediction.reloadedVsInMemoryMaxDiff < 1e-6);
     for (const f of ["ablation-mse.png", "learning-curve.png", "examples-best-median-worst.png", "parity-main-peak.png", "figures.html"]) {
       const p = path.join(out, "figures", f);
       assert.ok(fs.existsSync(p) && fs.statSync(p).size > 1000, `${f} written`);

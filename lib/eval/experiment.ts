@@ -44,7 +44,7 @@ export interface ExperimentConfig {
   split: { fractions: SplitFractions; seed: number };
   ablation: { seeds: number[]; mlp: MlpSettings };
   final: { seed: number; mlp: MlpSettings };
-  knn: { kCandidates: number[]; weighting: "uniform" | "distance" };
+  knn: { kCandidates: number[]; weightings: ("uniform" | "distance")[] };
 }
 
 /**
@@ -86,7 +86,7 @@ export function experimentConfig(p: Profile = currentProfile()): ExperimentConfi
         inputClip: 5,
       },
     },
-    knn: { kCandidates: [1, 3, 5, 10, 20], weighting: "uniform" },
+    knn: { kCandidates: [1, 3, 5, 10, 20], weightings: ["uniform", "distance"] },
   };
 }
 
@@ -236,8 +236,9 @@ export function evaluateModel(name: string, pred: Float32Array, truth: Float32Ar
 }
 
 /**
- * kNN with k chosen on the validation rows (lowest mean MSE over `kCandidates`), fitted on train:
- * a tuned baseline is the honest one to beat.
+ * kNN with k and the weighting chosen on the validation rows (lowest mean MSE over
+ * `kCandidates` × `weightings`), fitted on train: a tuned baseline is the honest one to beat.
+ * One neighbour search (k = max candidate) serves every candidate. `valMse` keys: "k/weighting".
  */
 export function fitKnnBaseline(
   X: Float32Array,
@@ -246,36 +247,45 @@ export function fitKnnBaseline(
   nOut: number,
   split: SplitIndices,
   kCandidates: readonly number[],
-  weighting: "uniform" | "distance",
-): { knn: KnnRegressor; k: number; valMse: Record<string, number> } {
+  weightings: readonly ("uniform" | "distance")[],
+): { knn: KnnRegressor; k: number; weighting: "uniform" | "distance"; valMse: Record<string, number> } {
   const kMax = Math.max(...kCandidates);
-  const probe = new KnnRegressor(X, nFeatures, Y, nOut, split.train, { k: kMax, weighting });
   const valMse: Record<string, number> = {};
-  let bestK = kCandidates[0];
+  let best = { k: kCandidates[0], weighting: weightings[0], mse: Infinity };
   if (split.val.length > 0) {
+    const probe = new KnnRegressor(X, nFeatures, Y, nOut, split.train, { k: kMax });
     const { index, dist2 } = probe.kneighbors(X, split.val);
     const kk = Math.min(kMax, split.train.length);
     const acc = new Float64Array(nOut);
-    for (const k of kCandidates) {
-      const kUse = Math.min(k, kk);
-      let se = 0;
-      for (let r = 0; r < split.val.length; r++) {
-        acc.fill(0);
-        let wsum = 0;
-        for (let c = 0; c < kUse; c++) {
-          const t = split.train[index[r * kk + c]];
-          const w = weighting === "distance" ? 1 / (Math.sqrt(dist2[r * kk + c]) + 1e-12) : 1;
-          wsum += w;
-          for (let j = 0; j < nOut; j++) acc[j] += w * Y[t * nOut + j];
+    for (const weighting of weightings) {
+      for (const k of kCandidates) {
+        const kUse = Math.min(k, kk);
+        let se = 0;
+        for (let r = 0; r < split.val.length; r++) {
+          acc.fill(0);
+          let wsum = 0;
+          for (let c = 0; c < kUse; c++) {
+            const t = split.train[index[r * kk + c]];
+            // Same weights as KnnRegressor.predict.
+            const w = weighting === "distance" ? 1 / (Math.sqrt(dist2[r * kk + c]) + 1e-12) : 1;
+            wsum += w;
+            for (let j = 0; j < nOut; j++) acc[j] += w * Y[t * nOut + j];
+          }
+          const o = split.val[r] * nOut;
+          for (let j = 0; j < nOut; j++) se += (acc[j] / wsum - Y[o + j]) ** 2;
         }
-        const o = split.val[r] * nOut;
-        for (let j = 0; j < nOut; j++) se += (acc[j] / wsum - Y[o + j]) ** 2;
+        const mse = se / (split.val.length * nOut);
+        valMse[`${k}/${weighting}`] = mse;
+        if (mse < best.mse) best = { k, weighting, mse };
       }
-      valMse[String(k)] = se / (split.val.length * nOut);
     }
-    bestK = kCandidates.reduce((b, k) => (valMse[String(k)] < valMse[String(b)] ? k : b), kCandidates[0]);
   }
-  return { knn: new KnnRegressor(X, nFeatures, Y, nOut, split.train, { k: bestK, weighting }), k: bestK, valMse };
+  return {
+    knn: new KnnRegressor(X, nFeatures, Y, nOut, split.train, { k: best.k, weighting: best.weighting }),
+    k: best.k,
+    weighting: best.weighting,
+    valMse,
+  };
 }
 
 export interface FinalRun {
@@ -310,7 +320,7 @@ export async function trainAndCompare(
   const mlpPred = training.model.predict(takeRows(table.X, table.nFeatures, split.test));
   const tMlp = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const kb = fitKnnBaseline(table.X, table.nFeatures, table.Y, M, split, cfg.knn.kCandidates, cfg.knn.weighting);
+  const kb = fitKnnBaseline(table.X, table.nFeatures, table.Y, M, split, cfg.knn.kCandidates, cfg.knn.weightings);
   const knnPred = kb.knn.predict(table.X, split.test);
   const tKnn = (performance.now() - t1) / 1000;
   const meanPred = tileRow(meanSpectrum(table.Y, M, split.train), split.test.length);
@@ -321,9 +331,9 @@ export async function trainAndCompare(
     models: {
       mlp: evaluateModel("MLP", mlpPred, truth, energy),
       mean: evaluateModel("mean training spectrum", meanPred, truth, energy),
-      knn: evaluateModel(`kNN (k=${kb.k}, ${cfg.knn.weighting})`, knnPred, truth, energy),
+      knn: evaluateModel(`kNN (k=${kb.k}, ${kb.weighting})`, knnPred, truth, energy),
     },
-    knn: { k: kb.k, weighting: cfg.knn.weighting, valMse: kb.valMse, seconds: tKnn },
+    knn: { k: kb.k, weighting: kb.weighting, valMse: kb.valMse, seconds: tKnn },
     seconds: { mlp: tMlp, knn: tKnn },
   };
 }
