@@ -2,9 +2,11 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { referenceDir, sharedDataDir } from "../lib/config";
 import { NeighbourFinder, neighbours } from "../lib/geometry/neighbours";
 import { VoronoiCell, voronoiCell, voronoiCellOf } from "../lib/geometry/voronoi";
+import { equivalentSites } from "../lib/geometry/equivalence";
 import { latticeVolume } from "../lib/structure/lattice";
 import { readPoscarFile } from "../lib/structure/poscar";
 import { parseFeffInp } from "../lib/structure/feff";
@@ -339,4 +341,101 @@ test("Voronoi cells of every site of the reference structures tile the unit cell
     const V = Math.abs(latticeVolume(s.lattice));
     close(total / V, 1, 1e-7, `${c.source}: Σ Voronoi volumes / cell volume`);
   }
+});
+
+test("equivalentSites: rock salt cations form one class; a displaced cation splits off", () => {
+  const s = rockSalt(5.64);
+  const na = equivalentSites(s, "Na");
+  assert.deepEqual(na.groups, [[0, 1, 2, 3]]);
+  assert.deepEqual([...na.multiplicity], [4, 4, 4, 4, 0, 0, 0, 0]);
+  assert.deepEqual([...na.classOf], [0, 0, 0, 0, -1, -1, -1, -1]);
+  const all = equivalentSites(s);
+  assert.deepEqual(all.groups, [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  // noise far below the tolerance (1e-6 Å) keeps the class; a 0.05 Å shift of site 2 splits it off
+  const frac = Float64Array.from(s.frac);
+  frac[0] += 1e-6 / 5.64;
+  assert.deepEqual(equivalentSites({ ...s, frac }, "Na").groups, [[0, 1, 2, 3]]);
+  frac[6] += 0.05 / 5.64; // site 2 moves along x
+  const d = equivalentSites({ ...s, frac }, "Na");
+  assert.ok(d.groups.length >= 2, `groups ${JSON.stringify(d.groups)}`);
+  assert.equal(d.groups.find((g) => g.includes(2))!.length, 1, "the displaced site is alone");
+  assert.equal(d.multiplicity[2], 1);
+  for (const g of d.groups) for (const i of g) assert.equal(d.multiplicity[i], g.length);
+  assert.throws(() => equivalentSites(s, "Cu"), /no Cu site/);
+  assert.throws(() => equivalentSites(s, "Na", { cutoff: -1 }), RangeError);
+});
+
+test("equivalentSites: distorted Cu2O cell separates its two Cu kinds", () => {
+  // Cu2O-like cell, 4 Cu on two inequivalent positions after an orthorhombic strain along z of one pair
+  const s = make([4.27, 0, 0, 0, 4.27, 0, 0, 0, 4.4], ["Cu", "Cu", "Cu", "Cu", "O", "O"], [
+    0.25, 0.25, 0.25, 0.75, 0.75, 0.25, 0.75, 0.25, 0.78, 0.25, 0.75, 0.78,
+    0, 0, 0, 0.5, 0.5, 0.5,
+  ]);
+  const eq = equivalentSites(s, "Cu");
+  assert.deepEqual(eq.groups, [[0, 1], [2, 3]]);
+  assert.deepEqual([...eq.multiplicity.subarray(0, 4)], [2, 2, 2, 2]);
+});
+
+test("equivalentSites on the FEFF Cu set: each computed site represents one class, one-to-one for most materials", { skip: !fs.existsSync(path.join(sharedDataDir(), "feff-cu-k-oxides")) && "no data" }, () => {
+  const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
+  let materials = 0, oneToOne = 0, shared = 0, notFirst = 0;
+  for (const id of fs.readdirSync(root).sort()) {
+    const dir = path.join(root, id);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    const computed: number[] = [];
+    for (const base of [dir, path.join(dir, "FEFF-XANES")]) {
+      if (!fs.existsSync(base)) continue;
+      for (const name of fs.readdirSync(base)) {
+        const m = /^(\d+)_Cu$/.exec(name);
+        if (m) computed.push(Number(m[1]));
+      }
+    }
+    if (computed.length === 0) continue;
+    const eq = equivalentSites(readPoscarFile(path.join(dir, "POSCAR")), "Cu");
+    materials++;
+    const classes = new Set(computed.map((i) => eq.classOf[i]));
+    if (classes.size < computed.length) shared++;
+    for (const i of computed) if (eq.groups[eq.classOf[i]][0] !== i) notFirst++;
+    if (classes.size === computed.length && classes.size === eq.groups.length) oneToOne++;
+  }
+  // Measured (cutoff 6 Å, tolerance 1e-3 Å): 2,223 of 2,325 materials one-to-one (95.6 %); no two
+  // computed sites ever share a class; every computed site is the lowest index of its class. The rest
+  // have classes without a spectrum: failed site runs, or sites Lightshow's symmetry tolerance
+  // merged that differ by > 1e-3 Å here.
+  assert.ok(materials > 2300, `${materials} materials`);
+  assert.ok(oneToOne / materials > 0.93, `one-to-one ${oneToOne}/${materials}`);
+  assert.equal(shared, 0);
+  assert.equal(notFirst, 0);
+});
+
+const PY = "/usr/bin/python3";
+const hasPymatgen = fs.existsSync(PY) && spawnSync(PY, ["-c", "import pymatgen.symmetry.analyzer"]).status === 0;
+
+test("equivalentSites agrees with pymatgen's symmetry orbits (symprec 1e-3) on FEFF Cu materials", { skip: (!hasPymatgen || !fs.existsSync(path.join(sharedDataDir(), "feff-cu-k-oxides"))) && "needs pymatgen at /usr/bin/python3 and the FEFF set", timeout: 120_000 }, () => {
+  // every 40th material (~60); the full every-8th sample (303 materials) measured 303/303 identical at
+  // symprec 1e-3, and at symprec 1e-2 ours finer in 6 (never coarser)
+  const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
+  const ids = fs.readdirSync(root).filter((d) => fs.statSync(path.join(root, d)).isDirectory()).sort().filter((_, k) => k % 40 === 0);
+  const script = `
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+from pymatgen.core import Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+out = {}
+for m in sys.argv[2:]:
+    s = Structure.from_file(sys.argv[1] + "/" + m + "/POSCAR")
+    ss = SpacegroupAnalyzer(s, symprec=1e-3).get_symmetrized_structure()
+    out[m] = sorted(sorted(g) for g in ss.equivalent_indices if s[g[0]].specie.symbol == "Cu")
+print(json.dumps(out))`;
+  const r = spawnSync(PY, ["-c", script, root, ...ids], { encoding: "utf8", maxBuffer: 1 << 24 });
+  assert.equal(r.status, 0, r.stderr);
+  const ref = JSON.parse(r.stdout) as Record<string, number[][]>;
+  let same = 0;
+  for (const id of ids) {
+    const eq = equivalentSites(readPoscarFile(path.join(root, id, "POSCAR")), "Cu");
+    if (JSON.stringify(eq.groups) === JSON.stringify(ref[id])) same++;
+  }
+  console.log(`# pymatgen symprec 1e-3: identical Cu classes for ${same} of ${ids.length} materials`);
+  assert.ok(ids.length > 50);
+  assert.ok(same >= ids.length - 1, `identical classes for ${same} of ${ids.length} materials`);
 });

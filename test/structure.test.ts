@@ -145,6 +145,16 @@ test("CIF: P1 with quoted strings, ;-text, uncertainties and oxidation suffixes"
   assert.equal(formula(s, { reduced: true }), "Cu2O");
 });
 
+test("formula orders by electronegativity like pymatgen (reduced: ties by symbol; cell: by appearance)", () => {
+  const mk = (species: string[]): Structure => ({ lattice: Float64Array.from([9, 0, 0, 0, 9, 0, 0, 0, 9]), species, frac: Float64Array.from(species.flatMap((_, i) => [i / species.length, 0.3, 0.7])) });
+  assert.equal(formula(mk(["O", "Li", "Fe", "O", "Li", "Fe", "O", "O"]), { reduced: true }), "LiFeO2");
+  assert.equal(formula(mk(["Cu", "Cu", "O"]), { reduced: true }), "Cu2O");
+  // Si and Cu share Pauling χ = 1.90: pymatgen prints reduced_formula "CuSiO4", formula "Si2 Cu2 O8"
+  const cuSi = mk(["Si", "Si", "Cu", "Cu", ...Array(8).fill("O")]);
+  assert.equal(formula(cuSi, { reduced: true }), "CuSiO4");
+  assert.equal(formula(cuSi), "Si2Cu2O8");
+});
+
 test("CIF errors: partial occupancy, missing cell, missing operations, bad loops", () => {
   const text = fs.readFileSync(path.join(FIX, "P1-Cu2O-distorted.cif"), "utf8");
   throwsInput(() => parseCif(text.replace("O2 O2- 0.5000 0.5000 0.5000 1.0", "O2 O2- 0.5000 0.5000 0.5000 0.5"), "t.cif"), "t.cif:29", "O2", "occupancy");

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Structure } from "../structure/types";
-import { element as elementRecord } from "../elements/table";
-import { isElementSymbol } from "../elements/symbols";
+import { formula } from "../structure/validate";
+import { equivalentSites } from "../geometry/equivalence";
 import type { SiteSpectrum } from "../spectra/types";
 import {
   EnergyMesh,
@@ -55,6 +55,13 @@ export interface SpectrumMeta {
   readonly formula: string;
   /** Absorbing site index in the material's structure; −1 for a site-averaged spectrum. */
   readonly site: number;
+  /**
+   * Number of sites of the cell this spectrum stands for: the size of the site's environment
+   * equivalence class (`equivalentSites`, default cutoff/tolerance) — the weight of the site in a
+   * whole-material average; for a site-averaged spectrum (site −1), the number of absorbing sites.
+   * Format version 2; loading a version-1 folder fills it in from the structures.
+   */
+  readonly multiplicity: number;
   readonly element: string;
   readonly edge: string;
   readonly spectrumType: string;
@@ -80,7 +87,8 @@ export interface QualityReport {
 
 export interface DatasetConfig {
   readonly name: string;
-  readonly formatVersion: 1;
+  /** 2: meta has `multiplicity`. Version-1 folders still load (multiplicity computed on load). */
+  readonly formatVersion: 1 | 2;
   readonly source: string;
   readonly filters: DatasetFilters;
   readonly mesh: EnergyMesh;
@@ -122,32 +130,13 @@ function codeVersion(): string {
   }
 }
 
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Reduced formula, elements ordered by electronegativity as pymatgen's formula_pretty ("LiFeO2"). */
-export function reducedFormula(species: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const s of species) counts.set(s, (counts.get(s) ?? 0) + 1);
-  let g = 0;
-  for (const c of counts.values()) g = gcd(g, c);
-  const en = (s: string) => {
-    if (!isElementSymbol(s)) return Infinity;
-    try {
-      return elementRecord(s).electronegativity ?? Infinity;
-    } catch {
-      return Infinity;
-    }
-  };
-  return [...counts.keys()]
-    .sort((a, b) => en(a) - en(b) || (a < b ? -1 : a > b ? 1 : 0))
-    .map((s) => {
-      const n = counts.get(s)! / g;
-      return n === 1 ? s : `${s}${n}`;
-    })
-    .join("");
+/**
+ * Per site of `structure`: the size of its environment-equivalence class among the sites of `element`
+ * (0 for other sites) — the multiplicity recorded in SpectrumMeta. One definition for building and
+ * for upgrading version-1 datasets, so both agree.
+ */
+export function siteMultiplicities(structure: Structure, element: string): Int32Array {
+  return equivalentSites(structure, element).multiplicity;
 }
 
 /** −0 → +0 (x + 0), so structures survive the JSON round trip of structures.json bit for bit. */
@@ -192,6 +181,8 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
   const edgeSet = filters.edges ? new Set(filters.edges) : undefined;
   const typeSet = filters.spectrumTypes ? new Set(filters.spectrumTypes) : undefined;
   const count = (f: string) => (filtered[f] = (filtered[f] ?? 0) + 1);
+  // multiplicities of one material's absorbing sites, computed once per (material, element)
+  const multiplicities = new Map<string, Int32Array>();
 
   const take = (s: SiteSpectrum) => {
     const id = `${s.materialId}/${s.site}`;
@@ -235,6 +226,21 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
     }
     resampleLinear(s.energy, s.mu, mesh, row, shift, outOfWindow === "clamp");
     if (!normaliseInPlace(row, normalisation, mesh.step)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
+    let multiplicity: number;
+    if (s.site === -1) multiplicity = s.structure.species.filter((sp) => sp === s.element).length;
+    else {
+      const mkey = `${s.materialId}/${s.element}`;
+      let mult = multiplicities.get(mkey);
+      if (!mult) {
+        try {
+          mult = siteMultiplicities(s.structure, s.element);
+        } catch (err) {
+          return drop("unreadable-structure", `site equivalence failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        multiplicities.set(mkey, mult);
+      }
+      multiplicity = mult[s.site];
+    }
     seenKeys.add(key);
     if (meta.length === capacity) {
       capacity *= 2;
@@ -246,8 +252,9 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
     if (!structures.has(s.materialId)) structures.set(s.materialId, withoutNegativeZeros(s.structure));
     meta.push({
       materialId: s.materialId,
-      formula: reducedFormula(s.structure.species),
+      formula: formula(s.structure, { reduced: true }),
       site: s.site,
+      multiplicity,
       element: s.element,
       edge: s.edge,
       spectrumType: s.spectrumType,
@@ -280,7 +287,7 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
   return {
     config: {
       name: opts.name,
-      formatVersion: 1,
+      formatVersion: 2,
       source: opts.sourceLabel ?? "unspecified",
       filters,
       mesh,

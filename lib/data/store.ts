@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError, Structure } from "../structure/types";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
-import type { Dataset, DatasetConfig, SpectrumMeta } from "./dataset";
+import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
 import { readNpy, writeNpy } from "./npy";
 
@@ -17,7 +17,7 @@ import { readNpy, writeNpy } from "./npy";
  */
 export const DATASET_FILES = ["spectra.npy", "energy.npy", "meta.csv", "meta.json", "structures.json", "splits.json", "dataset.json"] as const;
 
-const META_COLUMNS: (keyof SpectrumMeta)[] = ["materialId", "formula", "site", "element", "edge", "spectrumType", "nelements", "elements", "e0", "source"];
+const META_COLUMNS: (keyof SpectrumMeta)[] = ["materialId", "formula", "site", "multiplicity", "element", "edge", "spectrumType", "nelements", "elements", "e0", "source"];
 
 function csvField(v: unknown): string {
   const s = v === null || v === undefined ? "" : String(v);
@@ -93,6 +93,24 @@ export function loadDataset(dir: string): Dataset {
     structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
   }
   for (const m of meta) if (!structures.has(m.materialId)) throw new InputError(`${dir}/structures.json: no structure for ${m.materialId}`);
+  if (config.formatVersion !== 1 && config.formatVersion !== 2) {
+    throw new InputError(`${dir}/dataset.json: format version ${String(config.formatVersion)} is not supported (1 or 2)`);
+  }
+  // Version 1 had no multiplicity column: derive it from the structures with the same definition
+  // buildDataset uses (the folder on disk is left as it is).
+  const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
   const splits = readJson(path.join(dir, "splits.json")) as DatasetSplits;
-  return { config, energy: e.data, spectra: s.data, meta, structures, splits };
+  return { config, energy: e.data, spectra: s.data, meta: upgraded, structures, splits };
+}
+
+function withMultiplicities(meta: readonly SpectrumMeta[], structures: Map<string, Structure>): SpectrumMeta[] {
+  const cache = new Map<string, Int32Array>();
+  return meta.map((m) => {
+    const s = structures.get(m.materialId)!;
+    if (m.site < 0) return { ...m, multiplicity: s.species.filter((sp) => sp === m.element).length };
+    const key = `${m.materialId}/${m.element}`;
+    let mult = cache.get(key);
+    if (!mult) cache.set(key, (mult = siteMultiplicities(s, m.element)));
+    return { ...m, multiplicity: mult[m.site] };
+  });
 }

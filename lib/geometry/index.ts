@@ -1,2 +1,3 @@
 export * from "./neighbours";
 export * from "./voronoi";
+export * from "./equivalence";

@@ -6,7 +6,7 @@ import type { Dataset } from "../data/dataset";
 import { createRng, shuffleInPlace } from "../util/random";
 import { quantileSorted } from "../eval/metrics";
 import type { Candidate, ScreeningMetric, ScreeningPredictor } from "./types";
-import { averagedTargetFromDataset, candidatesFromDataset, targetFromDataset } from "./sources";
+import { averagedTargetFromDataset, candidatesFromDataset, materialAverageWeights, targetFromDataset } from "./sources";
 import { prepareTarget } from "./shift";
 import { screenCandidates } from "./rank";
 import { cachedPredictor } from "./predictor";
@@ -48,8 +48,8 @@ export function planRankRecovery(
   let chosen: string[];
   let targets: RecoveryTargetRef[];
   if (opts.kind === "material") {
-    const complete = materials.filter((id) => completeSites(ds, id, byMaterial.get(id)!));
-    if (complete.length < opts.nTargets) throw new Error(`planRankRecovery: only ${complete.length} materials have spectra for every absorbing site, ${opts.nTargets} targets requested`);
+    const complete = materials.filter((id) => typeof materialAverageWeights(ds, id, byMaterial.get(id)!) !== "string");
+    if (complete.length < opts.nTargets) throw new Error(`planRankRecovery: only ${complete.length} materials have spectra for every absorbing site class, ${opts.nTargets} targets requested`);
     const tset = new Set(complete.slice(0, opts.nTargets));
     chosen = [...tset, ...materials.filter((id) => !tset.has(id))].slice(0, opts.nCandidates);
     targets = [...tset].map((materialId) => ({ materialId, row: -1 }));
@@ -62,15 +62,6 @@ export function planRankRecovery(
   }
   const firstRow = chosen.map((id) => byMaterial.get(id)![0]);
   return { targets, candidates: candidatesFromDataset(ds, firstRow) };
-}
-
-/** True when `rows` hold a spectrum for every site of the material's absorbing element. */
-function completeSites(ds: Dataset, id: string, rows: readonly number[]): boolean {
-  const s = ds.structures.get(id);
-  if (!s) return false;
-  const el = ds.meta[rows[0]].element;
-  const have = new Set(rows.map((r) => ds.meta[r].site));
-  return s.species.every((sp, i) => sp !== el || have.has(i));
 }
 
 export interface RecoveryTarget {

@@ -7,6 +7,7 @@ import { InputError } from "../structure/types";
 import { readStructureFile } from "../structure/read";
 import type { Dataset } from "../data/dataset";
 import { errorMessage } from "../data/sources";
+import { equivalentSites } from "../geometry/equivalence";
 import type { Candidate } from "./types";
 import type { TargetSpectrum } from "./target";
 
@@ -97,30 +98,69 @@ export function targetFromDataset(ds: Dataset, row: number): TargetSpectrum {
   };
 }
 
+/** Rows of a material's site spectra and their weights in the whole-material average (sum 1). */
+export interface MaterialAverageWeights {
+  readonly rows: number[];
+  readonly weights: Float64Array;
+  readonly element: string;
+  /** Absorbing sites in the cell (the sum of the class sizes). */
+  readonly nsites: number;
+  /** Equivalence classes of the absorbing element (see equivalentSites). */
+  readonly nclasses: number;
+}
+
+/**
+ * How a material's site spectra combine into its whole-material spectrum: each environment class of
+ * the absorbing element (equivalentSites) weighs its size (the `multiplicity` recorded in the dataset)
+ * divided among the class's computed sites. Returns a reason string instead when some class has no
+ * computed spectrum (then no honest average exists) or the dataset's multiplicities disagree with
+ * the structure's classes.
+ */
+export function materialAverageWeights(ds: Dataset, materialId: string, rows?: readonly number[]): MaterialAverageWeights | string {
+  const structure = ds.structures.get(materialId);
+  const own = (rows ?? ds.meta.map((_, i) => i)).filter((i) => ds.meta[i].materialId === materialId && ds.meta[i].site >= 0);
+  if (!structure || own.length === 0) return `no site spectra for ${materialId}`;
+  const element = ds.meta[own[0]].element;
+  const eq = equivalentSites(structure, element);
+  const perClass = new Int32Array(eq.groups.length);
+  for (const r of own) {
+    const m = ds.meta[r];
+    if (m.element !== element) return `${materialId}: site spectra of two absorbing elements (${element}, ${m.element})`;
+    const c = eq.classOf[m.site];
+    if (c < 0) return `${materialId}: site ${m.site} is not ${element}`;
+    if (m.multiplicity !== eq.groups[c].length) return `${materialId}: site ${m.site} has multiplicity ${m.multiplicity} in the dataset but its class holds ${eq.groups[c].length} sites`;
+    perClass[c]++;
+  }
+  const missing = eq.groups.filter((_, c) => perClass[c] === 0);
+  if (missing.length) {
+    return `${materialId}: ${missing.length} of ${eq.groups.length} ${element} site classes have no spectrum (e.g. site ${missing[0][0]}, multiplicity ${missing[0].length}); the average needs all of them`;
+  }
+  const nsites = eq.groups.reduce((a, g) => a + g.length, 0);
+  const weights = Float64Array.from(own, (r) => {
+    const c = eq.classOf[ds.meta[r].site];
+    return eq.groups[c].length / perClass[c] / nsites;
+  });
+  return { rows: own, weights, element, nsites, nclasses: eq.groups.length };
+}
+
 /**
  * The multiplicity-weighted average spectrum of a material (what the Materials Project serves per
- * material), from its site spectra: the plain mean over every absorbing site of the cell. Needs a
- * spectrum for every site of the element (FEFF runs usually cover only inequivalent sites, whose
- * multiplicities the dataset does not record); otherwise an InputError says how many are missing.
+ * material) from its site spectra: FEFF runs cover one site per symmetry class, each weighted by its
+ * class size (see materialAverageWeights). An InputError says which class lacks a spectrum.
  */
 export function averagedTargetFromDataset(ds: Dataset, materialId: string): TargetSpectrum {
-  const structure = ds.structures.get(materialId);
-  const rows: number[] = [];
-  for (let i = 0; i < ds.meta.length; i++) if (ds.meta[i].materialId === materialId && ds.meta[i].site >= 0) rows.push(i);
-  if (!structure || rows.length === 0) throw new InputError(`dataset ${ds.config.name}: no site spectra for ${materialId}`);
-  const element = ds.meta[rows[0]].element;
-  const bySite = new Map(rows.map((r) => [ds.meta[r].site, r]));
-  const sites = structure.species.flatMap((sp, i) => (sp === element ? [i] : []));
-  const missing = sites.filter((i) => !bySite.has(i));
-  if (missing.length) {
-    throw new InputError(`${materialId}: ${missing.length} of ${sites.length} ${element} sites have no spectrum (e.g. site ${missing[0]}); the average needs all of them`);
-  }
+  const w = materialAverageWeights(ds, materialId);
+  if (typeof w === "string") throw new InputError(`dataset ${ds.config.name}: ${w}`);
   const m = ds.energy.length;
   const intensity = new Float64Array(m);
-  for (const i of sites) {
-    const o = bySite.get(i)! * m;
-    for (let j = 0; j < m; j++) intensity[j] += ds.spectra[o + j];
-  }
-  for (let j = 0; j < m; j++) intensity[j] /= sites.length;
-  return { energy: ds.energy, intensity, source: `${materialId} (average of ${sites.length} ${element} sites)`, kind: "material" };
+  w.rows.forEach((r, k) => {
+    const o = r * m, wk = w.weights[k];
+    for (let j = 0; j < m; j++) intensity[j] += wk * ds.spectra[o + j];
+  });
+  return {
+    energy: ds.energy,
+    intensity,
+    source: `${materialId} (average of ${w.nsites} ${w.element} sites from ${w.rows.length} site spectra)`,
+    kind: "material",
+  };
 }

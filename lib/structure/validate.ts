@@ -78,7 +78,10 @@ function orderKey(el: string): number {
 
 /**
  * Formula of the cell ("Cu4O2") or, with `reduced`, divided by the gcd of the counts ("Cu2O").
- * Elements ordered by electronegativity like pymatgen's formula (ties: first appearance).
+ * Elements ordered by electronegativity like pymatgen: ties by first appearance for the cell formula
+ * (Composition.formula), by symbol for the reduced one (reduce_formula, i.e. formula_pretty).
+ * pymatgen's polyanion brackets ("Hg2(NO3)2"-style) are not reproduced.
+ * The one formula function of the lib (datasets, reports, scripts use it).
  */
 export function formula(s: Structure, options: { reduced?: boolean } = {}): string {
   const counts = [...elementCounts(s)];
@@ -87,6 +90,7 @@ export function formula(s: Structure, options: { reduced?: boolean } = {}): stri
     g = 0;
     for (const [, c] of counts) g = gcd(c, g);
   }
-  counts.sort((a, b) => orderKey(a[0]) - orderKey(b[0]) || 0);
+  // Array.prototype.sort is stable: equal keys keep first-appearance order
+  counts.sort((a, b) => orderKey(a[0]) - orderKey(b[0]) || (options.reduced ? (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) : 0));
   return counts.map(([el, c]) => (c / g === 1 ? el : `${el}${c / g}`)).join("");
 }
