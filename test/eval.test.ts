@@ -252,38 +252,6 @@ test("end-to-end ablation on synthetic data finds the block that carries the sig
   // Grouped split: no material in both train and test — checked through the split the runs used.
 });
 
-test("trainMlpClipped: one scaler reproduces clip(standardise) → trainMlp's scaler exactly; extreme inputs stay bounded", async () => {
-  const { initBackend } = await import("../lib/model/backend");
-  const { trainMlpClipped } = await import("../lib/eval/experiment");
-  const { StandardScaler } = await import("../lib/model/scaler");
-  await initBackend();
-  const rng = createRng(3);
-  const n = 60;
-  const d = 4;
-  const m = 5;
-  const X = Float32Array.from({ length: n * d }, () => rng());
-  // Column 3 is zero on every training row but one: the "rare element" case.
-  for (let i = 0; i < n; i++) X[i * d + 3] = i === 5 ? 1 : 0;
-  const Y = Float32Array.from({ length: n * m }, () => rng());
-  const train = Array.from({ length: 50 }, (_, i) => i);
-  const r = await trainMlpClipped(X, d, Y, m, { trainIdx: train, hidden: [8], epochs: 2, seed: 1 }, 3);
-  const s1 = StandardScaler.fit(X, d, train).withClip(3);
-  const z = s1.transform(X);
-  const s2 = StandardScaler.fit(z, d, train);
-  const expected = s2.transform(z);
-  const got = r.model.inputScaler.transform(X);
-  for (let i = 0; i < X.length; i++) close(got[i], expected[i], 1e-4, `feature ${i}`);
-  // A test site with the rare column at 50 (z ≈ 350 unclipped) is treated like z = 3.
-  const extreme = Float32Array.from([0.5, 0.5, 0.5, 50]);
-  const atClip = Float32Array.from([0.5, 0.5, 0.5, 0]);
-  atClip[3] = s1.mean[3] + 3 * s1.scale[3];
-  assert.deepEqual([...r.model.predict(extreme)], [...r.model.predict(atClip)]);
-  // Round trip through JSON keeps the bounds.
-  const again = StandardScaler.fromJSON(JSON.parse(JSON.stringify(r.model.inputScaler.toJSON())));
-  assert.deepEqual([...again.transform(extreme)], [...r.model.inputScaler.transform(extreme)]);
-  r.model.dispose();
-});
-
 test("firstPeakPositions: lowest-energy prominent peak per row, NaN for a monotonic row", async () => {
   const { firstPeakPositions } = await import("../lib/eval/metrics");
   const x = Float64Array.from({ length: 201 }, (_, i) => i * 0.25);
@@ -315,4 +283,25 @@ test("fitKnnBaseline picks k and weighting on the validation rows", async () => 
   assert.equal(r.valMse["1/uniform"], 0);
   assert.ok(r.valMse["5/uniform"] > 0);
   assert.deepEqual(Object.keys(r.valMse).sort(), ["1/distance", "1/uniform", "3/distance", "3/uniform", "5/distance", "5/uniform"]);
+});
+
+test("replayPatience: stop and restored epoch per patience, as trainMlp's early stopping; incomplete when the history is too short", async () => {
+  const { replayPatience } = await import("../lib/eval/experiment");
+  // val loss: improves to epoch 3, plateaus 4 epochs, improves at 8, then worse until 12 (last run).
+  const val = [5, 4, 3, 3.5, 3.2, 3.1, 3.3, 2.5, 2.6, 2.7, 2.8, 2.9];
+  const history = val.map((v, i) => ({ epoch: i + 1, loss: 0, valLoss: v, elapsedMs: 0 }));
+  const out = replayPatience(history, [2, 4, 5, 10], 100);
+  assert.deepEqual(out[0], { patience: 2, stopEpoch: 5, bestEpoch: 3, valLoss: 3, complete: true });
+  assert.deepEqual(out[1], { patience: 4, stopEpoch: 7, bestEpoch: 3, valLoss: 3, complete: true });
+  assert.deepEqual(out[2], { patience: 5, stopEpoch: 12, bestEpoch: 8, valLoss: 2.5, complete: false });
+  assert.equal(out[3].complete, false);
+  // A history that reached the epoch limit is complete for every patience.
+  assert.ok(replayPatience(history, [10, 50], 12).every((o) => o.complete && o.bestEpoch === 8));
+});
+
+test("featureRowSplit maps dataset rows to feature rows and leaves out rows that failed featurisation", async () => {
+  const { featureRowSplit } = await import("../lib/eval/experiment");
+  // Dataset rows 0..5; row 2 failed featurisation, so feature rows are [0, 1, 3, 4, 5] → 0..4.
+  const table = { rows: [0, 1, 3, 4, 5] } as unknown as Parameters<typeof featureRowSplit>[1];
+  assert.deepEqual(featureRowSplit({ train: [0, 2, 3], val: [5], test: [1, 4] }, table), { train: [0, 2], val: [4], test: [1, 3] });
 });

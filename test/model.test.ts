@@ -76,6 +76,88 @@ test("StandardScaler: fits on the given rows only, zero-variance columns map to 
   assert.deepEqual(Array.from(again.scale), Array.from(s.scale));
 });
 
+test("StandardScaler.fitClipped = z-score → clip → re-standardise, as one scaler with per-column bounds", () => {
+  const rng = createRng(3);
+  const n = 60;
+  const d = 4;
+  const X = Float32Array.from({ length: n * d }, () => rng());
+  // Column 3 is zero on every training row but one: the "rare element" case (that row has z ≈ 7).
+  for (let i = 0; i < n; i++) X[i * d + 3] = i === 5 ? 1 : 0;
+  X[55 * d + 3] = 50; // a held-out row far outside the training range (z ≈ 350)
+  const train = range(0, 50);
+  const c = 3;
+  const s1 = StandardScaler.fit(X, d, train);
+  const z = s1.transform(X).map((v) => Math.min(c, Math.max(-c, v)));
+  const s2 = StandardScaler.fit(z, d, train);
+  const expected = s2.transform(z);
+  const sc = StandardScaler.fitClipped(X, d, train, c);
+  const got = sc.transform(X);
+  for (let i = 0; i < X.length; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-4, `feature ${i}: ${got[i]} vs ${expected[i]}`);
+  // The rare column's held-out outlier lands on the bound, like a training z of exactly c.
+  assert.ok(Math.abs(got[55 * d + 3] - (c - s2.mean[3]) / s2.scale[3]) < 1e-4);
+  // Roughly uniform columns (|z| ≤ 1.8) are untouched by the clip: same as plain standardisation.
+  const plain = s1.transform(X);
+  for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) assert.ok(Math.abs(got[i * d + j] - plain[i * d + j]) < 1e-5);
+  const again = StandardScaler.fromJSON(JSON.parse(JSON.stringify(sc.toJSON())));
+  assert.deepEqual(again.transform(X), got);
+  assert.throws(() => StandardScaler.fitClipped(X, d, train, 0), /clip must be > 0/);
+});
+
+test("inputClip: a feature far outside the training range gives a bounded prediction; save/load and XanesPredictor keep the clip", async () => {
+  await initBackend();
+  const n = 150;
+  const { X: X4, Y } = synthetic(n, 21);
+  // A fifth, "rare element" column: 0 on all rows but three.
+  const d = 5;
+  const X = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    X.set(X4.subarray(i * 4, i * 4 + 4), i * d);
+    X[i * d + 4] = i % 50 === 7 ? 0.2 : 0;
+  }
+  const opts = { trainIdx: range(0, 120), valIdx: range(120, 150), hidden: [32, 32], epochs: 30, seed: 5 };
+  const clipped = await trainMlp(X, d, Y, MESH, opts);
+  const raw = await trainMlp(X, d, Y, MESH, { ...opts, inputClip: null });
+  assert.equal(clipped.model.inputClip, 5);
+  assert.equal(raw.model.inputClip, null);
+  assert.equal(raw.model.inputScaler.clipLow, null);
+  // An unseen site: ordinary features, the rare column at 1000 (z ≈ 5e4 on the training rows).
+  const outlier = Float32Array.from([0.5, 0.5, 0.5, 0.5, 1000]);
+  const yMax = Math.max(...Y.map(Math.abs));
+  const maxAbs = (a: Float32Array) => Math.max(...a.map(Math.abs));
+  const pc = clipped.model.predict(outlier);
+  const pr = raw.model.predict(outlier);
+  assert.ok(pc.every(Number.isFinite));
+  assert.ok(maxAbs(pc) < 3 * yMax, `clipped prediction bounded: max |ŷ| ${maxAbs(pc)} vs max |y| ${yMax}`);
+  assert.ok(maxAbs(pr) > 100 * yMax, `without clipping the net extrapolates: max |ŷ| ${maxAbs(pr)}`);
+  // Clipped, the outlier is treated exactly like a site 5 training sd out in that column.
+  const s1 = StandardScaler.fit(X, d, opts.trainIdx);
+  const atBound = Float32Array.from(outlier);
+  atBound[4] = s1.mean[4] + 5 * s1.scale[4] * 1.001;
+  const pb = clipped.model.predict(atBound);
+  for (let e = 0; e < MESH; e++) assert.ok(Math.abs(pc[e] - pb[e]) < 1e-5 * yMax, `mesh ${e}`);
+  // save → load keeps the clip (config + bounds), and a predictor built on the reloaded model applies it.
+  const fake = { length: d, featurizeSite: (_s: Structure, _i: number, out = new Float32Array(d), off = 0) => (out.set(outlier, off), out), toJSON: () => ({ fake: true }) };
+  const dir = tmpDir("clip");
+  try {
+    await new XanesPredictor(clipped.model, fake, range(0, MESH)).save(dir);
+    const { model: back, file } = await loadModel(dir);
+    assert.equal(file.mlp.inputClip, 5);
+    assert.equal(back.inputClip, 5);
+    assert.deepEqual(Array.from(back.inputScaler.clipLow!), Array.from(clipped.model.inputScaler.clipLow!));
+    assert.deepEqual(Array.from(back.inputScaler.clipHigh!), Array.from(clipped.model.inputScaler.clipHigh!));
+    assert.deepEqual(back.predict(outlier), pc);
+    back.dispose();
+    const predictor = await loadPredictor(dir, { featurizer: fake });
+    assert.deepEqual(predictor.predict(cuprite(), 2).mu, pc);
+    predictor.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    clipped.model.dispose();
+    raw.model.dispose();
+  }
+  await assert.rejects(trainMlp(X, d, Y, MESH, { ...opts, inputClip: -1 }), /inputClip -1 must be > 0 or null/);
+});
+
 test("learns a peak-position mapping far below the mean predictor", async () => {
   await initBackend();
   const { X, Y } = synthetic(700, 1);
@@ -163,10 +245,12 @@ test("scalers are fitted on training rows only", async () => {
   }
   const train = range(0, 100);
   const { model } = await trainMlp(X, 4, Y, MESH, { trainIdx: train, valIdx: range(100, 120), hidden: [8], epochs: 1, seed: 1 });
-  const expectX = StandardScaler.fit(X, 4, train);
+  // Default inputClip (5): the input scaler is fitClipped on the training rows.
+  const expectX = StandardScaler.fitClipped(X, 4, train, 5);
   const expectY = StandardScaler.fit(Y, MESH, train);
   assert.deepEqual(Array.from(model.inputScaler.mean), Array.from(expectX.mean));
   assert.deepEqual(Array.from(model.inputScaler.scale), Array.from(expectX.scale));
+  assert.equal(model.inputClip, 5);
   assert.deepEqual(Array.from(model.outputScaler!.mean), Array.from(expectY.mean));
   assert.ok(model.inputScaler.mean[0] < 1, "validation rows did not enter the feature mean");
   model.dispose();

@@ -38,6 +38,22 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
       assert.ok(s.pearson.mean <= 1 && s.pearson.mean > -1, `${k} pearson`);
       assert.equal(m.final[k].n, sz.test);
     }
+    // Random-by-spectrum split: same fractions, the three models evaluated on its test part.
+    const rs = m.randomSplit;
+    assert.equal(rs.sizes.train + rs.sizes.val + rs.sizes.test, m.data.features.rows);
+    assert.deepEqual(rs.fractions, m.config.split.fractions);
+    for (const k of ["mlp", "knn", "mean"]) {
+      assert.equal(rs[k].n, rs.sizes.test);
+      assert.ok(Math.abs(rs.groupedOverRandomMse[k] - m.final[k].summary.mse.mean / rs[k].summary.mse.mean) < 1e-12);
+    }
+    // Random by spectrum puts sites of one material on both sides; grouped never does.
+    assert.ok(rs.materialsInTrainAndTest > 0);
+    // Patience re-selected on validation only: the pick is a complete candidate, and replaying the
+    // configured patience lands on the final run's best epoch (same seed, same trajectory).
+    const ps = m.final.patienceSelection;
+    assert.ok(ps.candidates.some((c: { patience: number; complete: boolean }) => c.patience === ps.picked && c.complete));
+    assert.equal(ps.configuredReplayBestEpoch, ps.finalRunBestEpoch);
+    assert.equal(m.final.mlp.inputClip, 5);
     // 2·5 + 1 ablation subsets, each with one run per seed.
     assert.equal(m.ablation.rows.length, 11);
     for (const row of m.ablation.rows) assert.equal(row.runs.length, m.config.ablation.seeds.length);

@@ -11,7 +11,7 @@ import { buildDataset, Dataset } from "../data/dataset";
 import { collectColumnSets } from "../data/columns";
 import { DESCRIPTOR_NAMES, Featurizer } from "../descriptors/featurizer";
 import { DEFAULT_MESHES } from "../spectra/mesh";
-import { trainMlpClipped } from "./experiment";
+import { DEFAULT_INPUT_CLIP, trainMlp } from "../model/mlp";
 import type { Figure } from "../plots/figure";
 import type { NamedFigure } from "./report";
 import { KnnRegressor, meanSpectrum, takeRows, tileRow } from "./baselines";
@@ -51,7 +51,7 @@ export function oxygenSettings(p: Profile) {
     /** Fraction of training rows held out for early stopping. */
     valFraction: 0.15,
     knnK: 3,
-    inputClip: 5,
+    inputClip: DEFAULT_INPUT_CLIP,
   };
 }
 
@@ -83,10 +83,10 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
     const nVal = Math.max(1, Math.round(rest.length * s.valFraction));
     const valIdx = rest.slice(0, nVal).sort((a, b) => a - b);
     const trainIdx = rest.slice(nVal).sort((a, b) => a - b);
-    const tr = await trainMlpClipped(fb.features, d, Y, M, {
+    const tr = await trainMlp(fb.features, d, Y, M, {
       trainIdx, valIdx, hidden: s.hidden, epochs: s.epochs, patience: s.patience, batchSize: s.batchSize,
-      learningRate: s.learningRate, dropout: s.dropout, seed: s.seed,
-    }, s.inputClip);
+      learningRate: s.learningRate, dropout: s.dropout, seed: s.seed, inputClip: s.inputClip,
+    });
     const truth = takeRows(Y, M, testIdx);
     const pred = tr.model.predict(takeRows(fb.features, d, testIdx));
     tr.model.dispose();

@@ -1,6 +1,7 @@
 /**
  * Structure + site → predicted spectrum on the model's energy mesh: featurizer, scalers and MLP
- * bundled, saved and reloaded together.
+ * bundled, saved and reloaded together. Input clipping (trainMlp's inputClip) is part of the
+ * model's input scaler, so a site far outside the training range gets a bounded prediction here too.
  */
 import * as fs from "fs";
 import * as path from "path";

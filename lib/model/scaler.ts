@@ -18,9 +18,8 @@ export class StandardScaler {
   readonly scale: Float64Array;
 
   /**
-   * Optional bounds on the standardised values, per column (null: none). Added for lib/eval: a
-   * descriptor column that is almost constant on the training rows (a rare element) gives test
-   * sites z-scores in the hundreds and wild predictions; clipping bounds them.
+   * Optional per-column bounds on the transformed values (null: none), applied by transform.
+   * Set by fitClipped (trainMlp's `inputClip`); saved with the scaler.
    */
   readonly clipLow: Float64Array | null;
   readonly clipHigh: Float64Array | null;
@@ -36,13 +35,6 @@ export class StandardScaler {
     this.scale = Float64Array.from(scale);
     this.clipLow = clipLow ? Float64Array.from(clipLow) : null;
     this.clipHigh = clipHigh ? Float64Array.from(clipHigh) : null;
-  }
-
-  /** The same scaler with standardised values clipped to [−limit, limit]. */
-  withClip(limit: number): StandardScaler {
-    if (!(limit > 0)) throw new Error(`StandardScaler.withClip: limit must be > 0, got ${limit}`);
-    const n = this.nColumns;
-    return new StandardScaler(this.mean, this.scale, new Float64Array(n).fill(-limit), new Float64Array(n).fill(limit));
   }
 
   get nColumns(): number {
@@ -82,6 +74,43 @@ export class StandardScaler {
       scale[j] = sd > 1e-7 * Math.max(1, Math.abs(mean[j])) ? sd : 1;
     }
     return new StandardScaler(mean, scale);
+  }
+
+  /**
+   * A scaler fitted on `rows` of X whose transform is: z-score (on those rows), clip to ±clip,
+   * then re-standardise so the clipped training values again have mean 0 and sd 1 — stored as
+   * one affine map plus per-column bounds. The bounds say a site is never further out than `clip`
+   * training standard deviations in any column: a column nearly constant on the training rows
+   * (a rare element) otherwise gives unseen sites z-scores in the hundreds or thousands.
+   * Composition: with S1 = (m1, s1) and S2 = (m2, s2) fitted on clip(S1 x), S2(clip(S1 x)) =
+   * clip((x − (m1 + s1·m2)) / (s1·s2)) to [(−clip − m2)/s2, (clip − m2)/s2] exactly.
+   */
+  static fitClipped(X: Float32Array, nColumns: number, rows: ArrayLike<number> | undefined, clip: number): StandardScaler {
+    if (!(clip > 0)) throw new Error(`StandardScaler.fitClipped: clip must be > 0, got ${clip}`);
+    const s1 = StandardScaler.fit(X, nColumns, rows);
+    const d = nColumns;
+    const count = rows ? rows.length : X.length / d;
+    // Clipped z-scores of the fitting rows only (count × d).
+    const Z = new Float32Array(count * d);
+    for (let k = 0; k < count; k++) {
+      const off = (rows ? rows[k] : k) * d;
+      for (let j = 0; j < d; j++) {
+        const z = (X[off + j] - s1.mean[j]) / s1.scale[j];
+        Z[k * d + j] = z < -clip ? -clip : z > clip ? clip : z;
+      }
+    }
+    const s2 = StandardScaler.fit(Z, d);
+    const mean = new Float64Array(d);
+    const scale = new Float64Array(d);
+    const lo = new Float64Array(d);
+    const hi = new Float64Array(d);
+    for (let j = 0; j < d; j++) {
+      mean[j] = s1.mean[j] + s1.scale[j] * s2.mean[j];
+      scale[j] = s1.scale[j] * s2.scale[j];
+      lo[j] = (-clip - s2.mean[j]) / s2.scale[j];
+      hi[j] = (clip - s2.mean[j]) / s2.scale[j];
+    }
+    return new StandardScaler(mean, scale, lo, hi);
   }
 
   /** (X − mean) / scale into a new array (or `out`). */
