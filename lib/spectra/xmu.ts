@@ -12,16 +12,8 @@ export interface XmuData {
   readonly edgeEnergy: number;
 }
 
-/**
- * Parse a FEFF `xmu.dat`: `#` header lines, then rows `omega e k mu mu0 chi`.
- * Every row must have ≥ 4 finite numbers; errors name the file and line.
- * Monotonicity and length are checked by the dataset builder (a reported drop, not a parse error).
- */
-export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
-  const omega: number[] = [];
-  const e: number[] = [];
-  const mu: number[] = [];
-  let ncol = -1;
+/** Whitespace-split fields of each non-blank, non-`#` line, with its 1-based line number. */
+function* dataLines(text: string): Generator<{ lineNo: number; line: string; parts: string[] }> {
   let lineNo = 0;
   let start = 0;
   const n = text.length;
@@ -32,7 +24,21 @@ export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
-    const parts = line.split(/\s+/);
+    yield { lineNo, line, parts: line.split(/\s+/) };
+  }
+}
+
+/**
+ * Parse a FEFF `xmu.dat`: `#` header lines, then rows `omega e k mu mu0 chi`.
+ * Every row must have ≥ 4 finite numbers; errors name the file and line.
+ * Monotonicity and length are checked by the dataset builder (a reported drop, not a parse error).
+ */
+export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
+  const omega: number[] = [];
+  const e: number[] = [];
+  const mu: number[] = [];
+  let ncol = -1;
+  for (const { lineNo, line, parts } of dataLines(text)) {
     // A row with a missing or extra field would shift mu into the wrong column: demand the same count as row 1.
     if (parts.length < 4 || (ncol > 0 && parts.length !== ncol)) {
       throw new InputError(`${source}:${lineNo}: expected ${ncol > 0 ? ncol : 6} columns "omega e k mu mu0 chi", found ${parts.length}`);
@@ -71,17 +77,7 @@ export interface SpectrumColumns {
 export function parseSpectrumColumns(text: string, source = "columns.dat"): SpectrumColumns {
   const rows: number[][] = [];
   let ncol = -1;
-  let lineNo = 0;
-  let start = 0;
-  const n = text.length;
-  while (start <= n) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = n;
-    lineNo++;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    if (line.length === 0 || line.charCodeAt(0) === 35) continue;
-    const parts = line.split(/\s+/);
+  for (const { lineNo, parts } of dataLines(text)) {
     if (ncol < 0) {
       if (parts.length < 2) throw new InputError(`${source}:${lineNo}: need an energy column and at least one spectrum column`);
       ncol = parts.length;
