@@ -6,7 +6,6 @@
  * (Structure.get_neighbors) — on a seeded sample of the same sites; ratio printed per site.
  *   node --import tsx bench/featurize.ts [--sample 150] [--limit N]
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -17,28 +16,11 @@ import { voronoiCellOf } from "../lib/geometry/voronoi";
 import { readPoscarFile } from "../lib/structure/poscar";
 import type { Structure } from "../lib/structure/types";
 import { createRng, shuffleInPlace } from "../lib/util/random";
+import { cuSites } from "./cu-sites";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-interface Site { material: string; poscar: string; site: number }
-
-/** Absorbing sites from `<idx>_<El>` folder names, with or without a FEFF-XANES/ level. */
-function listSites(root: string): Site[] {
-  const out: Site[] = [];
-  for (const material of fs.readdirSync(root).sort()) {
-    const dir = path.join(root, material);
-    const poscar = path.join(dir, "POSCAR");
-    if (!fs.existsSync(poscar)) continue;
-    const runDir = fs.existsSync(path.join(dir, "FEFF-XANES")) ? path.join(dir, "FEFF-XANES") : dir;
-    for (const name of fs.readdirSync(runDir).sort()) {
-      const m = /^(\d+)_Cu$/.exec(name);
-      if (m) out.push({ material, poscar, site: Number(m[1]) });
-    }
-  }
-  return out;
 }
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -50,7 +32,7 @@ function main(): void {
   console.log(`featurize bench — ${os.cpus()[0].model}, node ${process.version}; machine shared with other jobs (noisy)`);
 
   let t0 = process.hrtime.bigint();
-  const sites = listSites(root).slice(0, limit);
+  const sites = cuSites(root).flatMap((m) => m.sites.map((site) => ({ material: m.material, poscar: m.poscar, site }))).slice(0, limit);
   const structures = new Map<string, Structure>();
   for (const s of sites) if (!structures.has(s.poscar)) structures.set(s.poscar, readPoscarFile(s.poscar));
   const tRead = ms(t0);
@@ -99,8 +81,8 @@ function main(): void {
     for (const s of sample) {
       const st = structures.get(s.poscar)!;
       const finder = new NeighbourFinder(st);
-      finder.neighbours(s.site, 8);
-      voronoiCellOf(finder, s.site);
+      const list = finder.neighbours(s.site, 8); // the Voronoi cell starts from it, as in the Featurizer
+      voronoiCellOf(finder, s.site, { precomputed: { list, cutoff: 8 } });
     }
     return ms(t) / sample.length;
   };

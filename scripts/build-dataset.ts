@@ -10,7 +10,7 @@
  *   --start E --stop E --step dE [--relative]  --norm max|area|edge-step|none  --clamp
  *   --elements Cu,O --edges K --types XANES --min-elements 2 --max-elements 4
  *   --seed 42 --train 0.8 --val 0 --test 0.2  --max-materials N
- *   --mp-base-url URL --mp-page-size N --mp-max-docs N --mp-chemsys "*-O,*-*-O"
+ *   --mp-base-url URL --mp-page-size N --mp-max-docs N --mp-chemsys "*-O,*-*-O" --mp-element O --mp-edge K --mp-type XANES
  * The API key is read from MP_API_KEY only (never from the command line, where `ps` would show it).
  */
 import * as path from "node:path";
@@ -41,7 +41,14 @@ function parseArgs(argv: string[]): Map<string, string> {
 }
 
 const list = (v: string | undefined) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+/** A numeric option; a value that is not a number is an error (Number("") or NaN would slip through). */
+function num(args: Map<string, string>, key: string): number | undefined {
+  const v = args.get(key);
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${key}: "${v}" is not a number`);
+  return x;
+}
 
 /** Adapts the lib's progress display to an (done, total) callback. */
 function progressLine(label: string): (done: number, total: number) => void {
@@ -53,8 +60,16 @@ function progressLine(label: string): (done: number, total: number) => void {
   };
 }
 
+const KNOWN = [
+  "source", "input", "name", "out", "preset", "start", "stop", "step", "relative", "norm", "clamp", "elements", "edges", "types",
+  "min-elements", "max-elements", "seed", "train", "val", "test", "max-materials",
+  "mp-base-url", "mp-page-size", "mp-max-docs", "mp-chemsys", "mp-element", "mp-edge", "mp-type",
+];
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // A misspelt option would otherwise be ignored and the dataset built with a default.
+  for (const k of args.keys()) if (!KNOWN.includes(k)) throw new Error(`unknown option --${k} (known: --${KNOWN.join(", --")})`);
   const kind = args.get("source") ?? "feff";
   const presetDefault = kind === "feff" ? "cu-k" : kind === "columns" ? "o-k-relative" : "o-k";
   const preset = (args.get("preset") ?? presetDefault).toLowerCase();
@@ -67,9 +82,9 @@ async function main(): Promise<void> {
   let mesh = presets[preset];
   if (!mesh) throw new Error(`unknown --preset ${preset} (${Object.keys(presets).join(", ")})`);
   if (args.has("start") || args.has("stop") || args.has("step")) {
-    mesh = meshFromWindow(num(args.get("start")) ?? mesh.start, num(args.get("stop")) ?? mesh.start + (mesh.points - 1) * mesh.step, num(args.get("step")) ?? mesh.step, args.has("relative") ? args.get("relative") !== "false" : mesh.relative);
+    mesh = meshFromWindow(num(args, "start") ?? mesh.start, num(args, "stop") ?? mesh.start + (mesh.points - 1) * mesh.step, num(args, "step") ?? mesh.step, args.has("relative") ? args.get("relative") !== "false" : mesh.relative);
   }
-  const maxMaterials = num(args.get("max-materials"));
+  const maxMaterials = num(args, "max-materials");
   let source: SpectrumSource;
   let input = args.get("input");
   let label: string;
@@ -95,8 +110,8 @@ async function main(): Promise<void> {
       },
       {
         baseUrl: args.get("mp-base-url"),
-        pageSize: num(args.get("mp-page-size")),
-        maxDocs: num(args.get("mp-max-docs")),
+        pageSize: num(args, "mp-page-size"),
+        maxDocs: num(args, "mp-max-docs"),
         onProgress: progressLine("pages"),
         log: (m) => process.stderr.write(`${m}\n`),
       },
@@ -119,14 +134,14 @@ async function main(): Promise<void> {
       elements: list(args.get("elements")),
       edges: list(args.get("edges")),
       spectrumTypes: list(args.get("types")),
-      minElements: num(args.get("min-elements")),
-      maxElements: num(args.get("max-elements")),
+      minElements: num(args, "min-elements"),
+      maxElements: num(args, "max-elements"),
     },
-    splitSeed: num(args.get("seed")) ?? 42,
+    splitSeed: num(args, "seed") ?? 42,
     splitFractions: {
-      train: num(args.get("train")) ?? 0.8,
-      val: num(args.get("val")) ?? 0,
-      test: num(args.get("test")) ?? 0.2,
+      train: num(args, "train") ?? 0.8,
+      val: num(args, "val") ?? 0,
+      test: num(args, "test") ?? 0.2,
     },
   });
   const t1 = performance.now();

@@ -31,7 +31,7 @@ import {
   mlpTrainer,
   featureRowSplit,
   selectPatience,
-  FinalRun,
+  compareSplits,
 } from "../lib/eval/experiment";
 import { runAblation, ablationTable } from "../lib/eval/ablation";
 import { errorBreakdown, groupTable, rankExamples, RowInfo } from "../lib/eval/errors";
@@ -109,16 +109,10 @@ async function main(): Promise<void> {
   pr.done(`best epoch ${random.training.bestEpoch}`);
   random.training.model.dispose();
   lap("randomSplit", t);
-  const testMaterials = (r: FinalRun) => new Set(r.split.test.map((i) => table.groups[i]));
-  const trainMaterials = new Set(random.split.train.map((i) => table.groups[i]));
-  const sharedMaterials = [...testMaterials(random)].filter((g) => trainMaterials.has(g)).length;
-  const rtest = random.split.test.map((i) => table.groups[i]);
-  const testSpectraSeen = rtest.filter((g) => trainMaterials.has(g)).length;
-  log(`random-by-spectrum split: test ${random.split.test.length} spectra, ${testSpectraSeen} of them from a material with another site in training (${sharedMaterials} materials on both sides)`);
+  const splitCmp = compareSplits(final, random, table.groups);
+  log(`random-by-spectrum split: test ${random.split.test.length} spectra, ${splitCmp.testSpectraFromMaterialsInTraining} of them from a material with another site in training (${splitCmp.materialsInTrainAndTest} materials on both sides)`);
   console.log(comparisonTable([random.models.mlp, random.models.knn, random.models.mean]));
-  const groupingCost = Object.fromEntries(
-    (["mlp", "knn", "mean"] as const).map((k) => [k, final.models[k].summary.mse.mean / random.models[k].summary.mse.mean]),
-  ) as Record<"mlp" | "knn" | "mean", number>;
+  const groupingCost = splitCmp.groupedOverRandomMse;
   log(`grouped / random mean test MSE: MLP ${groupingCost.mlp.toFixed(2)}, kNN ${groupingCost.knn.toFixed(2)}, mean spectrum ${groupingCost.mean.toFixed(2)}`);
 
   // 3c. Early-stopping patience chosen on the validation rows only (the configured 30 was picked
@@ -227,7 +221,6 @@ async function main(): Promise<void> {
 
   // 8. Figures
   t = performance.now();
-  const M = ds.energy.length;
   const exampleRows = [...ranked.best, ...ranked.median, ...ranked.worst];
   const label = (r: number, kind: string) => {
     const meta = ds.meta[table.rows[final.split.test[r]]];
@@ -307,12 +300,11 @@ async function main(): Promise<void> {
       fractions: ds.splits.fractions,
       seed: ds.splits.seed,
       sizes: { train: random.split.train.length, val: random.split.val.length, test: random.split.test.length },
-      testSpectraFromMaterialsInTraining: testSpectraSeen,
-      materialsInTrainAndTest: sharedMaterials,
+      testSpectraFromMaterialsInTraining: splitCmp.testSpectraFromMaterialsInTraining,
+      materialsInTrainAndTest: splitCmp.materialsInTrainAndTest,
       mlp: { ...evaluationJson(random.models.mlp), bestEpoch: random.training.bestEpoch },
       knn: { ...evaluationJson(random.models.knn), k: random.knn.k, weighting: random.knn.weighting },
       mean: evaluationJson(random.models.mean),
-      /** Mean test MSE on the grouped split ÷ on the random split, per model: what grouping by material costs. */
       groupedOverRandomMse: groupingCost,
     },
     ablation,

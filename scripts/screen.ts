@@ -24,11 +24,12 @@ import * as path from "node:path";
 import { InputError } from "../lib/structure/types";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
-import { loadDataset } from "../lib/data/store";
-import type { Normalisation } from "../lib/spectra/mesh";
+import { loadDataset, recordsToCsv } from "../lib/data/store";
+import { NORMALISATIONS, Normalisation } from "../lib/spectra/mesh";
 import { writeFigureHtml } from "../lib/plots/figure";
 import {
   Candidate,
+  RANKING_COLUMNS,
   ScreeningMetric,
   TargetSpectrum,
   candidatesFromDataset,
@@ -114,9 +115,14 @@ async function main(): Promise<void> {
   const absorber = (members[0].featurizer.toJSON() as { absorber?: string }).absorber;
   const element = one(args, "element") ?? absorber;
   if (!element) throw new InputError("--element is required: the model does not record its absorbing element");
-  const normalisation = (one(args, "normalisation") ?? (typeof meta.normalisation === "string" ? meta.normalisation : undefined)) as Normalisation | undefined;
-  if (!normalisation || !["max", "area", "edge-step", "none"].includes(normalisation)) {
-    throw new InputError(`--normalisation max|area|edge-step|none is required: the model records ${JSON.stringify(meta.normalisation)}`);
+  const givenNorm = one(args, "normalisation");
+  const normalisation = (givenNorm ?? meta.normalisation) as Normalisation;
+  if (!NORMALISATIONS.includes(normalisation)) {
+    throw new InputError(
+      givenNorm !== undefined
+        ? `--normalisation must be ${NORMALISATIONS.join(", ")}; got "${givenNorm}"`
+        : `--normalisation ${NORMALISATIONS.join("|")} is required: the model records ${JSON.stringify(meta.normalisation)}`,
+    );
   }
   const mesh = meshOfEnergies(predictor.energy, meta.energyRelative === true || predictor.energy[0] < 0);
 
@@ -214,9 +220,7 @@ async function main(): Promise<void> {
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true });
     const recs = rankingRecords(res);
-    const cols = Object.keys(recs[0] ?? {}) as (keyof (typeof recs)[number])[];
-    const csv = [cols.join(","), ...recs.map((r) => cols.map((c) => JSON.stringify(r[c] ?? "")).join(","))].join("\n");
-    fs.writeFileSync(path.join(outDir, "ranking.csv"), csv + "\n");
+    fs.writeFileSync(path.join(outDir, "ranking.csv"), recordsToCsv(recs, RANKING_COLUMNS));
     fs.writeFileSync(
       path.join(outDir, "ranking.json"),
       JSON.stringify({ target: target.source, kind: target.kind, metric, window: prepared.window, members: members.length, rows: recs, skipped: [...skippedFiles, ...res.skipped] }, null, 1),

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { sharedDataDir } from "../lib/config";
 import { InputError } from "../lib/structure/types";
 import { parsePoscar } from "../lib/structure/poscar";
-import { DEFAULT_MESHES, meshFromWindow } from "../lib/spectra/mesh";
+import { DEFAULT_MESHES, meshFromWindow, Normalisation } from "../lib/spectra/mesh";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/data/npy";
 import { groupedSplit, makeSplits, randomSplit } from "../lib/data/splits";
 import { collectFeffFolders, readFeffRun } from "../lib/data/feff";
@@ -289,6 +289,11 @@ test("quality report: every bad spectrum is dropped with its reason and file, no
   doc.spectrum.y[10] = null;
   const bad = await buildDataset({ name: "q3", sources: [spectrumFromXasDocument(doc, "mem")], mesh: DEFAULT_MESHES["O-K"] });
   assert.equal(bad.config.quality.droppedByReason.nan, 1);
+  // An unknown normalisation is refused before any source is read.
+  await assert.rejects(
+    buildDataset({ name: "q4", sources: collectFeffFolders(root), mesh: DEFAULT_MESHES["Cu-K"], normalisation: "maximum" as Normalisation }),
+    /buildDataset: unknown normalisation "maximum"/,
+  );
 });
 
 test("edge-relative Cu mesh uses FEFF's edge (omega − e) for each spectrum", async () => {
@@ -414,6 +419,17 @@ test("a single feff.inp + xmu.dat pair, and material folders without a POSCAR, u
   saveDataset(ds, dir2);
   assert.equal(loadDataset(dir2).structures.get("mp-1005792")!.periodic, false, "cluster flag survives save/load");
   assert.equal(loadDataset(dir2).structures.get("x")!.periodic, false);
+  // Two sites of one POSCAR-less folder come with two different clusters: a dataset keeps one
+  // structure per material, so the second is reported (not mislabelled as a duplicate of site 0).
+  const two = tmp("inp-two");
+  for (const [src, site] of [[dir, "008_Cu"], [path.join(CU, "mp-1008807", "001_Cu"), "001_Cu"]]) {
+    fs.mkdirSync(path.join(two, "y", site), { recursive: true });
+    for (const f of ["feff.inp", "xmu.dat"]) fs.copyFileSync(path.join(src, f), path.join(two, "y", site, f));
+  }
+  const dsTwo = await buildDataset({ name: "inp-two", sources: collectFeffFolders(two), mesh: DEFAULT_MESHES["Cu-K"] });
+  assert.equal(dsTwo.meta.length, 1);
+  assert.deepEqual(dsTwo.config.quality.dropped.map((d) => d.reason), ["structure-mismatch"]);
+  assert.match(dsTwo.config.quality.dropped[0].message, /008_Cu\/xmu\.dat: structure differs from the one kept for y/);
 });
 
 test("streamJsonValues: any chunking gives the same documents (escapes, nesting, braces in strings) and line numbers", async () => {

@@ -10,13 +10,14 @@ import {
   createDescriptor,
   DESCRIPTOR_NAMES,
   Featurizer,
-  jacobiEigenvaluesInPlace,
   RdfDescriptor,
   structureContext,
   symmetricEigenvalues,
+  symmetricEigenvaluesInPlace,
 } from "../lib/descriptors";
 import type { SiteEnvironment } from "../lib/descriptors";
 import { atomicNumber, OFM_LABELS, ofmVector } from "../lib/elements";
+import { voronoiCell } from "../lib/geometry/voronoi";
 import { InputError, Structure } from "../lib/structure/types";
 import { createRng } from "../lib/util/random";
 
@@ -129,6 +130,8 @@ test("rdf normalisations, Z weighting and element-resolved channels", () => {
   const k2 = Math.round((a / Math.SQRT2 - 1) / 0.1); // 3.96 → grid 4.0
   assert.ok(out[51 + k2] > 10 * out[k2], "Na shell lives in the 'other' channel");
   assert.throws(() => new RdfDescriptor({ elementGroups: [["O"], ["O"]] }), /two elementGroups/);
+  // beyond the element table (H..Pu): no channel could ever receive it
+  assert.throws(() => new RdfDescriptor({ elementGroups: [["O"], ["Am"]] }), /Am \(Z = 95\) is beyond the table/);
   assert.throws(() => new RdfDescriptor({ rMin: 0 }), /shell/);
 });
 
@@ -147,6 +150,23 @@ test("coordination and Voronoi faces seen by the featurizer (rock salt)", () => 
     close(x.distance, 2.8, 1e-9);
     close(x.solidAngle, (4 * Math.PI) / 6, 1e-9);
     assert.equal(s.species[x.index], "Cl");
+  }
+});
+
+test("the featurizer's Voronoi faces equal a standalone voronoiCell, whatever neighbour radius it searched", () => {
+  // skewed triclinic cell: the cell needs neighbours far beyond the nearest ones
+  const s = make([12, 0, 0, 11.7, 1.8, 0, 11.4, 1.5, 2.1], ["O", "Cu", "O"], [0.1, 0.2, 0.3, 0.6, 0.9, 0.45, -0.2, 1.7, 0.05]);
+  for (const names of [["ofm"], ["coulomb", "ofm"], DESCRIPTOR_NAMES]) {
+    const f = new Featurizer({ descriptors: names.map((name) => ({ name })) });
+    for (let site = 0; site < 3; site++) {
+      const want = voronoiCell(s, site).faces;
+      const got = f.environment(s, site).voronoiFaces!;
+      assert.equal(got.length, want.length, `${names} site ${site}: faces`);
+      want.forEach((w, k) => {
+        assert.equal(got[k].index, w.index);
+        close(got[k].solidAngle, w.solidAngle, 1e-12, `${names} site ${site} face ${k}`);
+      });
+    }
   }
 });
 
@@ -173,7 +193,7 @@ test("composition and atomic statistics of a known formula (Li2CuO2 cell)", () =
   close(f.featurizeSite(s, 0)[f.labels.indexOf("Z_site")], 3, 0);
 });
 
-test("jacobi eigenvalues: diagonal, 2×2 analytic, known spectrum, mathjs comparison", () => {
+test("symmetric eigenvalues: diagonal, 2×2 analytic, known spectrum, mathjs comparison", () => {
   assert.deepEqual([...symmetricEigenvalues([3, 0, 0, 0, -1, 0, 0, 0, 2], 3)], [-1, 2, 3]);
   // [[a, b], [b, d]]: (a+d)/2 ± sqrt(((a−d)/2)² + b²)
   const [a, b, d] = [2.5, -1.25, 0.75];
@@ -205,7 +225,32 @@ test("jacobi eigenvalues: diagonal, 2×2 analytic, known spectrum, mathjs compar
   assert.throws(() => symmetricEigenvalues([1, 2, 3, 4], 2), /not symmetric/);
   // in-place variant writes into the given buffer
   const buf = new Float64Array(5);
-  assert.equal(jacobiEigenvaluesInPlace(Float64Array.from([1, 0, 0, 1]), 2, buf), buf);
+  assert.equal(symmetricEigenvaluesInPlace(Float64Array.from([1, 0, 0, 1]), 2, buf), buf);
+});
+
+test("symmetric eigenvalues: 1×1, zero, degenerate and nearly degenerate spectra", () => {
+  assert.deepEqual([...symmetricEigenvalues([-7], 1)], [-7]);
+  assert.deepEqual([...symmetricEigenvalues(new Float64Array(16), 4)], [0, 0, 0, 0]);
+  // J − I (all-ones minus identity), n = 6: eigenvalues 5 once and −1 five times
+  const n = 6;
+  const J = Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 0 : 1));
+  const ej = symmetricEigenvalues(J, n);
+  for (let i = 0; i < n - 1; i++) close(ej[i], -1, 1e-13, `J − I eigenvalue ${i}`);
+  close(ej[n - 1], 5, 1e-13, "J − I top eigenvalue");
+  // Wilkinson's W21+ (tridiagonal, diagonal |10 − i|, off-diagonal 1): its two largest eigenvalues
+  // agree to 14 digits (10.746194182903322, 10.746194182903393 from LAPACK dsyevd via numpy)
+  const m = 21;
+  const W = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    W[i * m + i] = Math.abs(10 - i);
+    if (i + 1 < m) W[i * m + i + 1] = W[(i + 1) * m + i] = 1;
+  }
+  const ew = symmetricEigenvalues(W, m);
+  close(ew[m - 1], 10.746194182903393, 1e-12, "W21+ λ_max");
+  close(ew[m - 2], 10.746194182903322, 1e-12, "W21+ λ_max−1");
+  let trace = 0;
+  for (const x of ew) trace += x;
+  close(trace, 110, 1e-11, "W21+ trace");
 });
 
 test("coulomb eigenvalues of a two-atom cluster, analytically", () => {

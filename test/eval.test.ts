@@ -305,3 +305,54 @@ test("featureRowSplit maps dataset rows to feature rows and leaves out rows that
   const table = { rows: [0, 1, 3, 4, 5] } as unknown as Parameters<typeof featureRowSplit>[1];
   assert.deepEqual(featureRowSplit({ train: [0, 2, 3], val: [5], test: [1, 4] }, table), { train: [0, 2], val: [4], test: [1, 3] });
 });
+
+test("compareSplits counts random-split test spectra whose material is in training and the grouped/random MSE ratios", async () => {
+  const { compareSplits } = await import("../lib/eval/experiment");
+  type Run = Parameters<typeof compareSplits>[0];
+  const run = (train: number[], test: number[], mse: { mlp: number; knn: number; mean: number }) =>
+    ({
+      split: { train, val: [], test },
+      models: Object.fromEntries(Object.entries(mse).map(([k, v]) => [k, { summary: { mse: { mean: v } } }])),
+    }) as unknown as Run;
+  // Rows 0..5 of materials a a b b c d; random split: train 0, 2, 4; test 1 (a), 3 (b), 5 (d).
+  const groups = ["a", "a", "b", "b", "c", "d"];
+  const grouped = run([0, 1], [4, 5], { mlp: 4, knn: 9, mean: 10 });
+  const random = run([0, 2, 4], [1, 3, 5], { mlp: 2, knn: 3, mean: 10 });
+  assert.deepEqual(compareSplits(grouped, random, groups), {
+    testSpectraFromMaterialsInTraining: 2,
+    materialsInTrainAndTest: 2,
+    groupedOverRandomMse: { mlp: 2, knn: 3, mean: 1 },
+  });
+  // Two test sites of one material in training count as two spectra but one material.
+  const random2 = run([0, 4], [1, 1, 5], { mlp: 2, knn: 3, mean: 10 });
+  const c2 = compareSplits(grouped, random2, groups);
+  assert.equal(c2.testSpectraFromMaterialsInTraining, 2);
+  assert.equal(c2.materialsInTrainAndTest, 1);
+});
+
+test("kNN predictions from a larger neighbour search equal a regressor fitted with the smaller k", () => {
+  const rng = createRng(11);
+  const n = 80;
+  const d = 4;
+  const X = Float32Array.from({ length: n * d }, () => rng());
+  const Y = Float32Array.from({ length: n * 3 }, () => rng());
+  const train = Array.from({ length: 60 }, (_, i) => i);
+  const query = [60, 65, 70, 79];
+  const probe = new KnnRegressor(X, d, Y, 3, train, { k: 7 });
+  const nb = probe.kneighbors(X, query);
+  for (const weighting of ["uniform", "distance"] as const) {
+    for (const k of [1, 3, 7]) {
+      const direct = new KnnRegressor(X, d, Y, 3, train, { k, weighting }).predict(X, query);
+      assert.deepEqual(probe.predictFromNeighbours(nb, k, weighting), direct, `k=${k} ${weighting}`);
+    }
+  }
+});
+
+test("evaluation figures: shape-threshold fractions count NaN as not reproduced; histograms drop non-finite (and non-positive on log)", async () => {
+  const { shapeThresholdFigure, histogramFigure, metricComparisonFigure } = await import("../lib/eval/figures");
+  const fig = shapeThresholdFigure([{ name: "m", pearson: [0.5, 0.9, 0.99, NaN], cosine: [1, 1, 1, 1] }], [0.8, 0.95]);
+  assert.deepEqual(fig.data[0].y, [0.5, 0.25]);
+  assert.deepEqual(fig.data[1].y, [1, 1]);
+  assert.deepEqual(histogramFigure([1, NaN, 100, 0], "t", "x", true).data[0].x, [0, 2]);
+  assert.deepEqual(metricComparisonFigure([{ name: "a", values: [1, Infinity, -2] }], "t", "x").data[0].x, [1, -2]);
+});

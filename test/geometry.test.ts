@@ -134,6 +134,19 @@ test("sorted by distance, ties by site index", () => {
   }
 });
 
+test("ties are ordered by site index, then image, also in long lists with many exact ties", () => {
+  // symmetric cells give shells of exactly equal distances; lists of ~1,000–7,000 entries
+  for (const [s, site, cutoff] of [[rockSalt(4), 4, 12], [make(cubic(2), ["Fe"], [0.25, 0.25, 0.25]), 0, 12], [make([1, 0.2, 0, 0.1, 1.1, 0, 0.3, 0.2, 0.9], ["Fe"], [0.5, 0.5, 0.5]), 0, 10]] as const) {
+    const nl = neighbours(s, site, cutoff);
+    const ents = Array.from(nl.index, (j, k) => ({ j, d2: nl.distance[k] ** 2, img: [nl.image[3 * k], nl.image[3 * k + 1], nl.image[3 * k + 2]] }));
+    // the documented order, by an ordinary comparator sort
+    const want = ents.slice().sort((a, b) =>
+      Math.abs(a.d2 - b.d2) > 1e-12 * (a.d2 + b.d2) ? a.d2 - b.d2 : a.j - b.j || a.img[0] - b.img[0] || a.img[1] - b.img[1] || a.img[2] - b.img[2]);
+    assert.ok(nl.index.length > 900, `${nl.index.length} entries`);
+    want.forEach((e, k) => assert.ok(e === ents[k], `entry ${k} out of order (site ${e.j}, image ${e.img})`));
+  }
+});
+
 interface RefCase {
   source: string; site: number; element: string; nsites: number;
   neighbours_within_8A: { distance: number; species: string; index: number }[];

@@ -24,6 +24,7 @@ import { featurizeExperiment } from "../lib/eval/experiment";
 import { trainEnsemble, saveEnsemble } from "../lib/screening/ensemble";
 import { ensemblePredictor } from "../lib/screening/predictor";
 import { planRankRecovery, rankRecovery } from "../lib/screening/recovery";
+import { neighbours } from "../lib/geometry/neighbours";
 
 // ---------- synthetic spectra: an edge step plus two peaks, positions controlled by a parameter ----------
 function rawShape(e: number, centre: number, width = 3): number {
@@ -289,6 +290,47 @@ test("screenCandidates ranks the matching structure first, with shift, site and 
   assert.ok(Number.isNaN(mat.rows[0].scoreStd)); // one member: no spread
 });
 
+test("equivalent sites are predicted once, weighted by their class size: same scores as listing every site", async () => {
+  // Rock salt without O4 (½,0,0): Cu0, Cu1, Cu2 each lose the two O images along one axis (one class
+  // of three, related by the cube's 3-fold axis); Cu3 keeps its octahedron.
+  const keep = [0, 1, 2, 3, 5, 6, 7];
+  const s: Structure = { ...rocksalt, species: keep.map((i) => rocksalt.species[i]), frac: Float64Array.from(keep.flatMap((i) => [...rocksalt.frac.subarray(3 * i, 3 * i + 3)])) };
+  // A predictor that sees only the environment (like the descriptors): width from the O count within 2.2 Å.
+  const m = mesh.points;
+  const calls: SiteRef[][] = [];
+  const envPredictor: ScreeningPredictor = {
+    energy: E,
+    members: 2,
+    predictSites(items) {
+      calls.push([...items]);
+      return [0, 1].map((e) => {
+        const out = new Float32Array(items.length * m);
+        items.forEach((it, i) => {
+          const nl = neighbours(it.structure, it.site, 2.2);
+          const w = 2 + nl.index.length + 0.1 * e;
+          for (let j = 0; j < m; j++) out[i * m + j] = rawShape(E[j], 9001, w);
+        });
+        return out;
+      });
+    },
+  };
+  const cands: Candidate[] = [{ id: "grouped", structure: s }, { id: "every site", structure: s, sites: [0, 1, 2, 3] }];
+  for (const kind of ["material", "site"] as const) {
+    calls.length = 0;
+    const prepared = prepareTarget({ ...syntheticTarget(9001.5), kind }, mesh, { normalisation: "max", window: 2 });
+    const res = await screenCandidates(prepared, cands, envPredictor, { element: "Cu", metric: "cosine" });
+    const g = res.rows.find((r) => r.id === "grouped")!;
+    const all = res.rows.find((r) => r.id === "every site")!;
+    assert.equal(g.nSites, 2); // classes {0, 1, 2} and {3}
+    assert.equal(all.nSites, 4);
+    assert.equal(res.sitesPredicted, 6);
+    assert.deepEqual(calls.flat().map((it) => it.site).sort(), [0, 0, 1, 2, 3, 3]); // grouped: sites 0 and 3 only
+    assert.ok(Math.abs(g.score - all.score) < 1e-12 && Math.abs(g.shift - all.shift) < 1e-12, `${kind}: ${g.score} vs ${all.score}`);
+    for (let j = 0; j < m; j++) assert.ok(Math.abs(g.prediction[j] - all.prediction[j]) < 1e-6, `${kind} point ${j}`);
+    assert.equal(g.site, kind === "site" ? all.site : -1); // ties keep the first site: the class's lowest
+  }
+});
+
 // ---------- real data: Cu K-edge, held-out spectra as targets, true structure hidden among ≥100 ----------
 const CU_DIR = path.join(sharedDataDir(), "feff-cu-k-oxides");
 
@@ -405,6 +447,10 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     const json = JSON.parse(fs.readFileSync(path.join(dir, "out", "ranking.json"), "utf8"));
     assert.equal(json.rows.length, 6);
     assert.ok(json.rows.every((r: { scoreStd: number }) => r.scoreStd >= 0));
+    const csv = fs.readFileSync(path.join(dir, "out", "ranking.csv"), "utf8").trim().split("\n");
+    assert.equal(csv.length, 7); // header + 6 ranked
+    assert.match(csv[0], /^rank,id,site,score,scoreStd,shift,/);
+    assert.match(csv[1], new RegExp(`^1,${json.rows[0].id},`));
     assert.ok(fs.statSync(path.join(dir, "out", "overlay.html")).size > 1000);
     // A list file (paths relative to it) plus variants generated from a base structure.
     fs.writeFileSync(path.join(dir, "list.txt"), `# two candidates\ncands/${chosen[0]}/POSCAR\ncands/${chosen[1]}/POSCAR\n`);

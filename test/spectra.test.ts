@@ -14,6 +14,7 @@ import {
   meshFromWindow,
   normaliseInPlace,
   resampleLinear,
+  Normalisation,
 } from "../lib/spectra/mesh";
 import { createRng } from "../lib/util/random";
 
@@ -117,6 +118,8 @@ test("normaliseInPlace: max = 1, unit trapezoid area, edge step 0 → 1; refuses
   assert.ok(Math.abs(c[0]) < 0.01 && Math.abs(c[199] - 1) < 0.01);
   assert.equal(normaliseInPlace(new Float64Array(10), "max"), false);
   assert.equal(normaliseInPlace(new Float32Array(10), "area"), false);
+  // A typo is an error, not silently the edge-step branch.
+  assert.throws(() => normaliseInPlace(y.slice(), "maxx" as Normalisation), (e: unknown) => e instanceof RangeError && /unknown normalisation "maxx"/.test(e.message));
 });
 
 test("estimateEdgeEnergy finds the steepest rise of a sigmoid edge", () => {

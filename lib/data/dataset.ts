@@ -6,6 +6,7 @@ import { equivalentSites } from "../geometry/equivalence";
 import type { SiteSpectrum } from "../spectra/types";
 import {
   EnergyMesh,
+  NORMALISATIONS,
   Normalisation,
   checkSpectrumAxis,
   estimateEdgeEnergy,
@@ -144,6 +145,17 @@ function withoutNegativeZeros(s: Structure): Structure {
   return { ...s, lattice: s.lattice.map((v) => v + 0), frac: s.frac.map((v) => v + 0) };
 }
 
+/** Same species, lattice, coordinates and periodicity (exact: copies of one parsed structure). */
+function sameStructure(a: Structure, b: Structure): boolean {
+  if (a === b) return true;
+  const n = a.species.length;
+  if (b.species.length !== n || (a.periodic ?? true) !== (b.periodic ?? true)) return false;
+  for (let i = 0; i < n; i++) if (a.species[i] !== b.species[i]) return false;
+  for (let k = 0; k < 9; k++) if (a.lattice[k] !== b.lattice[k]) return false;
+  for (let k = 0; k < 3 * n; k++) if (a.frac[k] !== b.frac[k]) return false;
+  return true;
+}
+
 function distinctSorted(species: readonly string[]): string[] {
   return [...new Set(species)].sort();
 }
@@ -164,6 +176,7 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
   const sources: SpectrumSource[] = isSourceList ? [...(list as SpectrumSource[])] : [opts.sources as SpectrumSource];
   const mesh = opts.mesh;
   const normalisation = opts.normalisation ?? "max";
+  if (!NORMALISATIONS.includes(normalisation)) throw new RangeError(`buildDataset: unknown normalisation "${normalisation}" (${NORMALISATIONS.join(", ")})`);
   const outOfWindow = opts.outOfWindow ?? "drop";
   const minPoints = opts.minPoints ?? 10;
   const filters = opts.filters ?? {};
@@ -216,6 +229,10 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
       } else e0 = 0;
     } else if (s.energyRelative) {
       return drop("energy-reference", "energies are relative to the edge but the mesh is absolute");
+    }
+    const kept = structures.get(s.materialId);
+    if (kept && !sameStructure(kept, s.structure)) {
+      return drop("structure-mismatch", `structure differs from the one kept for ${s.materialId} (one structure per material; site indices refer to it)`);
     }
     const key = `${id}/${s.element}/${s.edge}/${s.spectrumType}`;
     if (seenKeys.has(key)) return drop("duplicate", `second spectrum for ${key} (first kept)`);

@@ -3,6 +3,13 @@ import * as zlib from "node:zlib";
 import { StringDecoder } from "node:string_decoder";
 import { InputError } from "../structure/types";
 
+/** Index of the first match of global regex `re` in `text` at or after `from`, or −1. */
+function nextMatch(re: RegExp, text: string, from: number): number {
+  re.lastIndex = from;
+  const m = re.exec(text);
+  return m ? m.index : -1;
+}
+
 /** A top-level document read from a stream, with the line it starts on (for messages). */
 export interface StreamedValue {
   readonly value: unknown;
@@ -55,28 +62,19 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
             i++;
             continue;
           }
-          IN_STRING.lastIndex = i;
-          const m = IN_STRING.exec(chunk);
-          if (!m) {
-            i = n;
-            break;
-          }
-          if (chunk.charCodeAt(m.index) === 92 /* \ */) {
-            if (m.index + 1 >= n) escape = true;
-            i = m.index + 2;
+          const k = nextMatch(IN_STRING, chunk, i);
+          if (k < 0) break; // the string goes on in the next chunk
+          if (chunk.charCodeAt(k) === 92 /* \ */) {
+            if (k + 1 >= n) escape = true;
+            i = k + 2;
           } else {
             inString = false;
-            i = m.index + 1;
+            i = k + 1;
           }
           continue;
         }
-        STRUCT.lastIndex = i;
-        const m = STRUCT.exec(chunk);
-        if (!m) {
-          i = n;
-          break;
-        }
-        const j = m.index;
+        const j = nextMatch(STRUCT, chunk, i);
+        if (j < 0) break; // the document goes on in the next chunk
         const c = chunk.charCodeAt(j);
         i = j + 1;
         if (c === 34) inString = true;

@@ -9,7 +9,9 @@ import type { SiteSpectrum } from "../spectra/types";
  * - energy-reference: edge-relative energies asked onto an absolute mesh (no way back);
  * - zero-spectrum: normalisation factor not positive (flat or negative spectrum);
  * - duplicate: the same material/site/element/edge/type seen again (first kept);
- * - no-spectrum: a material folder with a structure but no spectrum (e.g. a failed FEFF run).
+ * - no-spectrum: a material folder with a structure but no spectrum (e.g. a failed FEFF run);
+ * - structure-mismatch: the spectrum's structure differs from the one already kept for its material
+ *   (a dataset holds one structure per material; e.g. per-site feff.inp clusters without a POSCAR).
  */
 export type DropReason =
   | "nan"
@@ -22,7 +24,8 @@ export type DropReason =
   | "energy-reference"
   | "zero-spectrum"
   | "duplicate"
-  | "no-spectrum";
+  | "no-spectrum"
+  | "structure-mismatch";
 
 export interface DroppedSpectrum {
   /** "<materialId>/<site>" or the material/file when the site is unknown. */

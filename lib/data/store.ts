@@ -15,7 +15,6 @@ import { readNpy, writeNpy } from "./npy";
  *   splits.json     seeded random and grouped-by-material index lists
  *   dataset.json    config: source, filters, mesh, normalisation, counts, quality report, time, version
  */
-export const DATASET_FILES = ["spectra.npy", "energy.npy", "meta.csv", "meta.json", "structures.json", "splits.json", "dataset.json"] as const;
 
 const META_COLUMNS: (keyof SpectrumMeta)[] = ["materialId", "formula", "site", "multiplicity", "element", "edge", "spectrumType", "nelements", "elements", "e0", "source"];
 
@@ -24,10 +23,15 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function metaToCsv(meta: readonly SpectrumMeta[]): string {
-  const lines = [META_COLUMNS.join(",")];
-  for (const m of meta) lines.push(META_COLUMNS.map((c) => csvField(m[c])).join(","));
+/** CSV text (RFC 4180 quoting; null/undefined → empty field) of `records`, header row first. */
+export function recordsToCsv<T>(records: readonly T[], columns: readonly (keyof T & string)[]): string {
+  const lines = [columns.join(",")];
+  for (const r of records) lines.push(columns.map((c) => csvField(r[c])).join(","));
   return lines.join("\n") + "\n";
+}
+
+export function metaToCsv(meta: readonly SpectrumMeta[]): string {
+  return recordsToCsv(meta, META_COLUMNS);
 }
 
 /**

@@ -7,20 +7,19 @@
  * symmetry-equivalent atoms comes first.
  * Matrix (Rupp et al., Phys. Rev. Lett. 108, 058301 (2012)), Hartree atomic units:
  *   M_ii = 0.5 Z_i^2.4,   M_ij = Z_i Z_j / r_ij   with r_ij in Bohr (1 Bohr = 0.529177 Å).
- * Descriptor: its eigenvalues (own cyclic Jacobi solver, eigen.ts) sorted by decreasing absolute
+ * Descriptor: its eigenvalues (own Householder + QL solver, eigen.ts) sorted by decreasing absolute
  * value (Rupp's and Montavon's convention), zero-padded to `maxAtoms`. Labels "coulomb_eig_<k>".
  * Defaults: cutoff 6 Å, maxAtoms 25 (absorber + about the first two or three coordination shells of an
- * oxide, where the XANES is most sensitive; Jacobi cost grows as maxAtoms³).
+ * oxide, where the XANES is most sensitive; the eigenvalue cost grows as maxAtoms³).
  * Two cluster atoms closer than 0.5 Å are an InputError.
  */
 import type { Structure } from "../structure/types";
 import { InputError } from "../structure/types";
-import { jacobiEigenvaluesInPlace } from "./eigen";
-import { checkDescriptorOptions, descriptorNumberOption, SiteDescriptor, SiteEnvironment } from "./types";
+import { symmetricEigenvaluesInPlace } from "./eigen";
+import { checkDescriptorOptions, descriptorNumberOption, MIN_INTERATOMIC_DISTANCE, SiteDescriptor, SiteEnvironment } from "./types";
 
 export const BOHR_ANGSTROM = 0.529177210903;
 const SHELL_TOL = 1e-4;
-const MIN_DISTANCE = 0.5;
 
 export class CoulombDescriptor implements SiteDescriptor {
   readonly name = "coulomb";
@@ -31,6 +30,7 @@ export class CoulombDescriptor implements SiteDescriptor {
   readonly options: Readonly<{ cutoff: number; maxAtoms: number }>;
   private readonly matrix: Float64Array;
   private readonly eig: Float64Array;
+  private readonly eigWork: Float64Array;
   private readonly zc: Float64Array;
   private readonly xyz: Float64Array;
 
@@ -45,6 +45,7 @@ export class CoulombDescriptor implements SiteDescriptor {
     this.neighbourCutoff = cutoff;
     this.matrix = new Float64Array(maxAtoms * maxAtoms);
     this.eig = new Float64Array(maxAtoms);
+    this.eigWork = new Float64Array(maxAtoms);
     this.zc = new Float64Array(maxAtoms);
     this.xyz = new Float64Array(3 * maxAtoms);
   }
@@ -76,7 +77,7 @@ export class CoulombDescriptor implements SiteDescriptor {
       xyz[3 * k + 4] = nb.vec[3 * k + 1] / BOHR_ANGSTROM;
       xyz[3 * k + 5] = nb.vec[3 * k + 2] / BOHR_ANGSTROM;
     }
-    const minBohr = MIN_DISTANCE / BOHR_ANGSTROM;
+    const minBohr = MIN_INTERATOMIC_DISTANCE / BOHR_ANGSTROM;
     for (let i = 0; i < n; i++) {
       a[i * n + i] = 0.5 * Math.pow(zc[i], 2.4);
       for (let j = i + 1; j < n; j++) {
@@ -90,8 +91,7 @@ export class CoulombDescriptor implements SiteDescriptor {
         a[i * n + j] = a[j * n + i] = (zc[i] * zc[j]) / r;
       }
     }
-    // off-diagonal ≤ 1e-9 ‖M‖: by Weyl's bound every eigenvalue is then within 1e-9 ‖M‖, below float32 resolution
-    const eig = jacobiEigenvaluesInPlace(a, n, this.eig, { tolerance: 1e-9 });
+    const eig = symmetricEigenvaluesInPlace(a, n, this.eig, this.eigWork);
     // insertion sort by decreasing |λ| (n ≤ maxAtoms, tiny)
     for (let i = 1; i < n; i++) {
       const v = eig[i];

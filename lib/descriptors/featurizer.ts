@@ -14,7 +14,7 @@ import { CompositionDescriptor } from "./composition";
 import { CoulombDescriptor } from "./coulomb";
 import { OfmDescriptor } from "./ofm";
 import { RdfDescriptor } from "./rdf";
-import type { DescriptorSpec, SiteDescriptor, SiteEnvironment, StructureContext } from "./types";
+import { MIN_INTERATOMIC_DISTANCE, type DescriptorSpec, type SiteDescriptor, type SiteEnvironment, type StructureContext } from "./types";
 
 export const DESCRIPTOR_NAMES = ["composition", "atomic", "rdf", "coulomb", "ofm"] as const;
 export type DescriptorName = (typeof DESCRIPTOR_NAMES)[number];
@@ -37,9 +37,6 @@ export function createDescriptor(spec: DescriptorSpec): SiteDescriptor {
       throw new Error(`unknown descriptor "${spec.name}"; known: ${DESCRIPTOR_NAMES.join(", ")}`);
   }
 }
-
-/** Two atoms closer than this (Å) overlap: the structure is invalid. */
-export const MIN_INTERATOMIC_DISTANCE = 0.5;
 
 /** Atomic numbers and element counts of a structure; InputError naming the site for unknown elements. */
 export function structureContext(structure: Structure): StructureContext {
@@ -149,7 +146,8 @@ export class Featurizer {
         `${src} site ${site}: site ${neighbours.index[0]} is ${neighbours.distance[0].toFixed(3)} Å away (overlapping atoms)`,
       );
     }
-    const voronoiFaces = this.needsVoronoi ? voronoiCellOf(finder, site).faces : null;
+    // the Voronoi cell starts from this list instead of searching the site's neighbours again
+    const voronoiFaces = this.needsVoronoi ? voronoiCellOf(finder, site, { precomputed: { list: neighbours, cutoff } }).faces : null;
     return { context, site, neighbours, neighbourCutoff: cutoff, voronoiFaces };
   }
 

@@ -21,8 +21,7 @@
  * Schütt et al., Phys. Rev. B 89, 205118 (2014).
  */
 import type { Structure } from "../structure/types";
-import { atomicNumber } from "../elements/symbols";
-import { MAX_ELEMENT_Z } from "../elements/table";
+import { elementZ, MAX_ELEMENT_Z } from "../elements/table";
 import { checkDescriptorOptions, descriptorNumberOption, SiteDescriptor, SiteEnvironment } from "./types";
 
 const KNOWN = ["rMin", "rMax", "step", "width", "normalisation", "weighting", "elementGroups"] as const;
@@ -94,7 +93,7 @@ export class RdfDescriptor implements SiteDescriptor {
         for (const sym of g) {
           if (seen.has(sym)) throw new Error(`rdf: element ${sym} is in two elementGroups`);
           seen.add(sym);
-          this.channelOf[atomicNumber(sym, "rdf elementGroups")] = c;
+          this.channelOf[elementZ(sym, "rdf elementGroups")] = c; // rejects elements beyond the table (Z > 94)
         }
         names.push(g.join(""));
       });

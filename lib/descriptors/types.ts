@@ -6,6 +6,9 @@
 import type { Structure } from "../structure/types";
 import type { NeighbourList } from "../geometry/neighbours";
 
+/** Two atoms closer than this (Å) overlap: the structure is invalid (Featurizer, coulomb cluster). */
+export const MIN_INTERATOMIC_DISTANCE = 0.5;
+
 /** What the descriptors read of one Voronoi face (lib/geometry faces carry more; pymatgen VoronoiNN conventions). */
 export interface VoronoiFaceInfo {
   /** POSCAR index of the neighbouring site across the face. */

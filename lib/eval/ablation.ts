@@ -5,7 +5,7 @@
  * differences between configurations are paired.
  */
 import { groupedSplit, SplitFractions, SplitIndices } from "../data/splits";
-import { takeColumns } from "./baselines";
+import { takeColumns, takeRows } from "./baselines";
 import { evaluateSpectra, shapeReproduced, summarize, DEFAULT_SHAPE_CRITERION } from "./metrics";
 
 /** A contiguous block of descriptor columns (as the featurizer reports it). */
@@ -152,9 +152,7 @@ export function scorePredictions(
   rows: readonly number[],
   energy: ArrayLike<number>,
 ): Omit<RunScores, "seed" | "seconds" | "bestEpoch"> {
-  const truth = new Float32Array(rows.length * nOut);
-  for (let r = 0; r < rows.length; r++) truth.set(Y.subarray(rows[r] * nOut, rows[r] * nOut + nOut), r * nOut);
-  const m = evaluateSpectra(pred, truth, energy);
+  const m = evaluateSpectra(pred, takeRows(Y, nOut, rows), energy);
   return {
     mse: summarize(m.mse).mean,
     pearson: summarize(m.pearson).mean,

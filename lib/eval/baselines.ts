@@ -128,17 +128,32 @@ export class KnnRegressor {
 
   /** Predicted spectra (rows.length × nOut) for rows `rows` of X (n × nFeatures). */
   predict(X: ArrayLike<number>, rows: ArrayLike<number>): Float32Array {
-    const k = Math.min(this.k, this.nTrain);
-    const { index, dist2 } = this.kneighbors(X, rows);
+    return this.predictFromNeighbours(this.kneighbors(X, rows), this.k, this.weighting);
+  }
+
+  /**
+   * Predictions from a `kneighbors` result using only its first `k` neighbours per row and
+   * `weighting`: one neighbour search (at the largest k) serves every candidate k and weighting.
+   */
+  predictFromNeighbours(
+    neighbours: { index: Int32Array; dist2: Float64Array },
+    k: number,
+    weighting: "uniform" | "distance",
+  ): Float32Array {
+    const { index, dist2 } = neighbours;
+    const stride = Math.min(this.k, this.nTrain);
+    const kUse = Math.min(k, stride);
+    if (!(kUse >= 1)) throw new Error(`KnnRegressor.predictFromNeighbours: k must be >= 1, got ${k}`);
+    const nRows = index.length / stride;
     const nOut = this.nOut;
-    const out = new Float32Array(rows.length * nOut);
+    const out = new Float32Array(nRows * nOut);
     const acc = new Float64Array(nOut);
-    for (let r = 0; r < rows.length; r++) {
+    for (let r = 0; r < nRows; r++) {
       acc.fill(0);
       let wsum = 0;
-      for (let c = 0; c < k; c++) {
-        const t = index[r * k + c];
-        const w = this.weighting === "distance" ? 1 / (Math.sqrt(dist2[r * k + c]) + 1e-12) : 1;
+      for (let c = 0; c < kUse; c++) {
+        const t = index[r * stride + c];
+        const w = weighting === "distance" ? 1 / (Math.sqrt(dist2[r * stride + c]) + 1e-12) : 1;
         wsum += w;
         const to = t * nOut;
         for (let j = 0; j < nOut; j++) acc[j] += w * this.trainY[to + j];

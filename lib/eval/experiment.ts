@@ -140,13 +140,15 @@ export interface FeatureTable {
   seconds: number;
 }
 
+/** `absorber`: the element whose sites the dataset's spectra belong to (the descriptors centre on it). */
 export function featurizeExperiment(
   ds: Dataset,
   descriptors: readonly string[],
   onProgress?: (done: number, total: number) => void,
+  absorber = "Cu",
 ): FeatureTable {
   const t0 = performance.now();
-  const featurizer = new Featurizer({ descriptors: descriptors.map((name) => ({ name })), absorber: "Cu" });
+  const featurizer = new Featurizer({ descriptors: descriptors.map((name) => ({ name })), absorber });
   const items = ds.meta.map((m) => {
     const structure = ds.structures.get(m.materialId);
     if (!structure) throw new Error(`featurizeExperiment: dataset has no structure for ${m.materialId}`);
@@ -233,27 +235,14 @@ export function fitKnnBaseline(
   let best = { k: kCandidates[0], weighting: weightings[0], mse: Infinity };
   if (split.val.length > 0) {
     const probe = new KnnRegressor(X, nFeatures, Y, nOut, split.train, { k: kMax });
-    const { index, dist2 } = probe.kneighbors(X, split.val);
-    const kk = Math.min(kMax, split.train.length);
-    const acc = new Float64Array(nOut);
+    const neighbours = probe.kneighbors(X, split.val);
+    const truth = takeRows(Y, nOut, split.val);
     for (const weighting of weightings) {
       for (const k of kCandidates) {
-        const kUse = Math.min(k, kk);
+        const pred = probe.predictFromNeighbours(neighbours, k, weighting);
         let se = 0;
-        for (let r = 0; r < split.val.length; r++) {
-          acc.fill(0);
-          let wsum = 0;
-          for (let c = 0; c < kUse; c++) {
-            const t = split.train[index[r * kk + c]];
-            // Same weights as KnnRegressor.predict.
-            const w = weighting === "distance" ? 1 / (Math.sqrt(dist2[r * kk + c]) + 1e-12) : 1;
-            wsum += w;
-            for (let j = 0; j < nOut; j++) acc[j] += w * Y[t * nOut + j];
-          }
-          const o = split.val[r] * nOut;
-          for (let j = 0; j < nOut; j++) se += (acc[j] / wsum - Y[o + j]) ** 2;
-        }
-        const mse = se / (split.val.length * nOut);
+        for (let i = 0; i < pred.length; i++) se += (pred[i] - truth[i]) ** 2;
+        const mse = se / pred.length;
         valMse[`${k}/${weighting}`] = mse;
         if (mse < best.mse) best = { k, weighting, mse };
       }
@@ -316,6 +305,31 @@ export async function trainAndCompare(
     },
     knn: { k: kb.k, weighting: kb.weighting, valMse: kb.valMse, seconds: tKnn },
     seconds: { mlp: tMlp, knn: tKnn },
+  };
+}
+
+/** What holding out whole materials costs: the same models on the grouped and on a random-by-spectrum split. */
+export interface SplitComparison {
+  /** Random-split test spectra whose material has another site in the training rows. */
+  testSpectraFromMaterialsInTraining: number;
+  /** Materials with rows on both the training and the test side of the random split. */
+  materialsInTrainAndTest: number;
+  /** Mean test MSE on the grouped split ÷ on the random split, per model. */
+  groupedOverRandomMse: Record<"mlp" | "knn" | "mean", number>;
+}
+
+/** Compares two trainAndCompare runs on one feature table (`groups`: table.groups). */
+export function compareSplits(grouped: FinalRun, random: FinalRun, groups: readonly string[]): SplitComparison {
+  const trainMaterials = new Set(random.split.train.map((i) => groups[i]));
+  const testGroups = random.split.test.map((i) => groups[i]);
+  return {
+    testSpectraFromMaterialsInTraining: testGroups.filter((g) => trainMaterials.has(g)).length,
+    materialsInTrainAndTest: [...new Set(testGroups)].filter((g) => trainMaterials.has(g)).length,
+    groupedOverRandomMse: {
+      mlp: grouped.models.mlp.summary.mse.mean / random.models.mlp.summary.mse.mean,
+      knn: grouped.models.knn.summary.mse.mean / random.models.knn.summary.mse.mean,
+      mean: grouped.models.mean.summary.mse.mean / random.models.mean.summary.mse.mean,
+    },
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Figure, FigureTrace } from "../plots/figure";
 import type { AblationResult, ScoreName } from "./ablation";
 import type { GroupRow } from "./errors";
+import { fractionAbove } from "./metrics";
 
 const KIND_COLOURS: Record<string, string> = { single: "#1f77b4", "all-but-one": "#ff7f0e", all: "#2ca02c" };
 
@@ -114,15 +115,20 @@ export function spectraOverlayFigure(
   };
 }
 
-/** Histogram of one metric (log10 of it when `log`). */
-export function histogramFigure(values: ArrayLike<number>, title: string, xLabel: string, log = false): Figure {
+/** The finite values (log10 of the positive ones when `log`): what a histogram can show. */
+function histogramValues(values: ArrayLike<number>, log: boolean): number[] {
   const xs: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isFinite(v) && (!log || v > 0)) xs.push(log ? Math.log10(v) : v);
   }
+  return xs;
+}
+
+/** Histogram of one metric (log10 of it when `log`). */
+export function histogramFigure(values: ArrayLike<number>, title: string, xLabel: string, log = false): Figure {
   return {
-    data: [{ type: "histogram", x: xs, nbinsx: 50, marker: { color: "#1f77b4" } }],
+    data: [{ type: "histogram", x: histogramValues(values, log), nbinsx: 50, marker: { color: "#1f77b4" } }],
     layout: {
       title: { text: title },
       xaxis: { title: { text: log ? `log10(${xLabel})` : xLabel } },
@@ -139,14 +145,7 @@ export function metricComparisonFigure(
   log = false,
 ): Figure {
   return {
-    data: series.map((s) => {
-      const xs: number[] = [];
-      for (let i = 0; i < s.values.length; i++) {
-        const v = s.values[i];
-        if (Number.isFinite(v) && (!log || v > 0)) xs.push(log ? Math.log10(v) : v);
-      }
-      return { type: "histogram", name: s.name, x: xs, opacity: 0.55, nbinsx: 60 };
-    }),
+    data: series.map((s) => ({ type: "histogram", name: s.name, x: histogramValues(s.values, log), opacity: 0.55, nbinsx: 60 })),
     layout: {
       title: { text: title },
       barmode: "overlay",
@@ -215,12 +214,8 @@ export function shapeThresholdFigure(
   const data: FigureTrace[] = [];
   for (const mdl of models) {
     for (const metric of ["pearson", "cosine"] as const) {
-      const v = mdl[metric];
-      const y = thresholds.map((t) => {
-        let c = 0;
-        for (let i = 0; i < v.length; i++) if (v[i] >= t) c++;
-        return v.length ? c / v.length : NaN;
-      });
+      const fractions = fractionAbove(mdl[metric], thresholds);
+      const y = thresholds.map((t) => fractions[String(t)]);
       data.push({
         type: "scatter", mode: "lines+markers", name: `${mdl.name} · ${metric}`, x: [...thresholds], y,
         line: { dash: metric === "cosine" ? "dot" : "solid" },

@@ -9,7 +9,7 @@ import type { Profile } from "../config";
 import { sharedDataDir } from "../config";
 import { buildDataset, Dataset } from "../data/dataset";
 import { collectColumnSets } from "../data/columns";
-import { DESCRIPTOR_NAMES, Featurizer } from "../descriptors/featurizer";
+import { DESCRIPTOR_NAMES } from "../descriptors/featurizer";
 import { DEFAULT_MESHES } from "../spectra/mesh";
 import { DEFAULT_INPUT_CLIP, trainMlp } from "../model/mlp";
 import type { Figure } from "../plots/figure";
@@ -17,6 +17,7 @@ import type { NamedFigure } from "./report";
 import { KnnRegressor, meanSpectrum, takeRows, tileRow } from "./baselines";
 import { evaluateSpectra, summarize } from "./metrics";
 import { spectraOverlayFigure } from "./figures";
+import { featurizeExperiment } from "./experiment";
 import { createRng, shuffleInPlace } from "../util/random";
 
 export interface OxygenFold {
@@ -64,16 +65,14 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
     sources: collectColumnSets(dir),
     mesh: DEFAULT_MESHES["O-K-relative"],
   });
-  const featurizer = new Featurizer({ descriptors: DESCRIPTOR_NAMES.map((name) => ({ name })), absorber: "O" });
-  const items = ds.meta.map((m) => ({ structure: ds.structures.get(m.materialId)!, site: m.site }));
-  const fb = featurizer.featurizeBatch(items);
-  for (const e of fb.errors) log(`  O K: skipped item ${e.item}: ${e.message}`);
-  const d = featurizer.length;
+  const table = featurizeExperiment(ds, DESCRIPTOR_NAMES, undefined, "O");
+  for (const e of table.errors) log(`  O K: skipped dataset row ${e.row}: ${e.message}`);
+  const { X, Y, nFeatures: d } = table;
   const M = ds.energy.length;
-  const Y = takeRows(ds.spectra, M, fb.rows);
-  const snaps = fb.rows.map((r) => ds.meta[r].materialId);
+  // Each snapshot is its own "material" in the dataset.
+  const snaps = table.groups;
   const snapshots = [...new Set(snaps)].sort();
-  log(`O K: ${fb.rows.length} spectra in snapshots ${snapshots.join(", ")}; ${d} features; mesh ${M} points`);
+  log(`O K: ${table.rows.length} spectra in snapshots ${snapshots.join(", ")}; ${d} features; mesh ${M} points`);
   const folds: OxygenFold[] = [];
   let example: OxygenResult["example"] | null = null;
   for (const test of snapshots) {
@@ -83,14 +82,14 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
     const nVal = Math.max(1, Math.round(rest.length * s.valFraction));
     const valIdx = rest.slice(0, nVal).sort((a, b) => a - b);
     const trainIdx = rest.slice(nVal).sort((a, b) => a - b);
-    const tr = await trainMlp(fb.features, d, Y, M, {
+    const tr = await trainMlp(X, d, Y, M, {
       trainIdx, valIdx, hidden: s.hidden, epochs: s.epochs, patience: s.patience, batchSize: s.batchSize,
       learningRate: s.learningRate, dropout: s.dropout, seed: s.seed, inputClip: s.inputClip,
     });
     const truth = takeRows(Y, M, testIdx);
-    const pred = tr.model.predict(takeRows(fb.features, d, testIdx));
+    const pred = tr.model.predict(takeRows(X, d, testIdx));
     tr.model.dispose();
-    const knn = new KnnRegressor(fb.features, d, Y, M, [...trainIdx, ...valIdx], { k: s.knnK }).predict(fb.features, testIdx);
+    const knn = new KnnRegressor(X, d, Y, M, [...trainIdx, ...valIdx], { k: s.knnK }).predict(X, testIdx);
     const mean = tileRow(meanSpectrum(Y, M, [...trainIdx, ...valIdx]), testIdx.length);
     const ev = (pr: Float32Array) => evaluateSpectra(pr, truth, ds.energy);
     const [em, ek, e0] = [ev(pred), ev(knn), ev(mean)];
@@ -108,7 +107,7 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
       `O K: test ${test}: MSE MLP ${fold.mse.mlp.toExponential(3)}, kNN ${fold.mse.knn.toExponential(3)}, mean ${fold.mse.mean.toExponential(3)}; ` +
         `Pearson MLP ${fold.pearson.mlp.toFixed(3)}, kNN ${fold.pearson.knn.toFixed(3)}, mean ${fold.pearson.mean.toFixed(3)}`,
     );
-    example = { snapshot: test, truth, pred, knn, sites: testIdx.map((i) => ds.meta[fb.rows[i]].site) };
+    example = { snapshot: test, truth, pred, knn, sites: testIdx.map((i) => ds.meta[table.rows[i]].site) };
   }
   return {
     dataset: ds,
@@ -116,8 +115,8 @@ export async function runOxygenExperiment(p: Profile, log: (s: string) => void =
     example: example!,
     json: {
       source: dir,
-      spectra: fb.rows.length,
-      skipped: fb.errors,
+      spectra: table.rows.length,
+      skipped: table.errors,
       mesh: ds.config.mesh,
       normalisation: ds.config.normalisation,
       settings: s,

@@ -5,23 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Figure } from "../plots/figure";
-import { writeFigureHtml } from "../plots/figure";
+import { jsonSafeReplacer, writeFigureHtml } from "../plots/figure";
 import { openFigureExporter } from "../plots/export";
 
 /** JSON text of `value` with typed arrays as plain arrays and NaN/±Infinity as null. */
 export function toJsonText(value: unknown, indent = 1): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => {
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-        return Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isFinite(x) ? x : null));
-      }
-      if (v instanceof Map) return Object.fromEntries(v);
-      if (typeof v === "number" && !Number.isFinite(v)) return null;
-      return v;
-    },
-    indent,
-  );
+  return JSON.stringify(value, jsonSafeReplacer, indent);
 }
 
 export function writeJsonFile(file: string, value: unknown): string {

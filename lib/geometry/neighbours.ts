@@ -18,6 +18,8 @@ export interface NeighbourList {
 
 /** Distances below this (Å) are the site itself. */
 const SELF_TOL = 1e-8;
+/** Index of the low 32-bit word of a float64 in a Uint32Array view (platform byte order). */
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
  * Per-structure neighbour search. Build once per structure (wraps coordinates, reciprocal lattice,
@@ -57,6 +59,8 @@ export class NeighbourFinder {
   private bufD2 = new Float64Array(256);
   private bufVec = new Float64Array(768);
   private bufImg = new Int32Array(768);
+  private bufKey = new Float64Array(256);
+  private bufKeyWords = new Uint32Array(this.bufKey.buffer);
 
   constructor(structure: Structure) {
     this.structure = structure;
@@ -197,18 +201,40 @@ export class NeighbourFinder {
     const d2 = new Float64Array(size); d2.set(this.bufD2); this.bufD2 = d2;
     const vec = new Float64Array(3 * size); vec.set(this.bufVec); this.bufVec = vec;
     const img = new Int32Array(3 * size); img.set(this.bufImg); this.bufImg = img;
+    this.bufKey = new Float64Array(size);
+    this.bufKeyWords = new Uint32Array(this.bufKey.buffer);
+  }
+
+  /** Entry a goes before entry b: by squared distance, ~1e-12 relative ties by site index, then image. */
+  private before(a: number, b: number): boolean {
+    const d2 = this.bufD2, idx = this.bufIdx, img = this.bufImg;
+    const dd = d2[a] - d2[b];
+    if (Math.abs(dd) > 1e-12 * (d2[a] + d2[b])) return dd < 0;
+    return (idx[a] - idx[b] || img[3 * a] - img[3 * b] || img[3 * a + 1] - img[3 * b + 1] || img[3 * a + 2] - img[3 * b + 2]) < 0;
   }
 
   private sorted(count: number): NeighbourList {
     const d2 = this.bufD2, idx = this.bufIdx, img = this.bufImg;
+    // A comparator sort was the main cost of a query. Instead: keys = the squared distances (all > 0,
+    // so their bit patterns order like their values) with the entry number in the lowest mantissa
+    // bits, sorted natively as numbers; that order is exact up to ~2^(bits − 52) relative, and an
+    // insertion pass with the full comparison (ties by index, image) fixes the near-equal runs.
+    let bits = 1;
+    while (1 << bits < count) bits++;
+    const mask = (1 << bits) - 1;
+    const keys = this.bufKey.subarray(0, count);
+    const words = this.bufKeyWords;
+    keys.set(d2.subarray(0, count));
+    for (let k = 0; k < count; k++) words[2 * k + LOW_WORD] = (words[2 * k + LOW_WORD] & ~mask) | k;
+    keys.sort();
     const order = new Int32Array(count);
-    for (let k = 0; k < count; k++) order[k] = k;
-    order.sort((a, b) => {
-      const dd = d2[a] - d2[b];
-      // squared distances equal to ~1e-12 relative are ties: order them by site index, then image
-      if (Math.abs(dd) > 1e-12 * (d2[a] + d2[b])) return dd;
-      return idx[a] - idx[b] || img[3 * a] - img[3 * b] || img[3 * a + 1] - img[3 * b + 1] || img[3 * a + 2] - img[3 * b + 2];
-    });
+    for (let k = 0; k < count; k++) order[k] = words[2 * k + LOW_WORD] & mask;
+    for (let k = 1; k < count; k++) {
+      const o = order[k];
+      let j = k - 1;
+      for (; j >= 0 && this.before(o, order[j]); j--) order[j + 1] = order[j];
+      order[j + 1] = o;
+    }
     const index = new Int32Array(count), distance = new Float64Array(count);
     const vec = new Float64Array(3 * count), image = new Int32Array(3 * count);
     for (let k = 0; k < count; k++) {

@@ -34,7 +34,8 @@ export interface VoronoiOptions {
   initialCutoff?: number;
   /**
    * Neighbours of this site already computed with `finder.neighbours(site, cutoff)` (e.g. for other
-   * descriptors): used instead of a new search while they reach far enough.
+   * descriptors): used instead of the first search when `cutoff` ≥ the initial cutoff (a shorter list
+   * would only be widened again, costing more searches than it saves); ignored for clusters.
    */
   precomputed?: { list: NeighbourList; cutoff: number };
   /** Half-width of the starting cube, Å (default 100). Only matters for clusters, where it truncates cells of surface atoms. */
@@ -240,7 +241,8 @@ export function voronoiCellOf(finder: NeighbourFinder, site: number, options: Vo
   }
   let faces = boxFaces(H);
   let maxV = H * Math.sqrt(3);
-  const pre = finder.periodic ? options.precomputed : undefined; // clusters always search every atom
+  // clusters always search every atom at once
+  const pre = finder.periodic && options.precomputed && options.precomputed.cutoff >= radius ? options.precomputed : undefined;
   if (pre) radius = pre.cutoff;
   let list: NeighbourList = pre ? pre.list : finder.neighbours(site, radius);
   const lists: NeighbourList[] = [list];

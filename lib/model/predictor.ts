@@ -97,11 +97,17 @@ export async function loadPredictor(dir: string, options: { featurizer?: Featuri
   const descPath = path.join(dir, "xanes-model.json");
   if (!fs.existsSync(descPath)) throw new Error(`loadPredictor: ${descPath} not found`);
   const { model, meta } = await loadModel(dir);
-  if (!meta.energyMesh) throw new Error(`loadPredictor: ${descPath} has no meta.energyMesh`);
-  let featurizer = options.featurizer;
-  if (!featurizer) {
-    if (!meta.featurizer) throw new Error(`loadPredictor: ${descPath} has no meta.featurizer configuration; pass options.featurizer`);
-    featurizer = new Featurizer(meta.featurizer as FeaturizerConfig);
+  try {
+    if (!meta.energyMesh) throw new Error(`loadPredictor: ${descPath} has no meta.energyMesh`);
+    let featurizer = options.featurizer;
+    if (!featurizer) {
+      if (!meta.featurizer) throw new Error(`loadPredictor: ${descPath} has no meta.featurizer configuration; pass options.featurizer`);
+      featurizer = new Featurizer(meta.featurizer as FeaturizerConfig);
+    }
+    return new XanesPredictor(model, featurizer, meta.energyMesh, meta);
+  } catch (e) {
+    // The network's tensors were already allocated: free them before reporting the bad file.
+    model.dispose();
+    throw e;
   }
-  return new XanesPredictor(model, featurizer, meta.energyMesh, meta);
 }

@@ -35,19 +35,26 @@ export const FIGURE_DEFAULT_WIDTH = 720;
 export const FIGURE_DEFAULT_HEIGHT = 420;
 
 /**
- * JSON for embedding a figure in HTML/JS: typed arrays become plain arrays (JSON.stringify would
- * turn them into {"0":..} objects), non-finite numbers become null (plotly's gap), and "<" is
- * escaped so a string like "</script>" in a title cannot end the surrounding script tag.
+ * JSON.stringify replacer for numeric results: typed arrays become plain arrays (JSON.stringify
+ * would turn them into {"0":..} objects), NaN/±Infinity become null, Maps become objects.
+ */
+export function jsonSafeReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return Array.from(value as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
+  }
+  if (value instanceof Map) return Object.fromEntries(value);
+  if (typeof value === "number" && !Number.isFinite(value)) return null;
+  return value;
+}
+
+/**
+ * JSON for embedding a figure in HTML/JS (jsonSafeReplacer: non-finite numbers become null,
+ * plotly's gap), with "<" escaped so a string like "</script>" in a title cannot end the
+ * surrounding script tag.
  */
 export function figureToJson(fig: Figure): string {
   if (!fig || !Array.isArray(fig.data)) throw new TypeError("figure must be an object with a data array of traces");
-  const json = JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }, (_key, value) => {
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      return Array.from(value as unknown as ArrayLike<number>, (v) => (Number.isFinite(v) ? v : null));
-    }
-    if (typeof value === "number" && !Number.isFinite(value)) return null;
-    return value;
-  });
+  const json = JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} }, jsonSafeReplacer);
   return json.replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 

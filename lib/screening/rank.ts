@@ -1,19 +1,23 @@
 /**
  * Rank candidate structures by how well their predicted spectra match a target.
  *
- * Per candidate: every absorbing site is predicted by every ensemble member. A "site" target is
- * compared with each site and the candidate keeps its best-matching site; a "material" target is
- * compared with the weighted (multiplicity) average over sites (site = -1). Each member's spectrum is
- * scored with its own fitted shift (see shift.ts); the candidate's score is the mean over members and
- * the spread their standard deviation, so the ranking carries the model's uncertainty. The
- * per-metric columns (mse, cosine, pearson, spearman, peak error) describe the ensemble-mean
- * spectrum at the mean fitted shift, computed with lib/eval's metrics.
+ * Per candidate: its absorbing sites — by default one per environment-equivalence class of the
+ * element (lib/geometry equivalentSites), weighted by the class size — are predicted by every
+ * ensemble member. A "site" target is compared with each site and the candidate keeps its
+ * best-matching site; a "material" target is compared with the weighted (multiplicity) average over
+ * sites (site = -1). Each member's spectrum is scored with its own fitted shift (see shift.ts); the
+ * candidate's score is the mean over members and the spread their standard deviation, so the
+ * ranking carries the model's uncertainty. The per-metric columns (mse, cosine, pearson, spearman,
+ * peak error) describe the ensemble-mean spectrum at the mean fitted shift, computed with lib/eval's
+ * metrics.
  */
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./types";
 import { sitesOfElement } from "./candidates";
 import { metricHigherIsBetter, metricRow, PreparedTarget, ShiftScorer, targetOnMesh } from "./shift";
 import { mainPeakPosition, createRankScratch } from "../eval/metrics";
 import { errorMessage } from "../data/sources";
+import { equivalentSites } from "../geometry/equivalence";
+import type { Structure } from "../structure/types";
 
 export interface ScreenOptions {
   /** Absorbing element ("Cu"): the sites predicted when a candidate does not list its own. */
@@ -31,9 +35,10 @@ export interface RankedCandidate {
   rank: number;
   id: string;
   origin: string;
-  /** Best-matching absorbing site for a site target; -1 for the averaged (material) prediction. */
+  /** Best-matching absorbing site for a site target (the lowest index of its class when sites are
+   * grouped); -1 for the averaged (material) prediction. */
   site: number;
-  /** Number of absorbing sites predicted. */
+  /** Number of absorbing sites predicted (one per equivalence class unless the candidate lists sites). */
   nSites: number;
   /** Ranking metric, mean over ensemble members (each at its own fitted shift). */
   score: number;
@@ -75,19 +80,47 @@ export interface ScreeningResult {
   skipped: SkippedCandidate[];
   /** Sites predicted in total. */
   sitesPredicted: number;
-  /** Wall time of prediction (featurise + model) and of scoring, ms. */
+  /** Wall time of prediction (site grouping + featurise + model) and of scoring, ms. */
   predictMs: number;
   scoreMs: number;
 }
 
 interface Job {
-  cand: Candidate;
-  sites: number[];
-  weights: number[];
+  readonly cand: Candidate;
+  readonly sites: readonly number[];
+  readonly weights: readonly number[];
+}
+
+/** Per structure object and element: its first site of each equivalence class, and the class sizes. */
+const CLASS_SITES = new WeakMap<Structure, Map<string, Pick<Job, "sites" | "weights">>>();
+
+/**
+ * Equivalent sites have the same environment, hence the same descriptors (up to the 1e-3 Å
+ * tolerance): one site per class, weighted by the class size, is the multiplicity-weighted cell.
+ * Cached per structure object (structures are not mutated; cf. neighbourFinder), so screening many
+ * targets against the same candidates groups their sites once.
+ */
+function classSites(s: Structure, element: string): Pick<Job, "sites" | "weights"> {
+  let byElement = CLASS_SITES.get(s);
+  if (!byElement) CLASS_SITES.set(s, (byElement = new Map()));
+  let out = byElement.get(element);
+  if (!out) {
+    const eq = equivalentSites(s, element);
+    byElement.set(element, (out = { sites: eq.groups.map((g) => g[0]), weights: eq.groups.map((g) => g.length) }));
+  }
+  return out;
 }
 
 function plan(c: Candidate, element: string): Job | string {
   const n = c.structure.species.length;
+  if (!c.sites && !c.weights) {
+    if (!c.structure.species.includes(element)) return `no ${element} site`;
+    try {
+      return { cand: c, ...classSites(c.structure, element) };
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
   const sites = c.sites ? [...c.sites] : sitesOfElement(c.structure, element);
   if (sites.length === 0) return `no ${element} site`;
   for (const s of sites) {
@@ -134,6 +167,7 @@ export async function screenCandidates(
   const skipped: SkippedCandidate[] = [];
   const jobs: Job[] = [];
   const seenIds = new Set<string>();
+  const tPlan = performance.now();
   for (const c of candidates) {
     if (seenIds.has(c.id)) throw new Error(`screening: candidate id "${c.id}" appears twice`);
     seenIds.add(c.id);
@@ -141,10 +175,10 @@ export async function screenCandidates(
     if (typeof j === "string") skipped.push({ id: c.id, reason: j });
     else jobs.push(j);
   }
+  let predictMs = performance.now() - tPlan; // site grouping decides what is featurised
 
   const rows: RankedCandidate[] = [];
   const memberScores: Float64Array[] = []; // per row, k values
-  let predictMs = 0;
   let scoreMs = 0;
   let sitesPredicted = 0;
   const avg = new Float64Array(k * m);
@@ -152,23 +186,18 @@ export async function screenCandidates(
   const sh = new Float64Array(k);
   const exact = new Float64Array(m);
   const rankScratch = createRankScratch(m);
-  let edge = false;
 
   const scoreJob = (job: Job, preds: Float32Array[], row0: number) => {
     const ns = job.sites.length;
+    const material = target.target.kind === "material";
     // Units to compare: each site (site target) or the weighted average (material target).
-    const units = target.target.kind === "material" ? 1 : ns;
-    let bestUnit = -1;
-    let bestMean = -Infinity;
-    const bestScores = new Float64Array(k);
-    const bestShifts = new Float64Array(k);
-    let bestEdge = false;
-    for (let u = 0; u < units; u++) {
-      edge = false;
+    const units = material ? 1 : ns;
+    // Each member's spectrum of unit u into avg (row e).
+    const loadUnit = (u: number) => {
       for (let e = 0; e < k; e++) {
         const p = preds[e];
         const o = e * m;
-        if (target.target.kind === "material") {
+        if (material) {
           let wsum = 0;
           for (let j = 0; j < m; j++) avg[o + j] = 0;
           for (let s = 0; s < ns; s++) {
@@ -182,6 +211,17 @@ export async function screenCandidates(
           const po = (row0 + u) * m;
           for (let j = 0; j < m; j++) avg[o + j] = p[po + j];
         }
+      }
+    };
+    let bestUnit = -1;
+    let bestMean = -Infinity;
+    const bestScores = new Float64Array(k);
+    const bestShifts = new Float64Array(k);
+    let bestEdge = false;
+    for (let u = 0; u < units; u++) {
+      loadUnit(u);
+      let edge = false;
+      for (let e = 0; e < k; e++) {
         const fit = scorer.fit(avg, e);
         sc[e] = fit.score;
         sh[e] = fit.shift;
@@ -197,26 +237,9 @@ export async function screenCandidates(
         bestEdge = edge;
       }
     }
-    // Recover the chosen unit's member spectra (cheap: recompute rather than keep every unit).
+    if (bestUnit !== units - 1) loadUnit(bestUnit); // avg holds the last unit's spectra
     const prediction = new Float32Array(m);
     const predictionStd = new Float32Array(m);
-    for (let e = 0; e < k; e++) {
-      const p = preds[e];
-      const o = e * m;
-      for (let j = 0; j < m; j++) avg[o + j] = 0;
-      if (target.target.kind === "material") {
-        let wsum = 0;
-        for (let s = 0; s < ns; s++) {
-          wsum += job.weights[s];
-          const po = (row0 + s) * m;
-          for (let j = 0; j < m; j++) avg[o + j] += job.weights[s] * p[po + j];
-        }
-        for (let j = 0; j < m; j++) avg[o + j] /= wsum;
-      } else {
-        const po = (row0 + bestUnit) * m;
-        for (let j = 0; j < m; j++) avg[o + j] = p[po + j];
-      }
-    }
     for (let j = 0; j < m; j++) {
       let s = 0;
       for (let e = 0; e < k; e++) s += avg[e * m + j];

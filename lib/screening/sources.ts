@@ -69,7 +69,8 @@ export function candidatesFromFolder(dir: string): CandidateLoad {
 
 /**
  * One candidate per material among dataset rows `rows` (e.g. a test split), carrying the material's
- * structure; its absorbing sites default to every site of the element (not only those with spectra).
+ * structure; no sites are listed, so the ranking covers every site of the absorbing element (not only
+ * those with spectra), one per equivalence class weighted by its size (see Candidate.sites).
  */
 export function candidatesFromDataset(ds: Dataset, rows: readonly number[]): Candidate[] {
   const seen = new Set<string>();

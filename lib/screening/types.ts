@@ -6,7 +6,9 @@ export interface Candidate {
   readonly id: string;
   readonly structure: Structure;
   /**
-   * Absorbing sites to predict (0-based). Absent: every site of the absorbing element.
+   * Absorbing sites to predict (0-based). Absent: one site per environment-equivalence class of the
+   * absorbing element (lib/geometry equivalentSites) weighted by the class size, so equivalent sites
+   * are featurised and predicted once; but every site of the element when `weights` is given.
    * For a whole-material target the predictions of these sites are averaged with `weights`.
    */
   readonly sites?: readonly number[];

@@ -137,11 +137,13 @@ export function estimateEdgeEnergy(energy: ArrayLike<number>, mu: ArrayLike<numb
  * - "edge-step": (mu − pre) / (post − pre), pre = mean of the first 5% of points, post = mean of the
  *   last 10% (a flat-post-edge approximation suited to short XANES windows).
  */
-export type Normalisation = "none" | "max" | "area" | "edge-step";
+export const NORMALISATIONS = ["none", "max", "area", "edge-step"] as const;
+export type Normalisation = (typeof NORMALISATIONS)[number];
 
 /**
  * Normalise `y` in place. Returns false when the factor is not positive and finite
- * (e.g. an all-zero spectrum), which the builder reports as a drop.
+ * (e.g. an all-zero spectrum), which the builder reports as a drop. An unknown mode (a typo from a
+ * command line or a saved model) is a RangeError rather than silently one of the others.
  */
 export function normaliseInPlace(y: Float32Array | Float64Array, mode: Normalisation, step = 1): boolean {
   const n = y.length;
@@ -160,6 +162,7 @@ export function normaliseInPlace(y: Float32Array | Float64Array, mode: Normalisa
     for (let i = 0; i < n; i++) y[i] /= a;
     return true;
   }
+  if (mode !== "edge-step") throw new RangeError(`unknown normalisation "${mode}" (${NORMALISATIONS.join(", ")})`);
   const npre = Math.max(1, Math.floor(n * 0.05));
   const npost = Math.max(1, Math.floor(n * 0.1));
   let pre = 0;

@@ -6,4 +6,3 @@ export * from "./feff";
 export * from "./cif";
 export * from "./validate";
 export * from "./read";
-export { NeighbourFinder, neighbours } from "../geometry/neighbours";

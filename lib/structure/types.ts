@@ -1,4 +1,9 @@
-/** A periodic crystal structure. Plain data so it crosses JSON, workers and notebooks unchanged. */
+/**
+ * A periodic crystal structure. Plain data so it crosses JSON, workers and notebooks unchanged.
+ * Immutable once built, arrays included (TypeScript cannot enforce that for typed arrays): geometry,
+ * the Featurizer and screening cache results per structure object, so a structure changed in place
+ * would get stale neighbours. Derive a new object instead (it may share the unchanged arrays).
+ */
 export interface Structure {
   /** Lattice vectors as rows, Å, row-major: [a1x a1y a1z a2x a2y a2z a3x a3y a3z]. */
   readonly lattice: Float64Array;

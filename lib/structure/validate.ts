@@ -1,6 +1,6 @@
 import { isElementSymbol } from "../elements/symbols";
 import { element } from "../elements/table";
-import { NeighbourFinder } from "../geometry/neighbours";
+import { neighbourFinder } from "../geometry/neighbours";
 import { latticeVolume } from "./lattice";
 import { InputError, Structure } from "./types";
 
@@ -27,7 +27,7 @@ export function validateStructure(s: Structure): Structure {
       if (!Number.isFinite(s.frac[3 * i + c])) throw new InputError(`${src}: site ${i} (${s.species[i]}): non-finite coordinate`);
     }
   }
-  const finder = new NeighbourFinder(s);
+  const finder = neighbourFinder(s); // the cached one: later neighbour queries of s reuse it
   for (let i = 0; i < n; i++) {
     const nl = finder.neighbours(i, OVERLAP_DISTANCE);
     if (nl.index.length > 0) {
