@@ -480,3 +480,38 @@ test("ofm and rdf of 26 real sites match values built from pymatgen's faces and 
   }
   assert.ok(minImageFaces < 40, `${minImageFaces} faces with pymatgen's minimum-image distance`);
 });
+
+const cuSetDir = path.join(sharedDataDir(), "feff-cu-k-oxides");
+test(
+  "equivalent Cu sites of the whole FEFF set get the same descriptors (every block within 5e-3 relative; the Coulomb shell cut once split them by 54%)",
+  { skip: fs.existsSync(cuSetDir) ? false : `${cuSetDir} absent` },
+  async () => {
+    const { equivalentSites } = await import("../lib/geometry/equivalence");
+    const f = new Featurizer({ descriptors: DESCRIPTOR_NAMES.map((name) => ({ name })) });
+    let pairs = 0;
+    const bad: string[] = [];
+    for (const material of fs.readdirSync(cuSetDir).sort()) {
+      const poscar = path.join(cuSetDir, material, "POSCAR");
+      if (!fs.existsSync(poscar)) continue;
+      const s = readPoscarFile(poscar);
+      for (const group of equivalentSites(s, "Cu").groups) {
+        if (group.length < 2) continue;
+        const ref = f.featurizeSite(s, group[0]);
+        for (const site of group.slice(1)) {
+          const v = f.featurizeSite(s, site);
+          pairs++;
+          for (const b of f.blocks) {
+            let d = 0, norm = 0;
+            for (let k = b.start; k < b.start + b.length; k++) {
+              d = Math.max(d, Math.abs(v[k] - ref[k]));
+              norm = Math.max(norm, Math.abs(ref[k]));
+            }
+            if (d > 5e-3 * norm) bad.push(`${material} sites ${group[0]}/${site} ${b.name}: ${(d / norm).toExponential(2)}`);
+          }
+        }
+      }
+    }
+    assert.ok(pairs > 1000, `only ${pairs} equivalent site pairs`);
+    assert.deepEqual(bad.slice(0, 10), [], `${bad.length} block(s) differ between equivalent sites`);
+  },
+);

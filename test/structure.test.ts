@@ -266,3 +266,10 @@ test("formula matches pymatgen's (the POSCAR comment line) on the FEFF set, elec
     assert.equal(formula(readPoscarFile(file)), expected, id);
   }
 });
+
+test("readStructureFile rejects a file with overlapping atoms, naming the file", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xanes-overlap-"));
+  const file = path.join(dir, "POSCAR");
+  fs.writeFileSync(file, "overlap\n1.0\n4 0 0\n0 4 0\n0 0 4\nCu O\n1 1\ndirect\n0 0 0\n0.001 0 0\n");
+  assert.throws(() => readStructureFile(file), (e: Error) => e instanceof InputError && e.message.includes(file) && /0\.004|overlap|close/i.test(e.message));
+});

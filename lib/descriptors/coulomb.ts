@@ -3,7 +3,7 @@
  *
  * Cluster: the absorber (atom 0) and its nearest periodic neighbours within `cutoff` Å, at most
  * `maxAtoms` atoms in all. When the atom limit would split a shell (neighbours at equal distance,
- * within 1e-4 Å), the whole shell is left out, so the result does not depend on which of
+ * within 5e-3 Å), the whole shell is left out, so the result does not depend on which of
  * symmetry-equivalent atoms comes first.
  * Matrix (Rupp et al., Phys. Rev. Lett. 108, 058301 (2012)), Hartree atomic units:
  *   M_ii = 0.5 Z_i^2.4,   M_ij = Z_i Z_j / r_ij   with r_ij in Bohr (1 Bohr = 0.529177 Å).
@@ -19,7 +19,9 @@ import { symmetricEigenvaluesInPlace } from "./eigen";
 import { checkDescriptorOptions, descriptorNumberOption, MIN_INTERATOMIC_DISTANCE, SiteDescriptor, SiteEnvironment } from "./types";
 
 export const BOHR_ANGSTROM = 0.529177210903;
-const SHELL_TOL = 1e-4;
+// Relaxed DFT cells place equivalent atoms up to ~1 mÅ apart in distance: a tighter tolerance cut
+// shells differently for equivalent sites (54% apart in 5 FEFF materials at 1e-4 Å; none at 2e-3 Å).
+const SHELL_TOL = 5e-3;
 
 export class CoulombDescriptor implements SiteDescriptor {
   readonly name = "coulomb";

@@ -5,6 +5,7 @@ import { parseFeffInp } from "./feff";
 import { parsePoscar } from "./poscar";
 import { structureFromPymatgen } from "./pymatgen";
 import { InputError, Structure } from "./types";
+import { validateStructure } from "./validate";
 
 export type StructureFormat = "poscar" | "cif" | "pymatgen-json" | "feff-inp";
 
@@ -27,8 +28,14 @@ export function detectStructureFormat(file: string, text: string): StructureForm
  * Read a structure from POSCAR/CONTCAR/*.vasp, *.cif, *.json (a pymatgen Structure dict, or an object
  * with it under `structure` or `spectrum.structure`, as in Materials Project documents) or feff.inp
  * (the cluster, periodic: false; use parseFeffInp to also get the absorber).
+ * The result is validated (overlapping atoms, degenerate lattice, ...): a user's file fails here, naming
+ * the file and sites, rather than deep inside featurisation.
  */
 export function readStructureFile(file: string): Structure {
+  return validateStructure(parseStructureFile(file));
+}
+
+function parseStructureFile(file: string): Structure {
   const text = fs.readFileSync(file, "utf8");
   switch (detectStructureFormat(file, text)) {
     case "poscar":
