@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { listFeffSiteDirs } from "../lib/data/feff";
 
 /**
- * Materials of the FEFF Cu K-edge set and their absorbing Cu sites, from the `<idx>_Cu` run folder
- * names (with or without a FEFF-XANES/ level, as lib/data reads them); materials sorted by name, sites
- * ascending. Only the listing: the benches time the parsing and geometry themselves.
+ * Materials of the FEFF Cu K-edge set and their absorbing Cu sites, from the `<idx>_Cu` run folders
+ * (lib/data's lister, so the same FEFF-XANES/ handling as dataset building); materials sorted by name,
+ * sites ascending. Only the listing: the benches time the parsing and geometry themselves.
  */
 export function cuSites(root: string): Array<{ material: string; poscar: string; sites: number[] }> {
   const out: Array<{ material: string; poscar: string; sites: number[] }> = [];
@@ -12,15 +13,8 @@ export function cuSites(root: string): Array<{ material: string; poscar: string;
     const dir = path.join(root, material);
     const poscar = path.join(dir, "POSCAR");
     if (!fs.existsSync(poscar)) continue;
-    const sites = new Set<number>();
-    for (const base of [dir, path.join(dir, "FEFF-XANES")]) {
-      if (!fs.existsSync(base)) continue;
-      for (const name of fs.readdirSync(base)) {
-        const m = /^(\d+)_Cu$/.exec(name);
-        if (m) sites.add(Number(m[1]));
-      }
-    }
-    if (sites.size > 0) out.push({ material, poscar, sites: [...sites].sort((a, b) => a - b) });
+    const sites = listFeffSiteDirs(dir, "Cu").map((d) => d.site);
+    if (sites.length > 0) out.push({ material, poscar, sites });
   }
   return out;
 }

@@ -33,7 +33,7 @@ import {
   selectPatience,
   compareSplits,
 } from "../lib/eval/experiment";
-import { runAblation, ablationTable } from "../lib/eval/ablation";
+import { runAblation, ablationTable, formatMeanStd } from "../lib/eval/ablation";
 import { errorBreakdown, groupTable, rankExamples, RowInfo } from "../lib/eval/errors";
 import {
   ablationBarFigure,
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   console.log(ablationTable(ablation));
   log(`most important descriptor (by ${ablation.mostImportantBy === "removal" ? "largest test-MSE increase when removed" : "best alone; no removal raised the MSE"}): ${ablation.mostImportant}`);
   for (const imp of ablation.importance) {
-    log(`  ${imp.name}: alone MSE ${imp.aloneMse.toExponential(3)} (rank ${imp.aloneRank}), removal ΔMSE ${imp.removalMseIncrease.toExponential(2)} ± ${imp.removalMseIncreaseStd.toExponential(1)}`);
+    log(`  ${imp.name}: alone MSE ${imp.aloneMse.toExponential(3)} (rank ${imp.aloneRank}), removal ΔMSE ${formatMeanStd(imp.removalMseIncrease, imp.removalMseIncreaseStd, (x) => x.toExponential(2))}`);
   }
 
   // 5. Error analysis of the final MLP on the test set

@@ -11,7 +11,7 @@ import { parsePoscar } from "../lib/structure/poscar";
 import { DEFAULT_MESHES, meshFromWindow, Normalisation } from "../lib/spectra/mesh";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/data/npy";
 import { groupedSplit, makeSplits, randomSplit } from "../lib/data/splits";
-import { collectFeffFolders, readFeffRun } from "../lib/data/feff";
+import { collectFeffFolders, listFeffSiteDirs, readFeffRun } from "../lib/data/feff";
 import { collectColumnSets } from "../lib/data/columns";
 import { collectXasDocumentFile, spectrumFromXasDocument } from "../lib/data/xas-docs";
 import { streamJsonValues } from "../lib/data/json-stream";
@@ -34,6 +34,19 @@ after(() => {
 });
 const PY = "/usr/bin/python3";
 const hasNumpy = fs.existsSync(PY) && spawnSync(PY, ["-c", "import numpy"]).status === 0;
+
+test("listFeffSiteDirs finds <idx>_<El> run folders with or without a FEFF-XANES/ level, sorted by site", () => {
+  const d = tmp("sitedirs");
+  for (const rel of ["3_Cu", "notasite", "1_O", path.join("FEFF-XANES", "0_Cu"), path.join("FEFF-XANES", "12_Cu")]) {
+    fs.mkdirSync(path.join(d, rel), { recursive: true });
+  }
+  fs.writeFileSync(path.join(d, "POSCAR"), "");
+  const all = listFeffSiteDirs(d);
+  assert.deepEqual(all.map((x) => `${x.site}_${x.element}`), ["0_Cu", "1_O", "3_Cu", "12_Cu"]);
+  assert.equal(all[0].dir, path.join(d, "FEFF-XANES", "0_Cu"));
+  assert.deepEqual(listFeffSiteDirs(d, "Cu").map((x) => x.site), [0, 3, 12]);
+  assert.deepEqual(listFeffSiteDirs(path.join(d, "missing")), []);
+});
 
 test("npy round-trip keeps bytes, shape and dtype; bad files get clear errors", () => {
   const a = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 1e-7);

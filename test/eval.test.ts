@@ -10,6 +10,7 @@ import {
   prominentPeaks,
   evaluateSpectra,
   summarize,
+  meanStd,
   fractionAbove,
   shapeReproduced,
 } from "../lib/eval/metrics";
@@ -109,6 +110,19 @@ test("prominent peaks ignore small wiggles and report peaks in energy order", ()
   assert.equal(peaks.length, 2);
   close(peaks[0], 10, 0.1);
   close(peaks[1], 25, 0.1);
+});
+
+test("meanStd: sample std over paired runs; NaN propagates; one value has no spread", () => {
+  const a = meanStd(Float64Array.from([1, 2, 3, 4]));
+  close(a.mean, 2.5);
+  close(a.std, Math.sqrt(5 / 3));
+  const withNaN = meanStd([1, NaN, 3]);
+  assert.ok(Number.isNaN(withNaN.mean) && Number.isNaN(withNaN.std));
+  const one = meanStd([7]);
+  assert.equal(one.mean, 7);
+  assert.ok(Number.isNaN(one.std));
+  const none = meanStd([]);
+  assert.ok(Number.isNaN(none.mean) && Number.isNaN(none.std));
 });
 
 test("summaries skip NaN and count it; shape fractions treat NaN as not reproduced", () => {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { MpApiError, collectMpXas, redactSecret } from "../lib/data/mp-api";
 import { collectXasDocuments } from "../lib/data/xas-docs";
+import { writeFileAtomic } from "../lib/util/fs";
 import { buildDataset } from "../lib/data/dataset";
 import { DEFAULT_MESHES } from "../lib/spectra/mesh";
 import { MpFault, MpRequestInfo, makeMpDocuments, startMpServer } from "./helpers/mp-server";
@@ -24,6 +25,18 @@ after(() => {
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as any).path, d.name));
 }
+
+test("writeFileAtomic replaces a file whole and leaves no temp file, also when the write fails", () => {
+  const d = tmp("atomic");
+  const f = path.join(d, "page.json");
+  writeFileAtomic(f, "old");
+  writeFileAtomic(f, "new contents");
+  assert.equal(fs.readFileSync(f, "utf8"), "new contents");
+  // Renaming onto a directory fails after the temp file was written: it must be cleaned up.
+  fs.mkdirSync(path.join(d, "sub"));
+  assert.throws(() => writeFileAtomic(path.join(d, "sub"), "x"));
+  assert.deepEqual(fs.readdirSync(d).sort(), ["page.json", "sub"]);
+});
 
 function assertKeyNowhere(dir: string, logs: string[]): void {
   for (const f of filesUnder(dir)) assert.ok(!fs.readFileSync(f, "utf8").includes(KEY), `key found in ${f}`);

@@ -190,6 +190,9 @@ test("substitution, strain and vacancy candidates", () => {
   assert.deepEqual(shifted.sites, [3]);
   assert.equal(shifted.structure.species[3], "O");
   assert.deepEqual(sitesOfElement(rocksalt, "Cu"), [0, 1, 2, 3]);
+  // Nothing to remove is an input error naming the site and material, not a silent empty list.
+  assert.throws(() => vacancyCandidates(base, 1, { cutoff: 1.5 }), /vacancy: no atom within 1\.5 Å of site 1 \(Cu\) of rs/);
+  assert.throws(() => vacancyCandidates(base, 1, { element: "Zn" }), /vacancy: no Zn atom within 4 Å of site 1 \(Cu\) of rs/);
 });
 
 test("candidatesFromFolder reads POSCAR, pymatgen JSON and <name>/POSCAR; reports unreadable files", () => {

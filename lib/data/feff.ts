@@ -22,7 +22,9 @@ export interface FeffCollectOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-interface SiteDir {
+/** One FEFF run folder of a material: `[FEFF-XANES/]<site>_<element>/`. */
+export interface FeffSiteDir {
+  /** 0-based POSCAR site index. */
   readonly site: number;
   readonly element: string;
   readonly dir: string;
@@ -37,18 +39,24 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function listSiteDirs(materialDir: string): Promise<SiteDir[]> {
-  const out: SiteDir[] = [];
+/**
+ * The `<idx>_<Element>` run folders of one material folder, directly in it or under a `FEFF-XANES/`
+ * level (Lightshow writes either), sorted by site; only `element`'s when given. A missing or
+ * unreadable folder gives []: callers report a material without runs themselves.
+ * Synchronous on purpose: a few small directory reads, and benches and notebooks call it in plain loops.
+ */
+export function listFeffSiteDirs(materialDir: string, element?: string): FeffSiteDir[] {
+  const out: FeffSiteDir[] = [];
   for (const base of [materialDir, path.join(materialDir, "FEFF-XANES")]) {
     let names: string[];
     try {
-      names = await fs.promises.readdir(base);
+      names = fs.readdirSync(base);
     } catch {
       continue;
     }
     for (const name of names) {
       const m = SITE_DIR.exec(name);
-      if (m) out.push({ site: Number(m[1]), element: m[2], dir: path.join(base, name) });
+      if (m && (element === undefined || m[2] === element)) out.push({ site: Number(m[1]), element: m[2], dir: path.join(base, name) });
     }
   }
   return out.sort((a, b) => a.site - b.site);
@@ -63,7 +71,7 @@ export async function readFeffMaterial(materialDir: string, opts: FeffCollectOpt
   const materialId = path.basename(materialDir);
   const edge = opts.edge ?? "K";
   const spectrumType = opts.spectrumType ?? "XANES";
-  const sites = await listSiteDirs(materialDir);
+  const sites = listFeffSiteDirs(materialDir);
   const poscarPath = path.join(materialDir, "POSCAR");
   let structure: Structure | undefined;
   let structureError: string | undefined;

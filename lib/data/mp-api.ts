@@ -2,6 +2,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { workDir } from "../config";
+import { writeFileAtomic } from "../util/fs";
 import { xasDocumentKey, MpXasDocument } from "./xas-docs";
 
 /**
@@ -106,13 +107,6 @@ interface Manifest {
   /** skip → documents in that page file. */
   pages: Record<string, number>;
   complete: boolean;
-}
-
-/** Write via a temporary file + rename so readers never see a partial file. */
-export function writeFileAtomic(file: string, data: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

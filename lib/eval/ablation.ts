@@ -6,7 +6,7 @@
  */
 import { groupedSplit, SplitFractions, SplitIndices } from "../data/splits";
 import { takeColumns, takeRows } from "./baselines";
-import { evaluateSpectra, shapeReproduced, summarize, DEFAULT_SHAPE_CRITERION } from "./metrics";
+import { evaluateSpectra, meanStd, shapeReproduced, summarize, DEFAULT_SHAPE_CRITERION } from "./metrics";
 
 /** A contiguous block of descriptor columns (as the featurizer reports it). */
 export interface FeatureBlock {
@@ -163,13 +163,6 @@ export function scorePredictions(
   };
 }
 
-function meanStd(values: number[]): { mean: number; std: number } {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std };
-}
-
 /** Run every subset × seed. Sequential (the model backend already uses both cores). */
 export async function runAblation(o: AblationOptions): Promise<AblationResult> {
   const t0 = performance.now();
@@ -272,9 +265,14 @@ export function descriptorImportance(rows: readonly AblationRow[], names: readon
   });
 }
 
+/** "mean ± std" with `format` applied to both; the mean alone when std is NaN (one seed has no spread). */
+export function formatMeanStd(mean: number, std: number, format: (x: number) => string): string {
+  return Number.isNaN(std) ? format(mean) : `${format(mean)} ± ${format(std)}`;
+}
+
 /** Markdown table of an ablation: one row per subset, mean ± std over seeds. */
 export function ablationTable(result: AblationResult): string {
-  const f = (m: number, s: number, d: number) => `${m.toFixed(d)} ± ${s.toFixed(d)}`;
+  const f = (m: number, s: number, d: number) => formatMeanStd(m, s, (x) => x.toFixed(d));
   const lines = [
     `| subset | features | test MSE | Pearson | cosine | peak error (eV) | shape (${DEFAULT_SHAPE_CRITERION.metric} ≥ ${DEFAULT_SHAPE_CRITERION.threshold}) |`,
     "|---|---:|---:|---:|---:|---:|---:|",

@@ -310,6 +310,22 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/**
+ * Mean and sample standard deviation (n − 1) of a few paired values (ensemble members, seeds).
+ * Unlike `summarize`, NaN is not dropped: a NaN value makes mean and std NaN, so a missing run shows
+ * up instead of being averaged away. One value: std is NaN (no spread can be measured); none: both NaN.
+ */
+export function meanStd(values: ArrayLike<number>): { mean: number; std: number } {
+  const n = values.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += values[i];
+  m /= n;
+  if (n < 2) return { mean: m, std: NaN };
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (values[i] - m) ** 2;
+  return { mean: m, std: Math.sqrt(s / (n - 1)) };
+}
+
 export function summarize(values: ArrayLike<number>): Summary {
   const finite: number[] = [];
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) finite.push(values[i]);

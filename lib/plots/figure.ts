@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { workDir } from "../config";
+import { writeFileAtomic } from "../util/fs";
 
 /**
  * A plotly.js figure as plain data: the same object goes to `showFigure` (notebook),
@@ -96,9 +97,7 @@ export function plotlyBundle(): string {
       source = header + source;
       try {
         fs.mkdirSync(path.dirname(cachePath), { recursive: true });
-        const tmp = `${cachePath}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, source);
-        fs.renameSync(tmp, cachePath); // atomic: parallel kernels never read half a file
+        writeFileAtomic(cachePath, source); // parallel kernels never read half a file
       } catch {
         /* read-only work dir: keep it in memory only */
       }

@@ -98,17 +98,21 @@ export function vacancyCandidates(
   if (!Number.isInteger(site) || site < 0 || site >= n) throw new InputError(`vacancy: site ${site} is not in ${base.id} (${n} sites)`);
   if (n < 2) throw new InputError(`vacancy: ${base.id} has a single site`);
   // Nearest image of every other site (a site may appear several times among the images).
-  const list = neighbours(s, site, opts.cutoff ?? 4);
+  const radius = opts.cutoff ?? 4;
+  const list = neighbours(s, site, radius);
   const d = new Float64Array(n).fill(Infinity);
   for (let k = 0; k < list.index.length; k++) {
     const j = list.index[k];
     if (list.distance[k] < d[j]) d[j] = list.distance[k];
   }
+  // Like the other generators: asking for variants that cannot exist is an input error, not an empty list.
+  const noneWithin = (r: number) =>
+    new InputError(`vacancy: no ${opts.element ? `${opts.element} atom` : "atom"} within ${+r.toFixed(2)} Å of site ${site} (${s.species[site]}) of ${base.id}`);
   let cutoff = opts.cutoff;
   if (cutoff === undefined) {
     let nearest = Infinity;
     for (let j = 0; j < n; j++) if (j !== site && (!opts.element || s.species[j] === opts.element)) nearest = Math.min(nearest, d[j]);
-    if (!Number.isFinite(nearest)) return [];
+    if (!Number.isFinite(nearest)) throw noneWithin(radius);
     cutoff = nearest + (opts.shellTolerance ?? 0.3);
   }
   const out: Candidate[] = [];
@@ -127,5 +131,6 @@ export function vacancyCandidates(
       origin: "vacancy",
     });
   }
+  if (out.length === 0) throw noneWithin(cutoff);
   return out;
 }

@@ -14,7 +14,7 @@
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./types";
 import { sitesOfElement } from "./candidates";
 import { metricHigherIsBetter, metricRow, PreparedTarget, ShiftScorer, targetOnMesh } from "./shift";
-import { mainPeakPosition, createRankScratch } from "../eval/metrics";
+import { mainPeakPosition, createRankScratch, meanStd } from "../eval/metrics";
 import { errorMessage } from "../data/sources";
 import { equivalentSites } from "../geometry/equivalence";
 import type { Structure } from "../structure/types";
@@ -132,17 +132,6 @@ function plan(c: Candidate, element: string): Job | string {
   return { cand: c, sites, weights };
 }
 
-function meanStd(v: Float64Array): [number, number] {
-  const n = v.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += v[i];
-  m /= n;
-  if (n < 2) return [m, NaN];
-  let s = 0;
-  for (let i = 0; i < n; i++) s += (v[i] - m) ** 2;
-  return [m, Math.sqrt(s / (n - 1))];
-}
-
 /**
  * Predict, score and rank `candidates` against `target`. Candidates whose sites cannot be predicted are
  * skipped and listed in `skipped` with the reason; a failing batch is retried one candidate at a time
@@ -227,7 +216,7 @@ export async function screenCandidates(
         sh[e] = fit.shift;
         edge = edge || fit.atEdge;
       }
-      const [mean] = meanStd(sc);
+      const { mean } = meanStd(sc);
       const v = Number.isNaN(mean) ? -Infinity : sign * mean;
       if (bestUnit < 0 || v > bestMean) {
         bestUnit = u;
@@ -249,8 +238,8 @@ export async function screenCandidates(
       prediction[j] = mu;
       predictionStd[j] = k > 1 ? Math.sqrt(v / (k - 1)) : NaN;
     }
-    const [score, scoreStd] = meanStd(bestScores);
-    const [shift, shiftStd] = meanStd(bestShifts);
+    const { mean: score, std: scoreStd } = meanStd(bestScores);
+    const { mean: shift, std: shiftStd } = meanStd(bestShifts);
     targetOnMesh(target.target, target.mesh, target.normalisation, shift, exact);
     const peakT = mainPeakPosition(exact, target.energy, m);
     const peakP = mainPeakPosition(prediction, target.energy, m);
