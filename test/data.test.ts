@@ -1,7 +1,6 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { spawnSync } from "node:child_process";
@@ -20,18 +19,11 @@ import { formula } from "../lib/structure/validate";
 import { loadDataset, saveDataset } from "../lib/data/store";
 import { createRng } from "../lib/util/random";
 import { makeMpDocuments, REAL_MP_DOC_PATH } from "./helpers/mp-server";
+import { damagedCopy, tempDirFactory } from "./helpers/files";
 
 const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
 const LI = path.join(sharedDataDir(), "li3feo3.5-o-k");
-const tmpDirs: string[] = [];
-const tmp = (p: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `data-${p}-`));
-  tmpDirs.push(d);
-  return d;
-};
-after(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirFactory("data");
 const PY = "/usr/bin/python3";
 const hasNumpy = fs.existsSync(PY) && spawnSync(PY, ["-c", "import numpy"]).status === 0;
 
@@ -357,13 +349,7 @@ test("the real MP document: truncated and corrupted copies give a spectrum, a re
   let parsed = 0;
   let errors = 0;
   for (let r = 0; r < 120; r++) {
-    let t: string;
-    if (r % 2 === 0) t = text.slice(0, Math.floor(rng() * text.length));
-    else {
-      const c = text.split("");
-      for (let k = 0; k < 3; k++) c[Math.floor(rng() * c.length)] = ["x", "\"", "}", "[", "-", "9", ","][Math.floor(rng() * 7)];
-      t = c.join("");
-    }
+    const t = damagedCopy(text, r, rng, ["x", "\"", "}", "[", "-", "9", ","]);
     const src = `fuzz-doc-${r}.json`;
     async function* chunks() {
       for (let i = 0; i < t.length; i += 997) yield t.slice(i, i + 997);
@@ -395,13 +381,7 @@ test("fuzz: POSCAR copies parse to a finite structure or fail with an InputError
   const text = fs.readFileSync(path.join(CU, "mp-1021507", "POSCAR"), "utf8");
   const rng = createRng(5);
   for (let r = 0; r < 150; r++) {
-    let t: string;
-    if (r % 2 === 0) t = text.slice(0, Math.floor(rng() * text.length));
-    else {
-      const c = text.split("");
-      for (let k = 0; k < 3; k++) c[Math.floor(rng() * c.length)] = ["x", "-", "NaN", " ", "\n", "1e400", "Q"][Math.floor(rng() * 7)];
-      t = c.join("");
-    }
+    const t = damagedCopy(text, r, rng, ["x", "-", "NaN", " ", "\n", "1e400", "Q"]);
     const src = `fuzz-POSCAR-${r}`;
     try {
       const s = parsePoscar(t, src);

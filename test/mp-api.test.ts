@@ -1,7 +1,6 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { MpApiError, collectMpXas, redactSecret } from "../lib/data/mp-api";
@@ -10,17 +9,10 @@ import { writeFileAtomic } from "../lib/util/fs";
 import { buildDataset } from "../lib/data/dataset";
 import { DEFAULT_MESHES } from "../lib/spectra/mesh";
 import { MpFault, MpRequestInfo, makeMpDocuments, startMpServer } from "./helpers/mp-server";
+import { tempDirFactory } from "./helpers/files";
 
 const KEY = "test-key-9f8e7d6c5b4a-SECRET";
-const tmpDirs: string[] = [];
-const tmp = (p: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `mp-${p}-`));
-  tmpDirs.push(d);
-  return d;
-};
-after(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirFactory("mp");
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as any).path, d.name));
