@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One install for a fresh Debian/Ubuntu machine, used by the README and by .ci/run alike:
 #   1. Debian packages: headless Jupyter (runs notebooks in tests), the classic notebook app (browser
-#      check), Chromium (figures to PNG), OpenBLAS (optional native matmul for training);
+#      check), Chromium (figures to PNG), OpenBLAS (optional native matmul for training), pymatgen
+#      (peer checks in tests only);
 #   2. npm ci (postinstall compiles lib/ and, when g++ and OpenBLAS are there, the BLAS addon);
 #   3. the tslab kernelspec inside the project (.jupyter/).
 # apt runs only for missing packages, as root or through passwordless sudo; otherwise it prints the
@@ -9,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APT_PACKAGES=(jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core
-  jupyter-notebook chromium libopenblas-dev ca-certificates)
+  jupyter-notebook chromium libopenblas-dev ca-certificates python3-pymatgen)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

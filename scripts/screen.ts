@@ -21,10 +21,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { InputError } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
-import { loadDataset, recordsToCsv } from "../lib/data/store";
+import { loadDataset } from "../lib/data/store";
+import { recordsToCsv } from "../lib/util/csv";
 import { NORMALISATIONS, Normalisation } from "../lib/spectra/mesh";
 import { writeFigureHtml } from "../lib/plots/figure";
 import {

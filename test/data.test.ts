@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { spawnSync } from "node:child_process";
 import { sharedDataDir } from "../lib/config";
-import { InputError } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { parsePoscar } from "../lib/structure/poscar";
 import { DEFAULT_MESHES, meshFromWindow, Normalisation } from "../lib/spectra/mesh";
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from "../lib/data/npy";

@@ -18,7 +18,8 @@ import {
 import type { SiteEnvironment } from "../lib/descriptors";
 import { atomicNumber, OFM_LABELS, ofmVector } from "../lib/elements";
 import { voronoiCell } from "../lib/geometry/voronoi";
-import { InputError, Structure } from "../lib/structure/types";
+import { Structure } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { createRng } from "../lib/util/random";
 
 function make(lattice: number[], species: string[], frac: number[], source = "test-structure"): Structure {

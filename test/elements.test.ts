@@ -11,7 +11,7 @@ import {
   OFM_LABELS,
   ofmVector,
 } from "../lib/elements";
-import { InputError } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 
 /** The labels of the 1-entries of an OFM one-hot vector, e.g. ["s2", "p4"]. */
 function ones(symbol: string): string[] {

@@ -17,7 +17,8 @@ import { loadNativeBlas } from "../lib/model/native_blas";
 import { loadModel, saveModel } from "../lib/model/io";
 import { loadPredictor, XanesPredictor } from "../lib/model/predictor";
 import { Featurizer } from "../lib/descriptors/featurizer";
-import { InputError, Structure } from "../lib/structure/types";
+import { Structure } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { createRng } from "../lib/util/random";
 
 const MESH = 40;

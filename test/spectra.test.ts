@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sharedDataDir } from "../lib/config";
-import { InputError } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { parseXmuDat, parseSpectrumColumns } from "../lib/spectra/xmu";
 import {
   DEFAULT_MESHES,

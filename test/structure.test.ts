@@ -11,7 +11,8 @@ import { cartesianCoords, latticeParameters, latticeVolume } from "../lib/struct
 import { parsePoscar, readPoscarFile } from "../lib/structure/poscar";
 import { structureFromPymatgen, structureToPymatgen } from "../lib/structure/pymatgen";
 import { readStructureFile } from "../lib/structure/read";
-import { InputError, Structure } from "../lib/structure/types";
+import { Structure } from "../lib/structure/types";
+import { InputError } from "../lib/util/errors";
 import { elementsOf, formula, validateStructure } from "../lib/structure/validate";
 
 const FIX = path.join(__dirname, "fixtures", "structures");

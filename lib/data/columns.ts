@@ -4,7 +4,8 @@ import { parsePoscar } from "../structure";
 import type { Structure } from "../structure/types";
 import { SpectrumColumns, parseSpectrumColumns } from "../spectra/xmu";
 import type { SiteSpectrum } from "../spectra/types";
-import { SourceItem, errorMessage } from "./sources";
+import { SourceItem } from "./sources";
+import { errorMessage } from "../util/errors";
 
 export interface ColumnSetOptions {
   /** Absorbing element; column j is the j-th site of this element in POSCAR order. */

@@ -4,7 +4,8 @@ import { parsePoscar, parseFeffInp } from "../structure";
 import type { Structure } from "../structure/types";
 import { parseXmuDat } from "../spectra/xmu";
 import type { SiteSpectrum } from "../spectra/types";
-import { DropReason, SourceItem, errorMessage } from "./sources";
+import { DropReason, SourceItem } from "./sources";
+import { errorMessage } from "../util/errors";
 
 /** `<idx>_<Element>` site folders written by Lightshow (idx = 0-based POSCAR site). */
 const SITE_DIR = /^(\d+)_([A-Z][a-z]?)$/;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { StringDecoder } from "node:string_decoder";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 
 /** Index of the first match of global regex `re` in `text` at or after `from`, or −1. */
 function nextMatch(re: RegExp, text: string, from: number): number {

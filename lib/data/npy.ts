@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 
 /**
  * Minimal NumPy .npy (format 1.0) writer/reader for C-order float32/float64 arrays, so datasets

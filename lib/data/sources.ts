@@ -41,6 +41,3 @@ export type SourceItem = { readonly spectrum: SiteSpectrum } | { readonly drop: 
 
 export type SpectrumSource = AsyncIterable<SourceItem> | Iterable<SourceItem>;
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

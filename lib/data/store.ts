@@ -1,6 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { InputError, Structure } from "../structure/types";
+import { Structure } from "../structure/types";
+import { InputError } from "../util/errors";
+import { readJsonFile } from "../util/json";
+import { recordsToCsv } from "../util/csv";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
 import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
@@ -17,18 +20,6 @@ import { readNpy, writeNpy } from "./npy";
  */
 
 const META_COLUMNS: (keyof SpectrumMeta)[] = ["materialId", "formula", "site", "multiplicity", "element", "edge", "spectrumType", "nelements", "elements", "e0", "source"];
-
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** CSV text (RFC 4180 quoting; null/undefined → empty field) of `records`, header row first. */
-export function recordsToCsv<T>(records: readonly T[], columns: readonly (keyof T & string)[]): string {
-  const lines = [columns.join(",")];
-  for (const r of records) lines.push(columns.map((c) => csvField(r[c])).join(","));
-  return lines.join("\n") + "\n";
-}
 
 export function metaToCsv(meta: readonly SpectrumMeta[]): string {
   return recordsToCsv(meta, META_COLUMNS);
@@ -66,31 +57,18 @@ export function saveDataset(ds: Dataset, dir: string): void {
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-function readJson(file: string): any {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new InputError(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${file}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-}
 
 /** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
 export function loadDataset(dir: string): Dataset {
-  const config = readJson(path.join(dir, "dataset.json")) as DatasetConfig;
+  const config = readJsonFile(path.join(dir, "dataset.json")) as DatasetConfig;
   const spectraFile = path.join(dir, "spectra.npy");
   const s = readNpy(spectraFile);
   const e = readNpy(path.join(dir, "energy.npy"));
-  const meta = readJson(path.join(dir, "meta.json")) as SpectrumMeta[];
+  const meta = readJsonFile(path.join(dir, "meta.json")) as SpectrumMeta[];
   if (!(s.data instanceof Float32Array) || s.shape.length !== 2) throw new InputError(`${spectraFile}: expected a float32 N×M matrix`);
   if (!(e.data instanceof Float64Array) || e.shape[0] !== s.shape[1]) throw new InputError(`${dir}/energy.npy: expected float64 of length ${s.shape[1]}`);
   if (s.shape[0] !== meta.length) throw new InputError(`${spectraFile}: ${s.shape[0]} rows but meta.json has ${meta.length}`);
-  const rawStructures = readJson(path.join(dir, "structures.json")) as Record<string, unknown>;
+  const rawStructures = readJsonFile(path.join(dir, "structures.json")) as Record<string, unknown>;
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
     const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
@@ -103,7 +81,7 @@ export function loadDataset(dir: string): Dataset {
   // Version 1 had no multiplicity column: derive it from the structures with the same definition
   // buildDataset uses (the folder on disk is left as it is).
   const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
-  const splits = readJson(path.join(dir, "splits.json")) as DatasetSplits;
+  const splits = readJsonFile(path.join(dir, "splits.json")) as DatasetSplits;
   return { config, energy: e.data, spectra: s.data, meta: upgraded, structures, splits };
 }
 

@@ -1,7 +1,8 @@
 import { structureFromPymatgen } from "../structure";
 import type { Structure } from "../structure/types";
 import type { SiteSpectrum } from "../spectra/types";
-import { SourceItem, errorMessage } from "./sources";
+import { SourceItem } from "./sources";
+import { errorMessage } from "../util/errors";
 import { streamJsonFile } from "./json-stream";
 
 /** The parts of a Materials Project XAS document (GET /materials/xas/) the pipeline reads. */

@@ -14,7 +14,7 @@
  * A property missing for an element present (Pauling electronegativity of He, Ne, Ar) is an InputError.
  */
 import type { Structure } from "../structure/types";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { ELEMENT_SYMBOLS } from "../elements/symbols";
 import { ELEMENT_PROPERTY_NAMES, elementProperty, MAX_ELEMENT_Z } from "../elements/table";
 import { checkDescriptorOptions, SiteDescriptor, SiteEnvironment } from "./types";

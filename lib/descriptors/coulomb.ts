@@ -14,7 +14,7 @@
  * Two cluster atoms closer than 0.5 Å are an InputError.
  */
 import type { Structure } from "../structure/types";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { symmetricEigenvaluesInPlace } from "./eigen";
 import { checkDescriptorOptions, descriptorNumberOption, MIN_INTERATOMIC_DISTANCE, SiteDescriptor, SiteEnvironment } from "./types";
 

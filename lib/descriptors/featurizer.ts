@@ -5,7 +5,7 @@
  * built once for consecutive sites of one structure object.
  */
 import type { Structure } from "../structure/types";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { NeighbourFinder, neighbourFinder } from "../geometry/neighbours";
 import { voronoiCellOf } from "../geometry/voronoi";
 import { elementZ, MAX_ELEMENT_Z } from "../elements/table";

@@ -16,7 +16,7 @@
  * are left out.
  */
 import type { Structure } from "../structure/types";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { OFM_LABELS, OFM_TABLE, OFM_VECTOR_LENGTH } from "../elements/table";
 import { checkDescriptorOptions, SiteDescriptor, SiteEnvironment } from "./types";
 

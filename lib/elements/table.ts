@@ -5,7 +5,7 @@
  * Float64Array accessors.
  */
 import table from "./elements.json";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { atomicNumber, ELEMENT_SYMBOLS, isElementSymbol } from "./symbols";
 
 /** Last atomic number in the table (Pu). */

@@ -1,4 +1,5 @@
-import { InputError, Structure } from "../structure/types";
+import { Structure } from "../structure/types";
+import { InputError } from "../util/errors";
 import { neighbourFinder } from "./neighbours";
 
 /**

@@ -1,5 +1,6 @@
 import { latticeVolume, reciprocalLattice } from "../structure/lattice";
-import { InputError, Structure } from "../structure/types";
+import { Structure } from "../structure/types";
+import { InputError } from "../util/errors";
 
 /** Every periodic image of every site within a cutoff of one site, sorted by distance (ties by index, then image). */
 export interface NeighbourList {

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { MlpConfig, XanesMlp } from "./mlp";
 import { StandardScaler, StandardScalerJSON } from "./scaler";
+import { readJsonFile } from "../util/json";
 
 export const MODEL_FORMAT = "xanes-mlp";
 export const MODEL_FORMAT_VERSION = 1;
@@ -84,27 +85,14 @@ export async function saveModel(dir: string, model: XanesMlp, meta: XanesModelMe
   return { dir, files: ["model.json", "weights.bin", "xanes-model.json"].map((f) => path.join(dir, f)) };
 }
 
-function readJson(file: string): any {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`loadModel: cannot read ${file}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`loadModel: ${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 /** Reads a directory written by saveModel into the current tfjs backend. */
 export async function loadModel(dir: string): Promise<{ model: XanesMlp; meta: XanesModelMeta; file: XanesModelFile }> {
   const descPath = path.join(dir, "xanes-model.json");
-  const desc = readJson(descPath) as XanesModelFile;
+  const desc = readJsonFile(descPath) as XanesModelFile;
   if (desc.format !== MODEL_FORMAT) throw new Error(`loadModel: ${descPath} has format '${desc.format}', expected '${MODEL_FORMAT}'`);
   if (desc.version > MODEL_FORMAT_VERSION) throw new Error(`loadModel: ${descPath} is version ${desc.version}; this lib reads ≤ ${MODEL_FORMAT_VERSION}`);
-  const modelJson = readJson(path.join(dir, "model.json"));
+  const modelJson = readJsonFile(path.join(dir, "model.json")) as any;
   const manifest = modelJson.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   if (!Array.isArray(manifest)) throw new Error(`loadModel: ${path.join(dir, "model.json")} has no weightsManifest`);
   const specs: tf.io.WeightsManifestEntry[] = [];

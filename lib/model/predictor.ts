@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Structure } from "../structure/types";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { Featurizer, FeaturizerConfig } from "../descriptors/featurizer";
 import { XanesMlp } from "./mlp";
 import { loadModel, saveModel, XanesModelMeta } from "./io";

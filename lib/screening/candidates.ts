@@ -1,4 +1,5 @@
-import { InputError, Structure } from "../structure/types";
+import { Structure } from "../structure/types";
+import { InputError } from "../util/errors";
 import { neighbours } from "../geometry/neighbours";
 import { isElementSymbol } from "../elements/symbols";
 import type { Candidate } from "./types";

@@ -15,7 +15,7 @@ import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./
 import { sitesOfElement } from "./candidates";
 import { metricHigherIsBetter, metricRow, PreparedTarget, ShiftScorer, targetOnMesh } from "./shift";
 import { mainPeakPosition, createRankScratch, meanStd } from "../eval/metrics";
-import { errorMessage } from "../data/sources";
+import { errorMessage } from "../util/errors";
 import { equivalentSites } from "../geometry/equivalence";
 import type { Structure } from "../structure/types";
 

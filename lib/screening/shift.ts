@@ -19,7 +19,7 @@
  * grid point (a kinked curve), the grid point is kept. A shift at the window edge is flagged (`atEdge`):
  * the optimum may lie outside the window.
  */
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { EnergyMesh, meshEnergies, meshStop, normaliseInPlace, Normalisation, resampleLinear } from "../spectra/mesh";
 import { averageRanks, cosineRow, mseRow, pearsonRow, spearmanRow, createRankScratch, RankScratch } from "../eval/metrics";
 import type { TargetSpectrum } from "./target";

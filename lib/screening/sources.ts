@@ -3,10 +3,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 import { readStructureFile } from "../structure/read";
 import type { Dataset } from "../data/dataset";
-import { errorMessage } from "../data/sources";
+import { errorMessage } from "../util/errors";
 import { equivalentSites } from "../geometry/equivalence";
 import type { Candidate } from "./types";
 import type { TargetSpectrum } from "./target";

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 
 /** A measured (or reference) spectrum to match, on its own energy axis. */
 export interface TargetSpectrum {

@@ -1,4 +1,4 @@
-import { InputError } from "../structure/types";
+import { InputError } from "../util/errors";
 
 /** Columns of a FEFF `xmu.dat` that the pipeline uses. */
 export interface XmuData {

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import { isElementSymbol } from "../elements/symbols";
 import { latticeFromParameters } from "./lattice";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 interface Token { text: string; line: number; quoted: boolean }
 

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { ELEMENT_SYMBOLS, isElementSymbol } from "../elements/symbols";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 /** A FEFF cluster: atoms of the ATOMS card and which of them is the absorber (ipot 0). */
 export interface FeffCluster {

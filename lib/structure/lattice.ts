@@ -1,4 +1,5 @@
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 /** Determinant of the row-major 3×3 lattice (signed cell volume, Å³). */
 export function latticeVolume(m: ArrayLike<number>): number {

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import { isElementSymbol } from "../elements/symbols";
 import { fractionalCoords, latticeVolume } from "./lattice";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 /** "Cu_pv", "Fe/PAW_PBE" (POTCAR names) → "Cu", "Fe". */
 function cleanSymbol(token: string): string {

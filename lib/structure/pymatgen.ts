@@ -1,6 +1,7 @@
 import { isElementSymbol } from "../elements/symbols";
 import { fractionalCoords } from "./lattice";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 /** The parts of pymatgen's `Structure.as_dict()` we read and write. */
 export interface PymatgenStructureDict {

@@ -4,7 +4,8 @@ import { parseCif } from "./cif";
 import { parseFeffInp } from "./feff";
 import { parsePoscar } from "./poscar";
 import { structureFromPymatgen } from "./pymatgen";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 import { validateStructure } from "./validate";
 
 export type StructureFormat = "poscar" | "cif" | "pymatgen-json" | "feff-inp";

@@ -20,11 +20,3 @@ export interface Structure {
    */
   readonly periodic?: boolean;
 }
-
-/** Error raised for unreadable or physically invalid input; message names file, line or site. */
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InputError";
-  }
-}

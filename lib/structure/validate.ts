@@ -2,7 +2,8 @@ import { isElementSymbol } from "../elements/symbols";
 import { element } from "../elements/table";
 import { neighbourFinder } from "../geometry/neighbours";
 import { latticeVolume } from "./lattice";
-import { InputError, Structure } from "./types";
+import { Structure } from "./types";
+import { InputError } from "../util/errors";
 
 /** Atoms closer than this (Å), periodic images included, are overlapping. */
 export const OVERLAP_DISTANCE = 0.1;

@@ -1,3 +1,7 @@
+export * from "./errors";
+export * from "./json";
+export * from "./csv";
+export * from "./matrix";
 export * from "./random";
 export * from "./progress";
 export * from "./fs";
