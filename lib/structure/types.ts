@@ -19,4 +19,10 @@ export interface Structure {
    * Absent or true: periodic in all three directions.
    */
   readonly periodic?: boolean;
+  /**
+   * Fraction of each site that is occupied, (0, 1]; absent means every site is full (ordered).
+   * A disordered (mixed) site is several entries at the same position whose occupancies sum to ≤ 1,
+   * e.g. Nb 0.8 + Zr 0.2. Descriptors need ordered environments: see lib/structure/disorder.ts.
+   */
+  readonly occupancy?: Float64Array;
 }
