@@ -2,12 +2,13 @@
 // made by pymatgen 2022.11 `CifParser(f).get_structures(primitive=False)[0]`).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { referenceDir } from "../lib/config";
 import { parseCif } from "../lib/structure/cif";
 import { latticeVolume } from "../lib/structure/lattice";
 import { Structure } from "../lib/structure/types";
 import { InputError } from "../lib/util/errors";
 
-export const CIF_CORPUS = "/work/shared/reference/cif-pymatgen";
+export const CIF_CORPUS = path.join(referenceDir(), "cif-pymatgen");
 
 export interface PymatgenReading {
   ok: boolean;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { referenceDir, sharedDataDir } from "../lib/config";
 import { NeighbourFinder, neighbours } from "../lib/geometry/neighbours";
 import { VoronoiCell, voronoiCell, voronoiCellOf } from "../lib/geometry/voronoi";
-import { equivalentSites } from "../lib/geometry/equivalence";
+import { environmentClasses, equivalentSites } from "../lib/geometry/equivalence";
 import { latticeVolume } from "../lib/structure/lattice";
 import { readPoscarFile } from "../lib/structure/poscar";
 import { parseFeffInp } from "../lib/structure/feff";
@@ -375,7 +375,8 @@ test("equivalentSites: rock salt cations form one class; a displaced cation spli
   assert.equal(d.multiplicity[2], 1);
   for (const g of d.groups) for (const i of g) assert.equal(d.multiplicity[i], g.length);
   assert.throws(() => equivalentSites(s, "Cu"), /no Cu site/);
-  assert.throws(() => equivalentSites(s, "Na", { cutoff: -1 }), RangeError);
+  assert.throws(() => equivalentSites(s, "Na", { symprec: -1 }), RangeError);
+  assert.throws(() => environmentClasses(s, "Na", { cutoff: -1 }), RangeError);
 });
 
 test("equivalentSites: distorted Cu2O cell separates its two Cu kinds", () => {

@@ -1,28 +1,19 @@
 import { Structure } from "../structure/types";
 import { InputError } from "../util/errors";
 import { neighbourFinder } from "./neighbours";
+import { SpaceGroupInfo, analyzeSymmetry } from "./symmetry";
 
 /**
- * Site equivalence from local environments (no space-group analysis: we have no spglib).
+ * Symmetry-equivalent sites (crystallographic orbits) of a structure, from moyo (lib/geometry/symmetry):
+ * used for site multiplicities (whole-material spectra weight each computed site by its orbit size)
+ * and to predict each class of sites once.
  *
- * Two sites are put in one class when they hold the same species and, for every species, the sorted
- * distances to all its atoms within `cutoff` agree to `tolerance` Å. Symmetry-equivalent sites always
- * satisfy this, so a crystallographic orbit is never split (up to the tolerance); the converse need
- * not hold — two inequivalent sites with identical shells out to the cutoff land in one class. The
- * classes are thus a coarsening ("superset-safe" proxy) of the crystallographic orbits, exact for
- * what a FEFF cluster of radius ≤ cutoff can see in terms of distances. A neighbour lying within
- * noise of the cutoff itself could split an orbit (its count differs); with MP-symmetrised cells
- * that has not been seen.
+ * Finite clusters (periodic: false, e.g. a feff.inp) have no space group: they are grouped by local
+ * environment instead (environmentClasses), and `spaceGroup`/`wyckoff` are absent.
  *
- * Measured against the FEFF Cu K set (Lightshow ran one site per symmetry class; test/geometry.test.ts):
- * with the defaults, 2,223 of 2,325 materials (95.6 %) have exactly one computed site per class, no
- * two computed sites ever share a class, and every computed site is its class's lowest index. The
- * remaining 102 have a class without a spectrum (failed site runs, or sites Lightshow's looser
- * symmetry tolerance merged: pymatgen at symprec 0.01 merges e.g. mp-1101238's two Cu). A looser
- * tolerance trades one error for the other: 1e-2 Å gives 96.9 % one-to-one but merges computed
- * sites in 8 materials, which would mis-weight an average; so 1e-3 Å. Against pymatgen's
- * SpacegroupAnalyzer orbits (every 8th material, 303): identical Cu classes for all 303 at symprec
- * 1e-3; at symprec 1e-2 ours are finer in 6 and never coarser.
+ * Compared with the environment heuristic this replaced (same distances to every neighbour out to
+ * 6 Å, within 1e-3 Å) over all 2,423 POSCARs of the FEFF Cu K set: see bench/symmetry-vs-environment.ts
+ * and its numbers in the lead's closing note of issue 12.
  */
 export interface SiteEquivalence {
   /** Classes of site indices, each sorted ascending; classes ordered by their first site. */
@@ -31,13 +22,51 @@ export interface SiteEquivalence {
   readonly classOf: Int32Array;
   /** Per site: size of its class (its multiplicity in the cell); 0 for sites not considered. */
   readonly multiplicity: Int32Array;
+  /** Space group found (periodic structures). */
+  readonly spaceGroup?: SpaceGroupInfo;
+  /** Wyckoff letter of every site (periodic structures), in the standard setting of `spaceGroup`. */
+  readonly wyckoff?: readonly string[];
 }
 
 export interface EquivalenceOptions {
-  /** Neighbour shell radius, Å (default 6). */
+  /** Symmetry tolerance, Å (moyo symprec; default DEFAULT_SYMPREC, 1e-3 Å). */
+  readonly symprec?: number;
+  /** environmentClasses only: neighbour shell radius, Å (default 6). */
   readonly cutoff?: number;
-  /** Largest difference of matching distances, Å (default 1e-3). */
+  /** environmentClasses only: largest difference of matching distances, Å (default 1e-3). */
   readonly tolerance?: number;
+}
+
+/**
+ * Symmetry-equivalent sites of `structure` (only those of `element` when given): moyo's orbits at
+ * `symprec`. Clusters (periodic: false) fall back to environmentClasses. InputError when `element`
+ * has no site.
+ */
+export function equivalentSites(structure: Structure, element?: string, opts: EquivalenceOptions = {}): SiteEquivalence {
+  if (structure.periodic === false) return environmentClasses(structure, element, opts);
+  const n = structure.species.length;
+  const sites: number[] = [];
+  for (let i = 0; i < n; i++) if (element === undefined || structure.species[i] === element) sites.push(i);
+  if (element !== undefined && sites.length === 0) {
+    throw new InputError(`${structure.source ?? "structure"}: no ${element} site to group`);
+  }
+  const sym = analyzeSymmetry(structure, { symprec: opts.symprec });
+  const classOf = new Int32Array(n).fill(-1);
+  const groups: number[][] = [];
+  const byOrbit = new Map<number, number>();
+  for (const i of sites) {
+    let g = byOrbit.get(sym.orbit[i]);
+    if (g === undefined) {
+      g = groups.length;
+      groups.push([]);
+      byOrbit.set(sym.orbit[i], g);
+    }
+    groups[g].push(i);
+    classOf[i] = g;
+  }
+  const multiplicity = new Int32Array(n);
+  for (const g of groups) for (const i of g) multiplicity[i] = g.length;
+  return { groups, classOf, multiplicity, spaceGroup: sym.spaceGroup, wyckoff: sym.wyckoff };
 }
 
 /** Per-site fingerprint: per-species sorted distance lists, concatenated in species order. */
@@ -49,15 +78,19 @@ interface Fingerprint {
 }
 
 /**
- * Group the sites of `structure` (only those of `element` when given) by local environment; see
- * SiteEquivalence. Cost: one neighbour query per site considered and, per site, a comparison with the
- * representatives of classes sharing its neighbour counts.
+ * Sites grouped by local environment (the heuristic used before moyo; kept for finite clusters, which
+ * have no space group, and for comparison). Two sites are put in one class when they hold the same
+ * species and, for every species, the sorted distances to all its atoms within `cutoff` (6 Å) agree
+ * to `tolerance` (1e-3 Å). Symmetry-equivalent sites always satisfy this, so an orbit is never split
+ * (up to the tolerance); the converse need not hold: two inequivalent sites with identical shells out
+ * to the cutoff land in one class. Cost: one neighbour query per site considered and, per site, a
+ * comparison with the representatives of classes sharing its neighbour counts.
  */
-export function equivalentSites(structure: Structure, element?: string, opts: EquivalenceOptions = {}): SiteEquivalence {
+export function environmentClasses(structure: Structure, element?: string, opts: EquivalenceOptions = {}): SiteEquivalence {
   const cutoff = opts.cutoff ?? 6;
   const tol = opts.tolerance ?? 1e-3;
-  if (!(cutoff > 0) || !Number.isFinite(cutoff)) throw new RangeError(`equivalentSites: cutoff must be a positive number, got ${cutoff}`);
-  if (!(tol >= 0)) throw new RangeError(`equivalentSites: tolerance must be ≥ 0, got ${tol}`);
+  if (!(cutoff > 0) || !Number.isFinite(cutoff)) throw new RangeError(`environmentClasses: cutoff must be a positive number, got ${cutoff}`);
+  if (!(tol >= 0)) throw new RangeError(`environmentClasses: tolerance must be ≥ 0, got ${tol}`);
   const n = structure.species.length;
   const sites: number[] = [];
   for (let i = 0; i < n; i++) if (element === undefined || structure.species[i] === element) sites.push(i);

@@ -1,3 +1,4 @@
 export * from "./neighbours";
 export * from "./voronoi";
 export * from "./equivalence";
+export * from "./symmetry";

@@ -70,9 +70,9 @@ const cache = new WeakMap<Structure, Map<number, StructureSymmetry>>();
 /**
  * Space group, Wyckoff letters, site symmetries and orbits of a periodic structure (moyo
  * `analyze_cell` in the ITA standard setting). Cached per structure object and symprec.
- * Site types are the species; a structure with partial occupancies gets one type per distinct
- * (species, occupancy) so a half-occupied site is never made equivalent to a full one; sites that
- * share a position (mixed occupancy) are an InputError, as moyo needs one atom per position.
+ * Site types are the species; with partial occupancies, sites sharing a position (a mixed site) are
+ * one moyo atom typed by their whole content, so a half-occupied site is never made equivalent to a
+ * full one (the space group is then that of the average, disordered structure).
  * Finite clusters (periodic: false) have no space group: InputError.
  */
 export function analyzeSymmetry(structure: Structure, opts: SymmetryOptions = {}): StructureSymmetry {
@@ -85,21 +85,36 @@ export function analyzeSymmetry(structure: Structure, opts: SymmetryOptions = {}
   if (structure.periodic === false) throw new InputError(`${src}: a finite cluster has no space group`);
   initMoyo();
   const n = structure.species.length;
-  const types = new Map<string, number>();
-  const numbers = new Array<number>(n);
+  const occ = structure.occupancy;
+  // One moyo atom per distinct position: a mixed site (several entries at one position, see
+  // Structure.occupancy) becomes one atom whose type is its whole content, and a partial site never
+  // matches a full one of the same element.
+  const posOf = new Int32Array(n);
+  const posSites: number[][] = [];
+  const seen = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    const occ = structure.occupancy ? structure.occupancy[i] : 1;
-    const key = occ === 1 ? structure.species[i] : `${structure.species[i]}:${occ}`;
+    const key = occ ? [0, 1, 2].map((c) => { const v = structure.frac[3 * i + c]; return Math.round((v - Math.floor(v)) * 1e9) % 1e9; }).join(",") : String(i);
+    let p = seen.get(key);
+    if (p === undefined) { p = posSites.length; seen.set(key, p); posSites.push([]); }
+    posSites[p].push(i);
+    posOf[i] = p;
+  }
+  const types = new Map<string, number>();
+  const numbers: number[] = [];
+  const positions: [number, number, number][] = [];
+  for (const list of posSites) {
+    const i0 = list[0];
+    const ordered = list.length === 1 && (!occ || occ[i0] === 1);
+    const key = ordered ? structure.species[i0] : list.map((i) => `${structure.species[i]}:${occ ? occ[i] : 1}`).sort().join("+");
     let t = types.get(key);
     if (t === undefined) {
-      // numbers only label site types for moyo; keep real Z for ordered sites (readable in moyo's output)
-      t = occ === 1 ? elementZ(structure.species[i], `${src} site ${i}`) : 1000 + types.size;
+      // keep real Z for ordered sites (readable in moyo's output); other contents get numbers above 1000
+      t = ordered ? elementZ(structure.species[i0], `${src} site ${i0}`) : 1000 + types.size;
       types.set(key, t);
     }
-    numbers[i] = t;
+    numbers.push(t);
+    positions.push([structure.frac[3 * i0], structure.frac[3 * i0 + 1], structure.frac[3 * i0 + 2]]);
   }
-  const positions: [number, number, number][] = [];
-  for (let i = 0; i < n; i++) positions.push([structure.frac[3 * i], structure.frac[3 * i + 1], structure.frac[3 * i + 2]]);
   const cell = { lattice: { basis: Array.from(structure.lattice) }, positions, numbers };
   let ds: moyo.MoyoDataset;
   try {
@@ -107,15 +122,25 @@ export function analyzeSymmetry(structure: Structure, opts: SymmetryOptions = {}
   } catch (err) {
     throw new InputError(`${src}: symmetry analysis (moyo, symprec ${symprec} Å) failed: ${String((err as Error)?.message ?? err)}`);
   }
-  const orbit = Int32Array.from(ds.orbits);
+  // site orbit: the lowest site index with the same species and occupancy in the same position orbit
+  const orbit = new Int32Array(n);
+  const firstOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const key = `${ds.orbits[posOf[i]]}|${structure.species[i]}|${occ ? occ[i] : 1}`;
+    let r = firstOf.get(key);
+    if (r === undefined) { r = i; firstOf.set(key, i); }
+    orbit[i] = r;
+  }
   const count = new Int32Array(n);
   for (let i = 0; i < n; i++) count[orbit[i]]++;
   const multiplicity = new Int32Array(n);
   for (let i = 0; i < n; i++) multiplicity[i] = count[orbit[i]];
+  const wyckoff = Array.from(posOf, (p) => ds.wyckoffs[p]);
+  const siteSymmetry = Array.from(posOf, (p) => ds.site_symmetry_symbols[p]);
   const result: StructureSymmetry = {
     spaceGroup: { number: ds.number, hallNumber: ds.hall_number, symbol: ds.hm_symbol },
-    wyckoff: ds.wyckoffs,
-    siteSymmetry: ds.site_symmetry_symbols,
+    wyckoff,
+    siteSymmetry,
     orbit,
     multiplicity,
     symprec,
