@@ -184,10 +184,17 @@ test("pymatgen dict: Materials Project XAS document structure and round trip", {
   assert.deepEqual(Array.from(back.lattice), Array.from(s.lattice));
 });
 
-test("pymatgen dict errors name the site", () => {
+test("pymatgen dict: disordered sites are read with their occupancies; errors name the site", () => {
   const d = structureToPymatgen(parsePoscar(POSCAR5, "mem"));
   d.sites[1].species = [{ element: "Cu", occu: 0.5 }, { element: "Ag", occu: 0.5 }];
-  throwsInput(() => structureFromPymatgen(d, "doc.json"), "doc.json: sites[1]", "disordered");
+  const dis = structureFromPymatgen(d, "doc.json");
+  assert.deepEqual(dis.species, ["Cu", "Cu", "Ag", "O"]);
+  assert.deepEqual(Array.from(dis.occupancy!), [1, 0.5, 0.5, 1]);
+  assert.deepEqual(Array.from(dis.frac.subarray(3, 6)), Array.from(dis.frac.subarray(6, 9)));
+  // and back: one pymatgen site with two species
+  assert.equal(structureToPymatgen(dis).sites[1].species.length, 2);
+  d.sites[1].species = [{ element: "Cu", occu: 0.7 }, { element: "Ag", occu: 0.5 }];
+  throwsInput(() => structureFromPymatgen(d, "doc.json"), "doc.json: sites[1]", "sum to 1.2");
   const e = structureToPymatgen(parsePoscar(POSCAR5, "mem"));
   e.sites[2].species = [{ element: "Fe3+", occu: 1 }];
   assert.equal(structureFromPymatgen(e).species[2], "Fe");

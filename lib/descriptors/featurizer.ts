@@ -15,6 +15,7 @@ import { CoulombDescriptor } from "./coulomb";
 import { OfmDescriptor } from "./ofm";
 import { RdfDescriptor } from "./rdf";
 import { MIN_INTERATOMIC_DISTANCE, type DescriptorSpec, type SiteDescriptor, type SiteEnvironment, type StructureContext } from "./types";
+import { assertOrderedEnvironment } from "../structure/disorder";
 
 export const DESCRIPTOR_NAMES = ["composition", "atomic", "rdf", "coulomb", "ofm"] as const;
 export type DescriptorName = (typeof DESCRIPTOR_NAMES)[number];
@@ -141,6 +142,7 @@ export class Featurizer {
     // at least the overlap-check radius, so a close neighbour is always seen
     const cutoff = Math.max(this.neighbourCutoff, MIN_INTERATOMIC_DISTANCE);
     const neighbours = finder.neighbours(site, cutoff);
+    assertOrderedEnvironment(structure, site, neighbours, cutoff); // partial occupancy: name the partial sites
     if (neighbours.distance.length > 0 && neighbours.distance[0] < MIN_INTERATOMIC_DISTANCE) {
       throw new InputError(
         `${src} site ${site}: site ${neighbours.index[0]} is ${neighbours.distance[0].toFixed(3)} Å away (overlapping atoms)`,

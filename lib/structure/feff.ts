@@ -2,6 +2,11 @@ import * as fs from "node:fs";
 import { ELEMENT_SYMBOLS, isElementSymbol } from "../elements/symbols";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
+import { strictNumber } from "./numbers";
+
+/** Largest |coordinate| of a FEFF cluster atom, Å (clusters span tens of Å). */
+const MAX_CLUSTER_COORD = 1e4;
+const strictInt = (t: string | undefined) => (t !== undefined && /^[+-]?\d+$/.test(t) ? Number(t) : NaN);
 
 /** A FEFF cluster: atoms of the ATOMS card and which of them is the absorber (ipot 0). */
 export interface FeffCluster {
@@ -23,6 +28,7 @@ const isCard = (tok: string) => /^[A-Za-z_]+$/.test(tok);
  * centred on the origin, larger than the cluster by 10 Å on each side.
  */
 export function parseFeffInp(text: string, source = "feff.inp"): FeffCluster {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte-order mark
   const lines = text.split(/\r?\n/);
   const ipotElement = new Map<number, string>();
   const xyz: number[] = [];
@@ -42,16 +48,18 @@ export function parseFeffInp(text: string, source = "feff.inp"): FeffCluster {
       continue;
     }
     if (card === "POTENTIALS") {
-      const ipot = Number(t[0]), z = Number(t[1]);
+      const ipot = strictInt(t[0]), z = strictInt(t[1]);
       if (!Number.isInteger(ipot)) throw new InputError(`${at}: bad POTENTIALS line "${raw}"`);
       let el = Number.isInteger(z) && z >= 1 && z <= ELEMENT_SYMBOLS.length ? ELEMENT_SYMBOLS[z - 1] : "";
       if (!el && t[2] && isElementSymbol(t[2].replace(/[^A-Za-z].*$/, ""))) el = t[2].replace(/[^A-Za-z].*$/, "");
       if (!el) throw new InputError(`${at}: POTENTIALS line without a valid atomic number "${raw}"`);
+      const prev = ipotElement.get(ipot);
+      if (prev !== undefined && prev !== el) throw new InputError(`${at}: ipot ${ipot} given again as ${el} (it was ${prev})`);
       ipotElement.set(ipot, el);
     } else if (card === "ATOMS") {
       if (t.length < 4) throw new InputError(`${at}: ATOMS line needs x y z ipot, got "${raw}"`);
-      const x = Number(t[0]), y = Number(t[1]), z = Number(t[2]), ipot = Number(t[3]);
-      if (![x, y, z].every(Number.isFinite) || !Number.isInteger(ipot)) throw new InputError(`${at}: bad ATOMS line "${raw}"`);
+      const x = strictNumber(t[0]), y = strictNumber(t[1]), z = strictNumber(t[2]), ipot = strictInt(t[3]);
+      if (![x, y, z].every((v) => Math.abs(v) <= MAX_CLUSTER_COORD) || !Number.isInteger(ipot)) throw new InputError(`${at}: bad ATOMS line "${raw}" (expected x y z in Å and an integer ipot)`);
       let el = ipotElement.get(ipot);
       if (!el && t[4]) {
         const tag = t[4].replace(/[^A-Za-z].*$/, "");

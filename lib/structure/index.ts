@@ -6,3 +6,7 @@ export * from "./feff";
 export * from "./cif";
 export * from "./validate";
 export * from "./read";
+export * from "./cif-syntax";
+export * from "./disorder";
+export * from "./write";
+export * from "./numbers";

@@ -3,6 +3,7 @@ import { isElementSymbol } from "../elements/symbols";
 import { fractionalCoords, latticeVolume } from "./lattice";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
+import { MAX_ABS_FRAC, strictCount, strictNumber } from "./numbers";
 
 /** "Cu_pv", "Fe/PAW_PBE" (POTCAR names) → "Cu", "Fe". */
 function cleanSymbol(token: string): string {
@@ -10,7 +11,7 @@ function cleanSymbol(token: string): string {
 }
 
 function num(tok: string | undefined, where: string, what: string): number {
-  const v = tok === undefined ? NaN : Number(tok);
+  const v = strictNumber(tok);
   if (!Number.isFinite(v)) throw new InputError(`${where}: expected ${what}, got "${tok ?? ""}"`);
   return v;
 }
@@ -24,6 +25,7 @@ function num(tok: string | undefined, where: string, what: string): number {
  * the coordinates are ignored.
  */
 export function parsePoscar(text: string, source = "POSCAR", species?: readonly string[]): Structure {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte-order mark
   const lines = text.split(/\r?\n/);
   const at = (i: number) => `${source}:${i + 1}`;
   const toks = (i: number) => (lines[i] ?? "").trim().split(/\s+/).filter((t) => t.length > 0);
@@ -41,7 +43,7 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
   }
   // Scale: one negative number is the wanted volume; three numbers scale x, y, z separately.
   const vol0 = latticeVolume(lattice);
-  if (!(Math.abs(vol0) > 1e-10)) throw new InputError(`${at(2)}: degenerate lattice (volume ${vol0.toPrecision(3)} Å³)`);
+  if (!(Math.abs(vol0) > 1e-10) || !Number.isFinite(vol0)) throw new InputError(`${at(2)}: degenerate lattice (volume ${vol0.toPrecision(3)} Å³)`);
   const factor = new Float64Array(3);
   if (scale.length === 1) {
     if (scale[0] === 0) throw new InputError(`${at(1)}: scale factor is 0`);
@@ -61,8 +63,8 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
   }
   const countToks = toks(line);
   const counts = countToks.map((t) => {
-    const v = Number(t);
-    if (!Number.isInteger(v) || v < 0) throw new InputError(`${at(line)}: expected atom counts, got "${(lines[line] ?? "").trim()}"`);
+    const v = strictCount(t);
+    if (!Number.isSafeInteger(v)) throw new InputError(`${at(line)}: expected atom counts, got "${(lines[line] ?? "").trim()}"`);
     return v;
   });
   if (counts.length === 0) throw new InputError(`${at(line)}: expected atom counts`);
@@ -76,12 +78,20 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
 
   const n = counts.reduce((a, b) => a + b, 0);
   if (n === 0) throw new InputError(`${at(countLine)}: no atoms`);
+  // before allocating: a counts line of 10^12 is a corrupt file, not a request for 24 TB
+  if (n > lines.length - line) {
+    throw new InputError(`${at(countLine)}: atom counts sum to ${n} but only ${Math.max(0, lines.length - line)} lines follow for coordinates`);
+  }
   const coords = new Float64Array(3 * n);
   const labels: string[] = [];
   for (let i = 0; i < n; i++) {
     const t = toks(line + i);
     if (t.length < 3) throw new InputError(`${at(line + i)}: expected coordinates of atom ${i + 1} of ${n}, got "${(lines[line + i] ?? "").trim()}"`);
     for (let c = 0; c < 3; c++) coords[3 * i + c] = num(t[c], at(line + i), "a coordinate");
+    // a fractional coordinate beyond 10^4 cells (or a Cartesian one beyond 10^4 cell lengths) has no digits left for its place in the cell
+    if (coords.subarray(3 * i, 3 * i + 3).some((v) => Math.abs(v) > (cartesian ? MAX_ABS_FRAC * 1e3 : MAX_ABS_FRAC))) {
+      throw new InputError(`${at(line + i)}: coordinate of atom ${i + 1} out of range: "${(lines[line + i] ?? "").trim()}"`);
+    }
     const rest = t.slice(3).filter((x) => !/^[TF]$/i.test(x));
     labels.push(rest.length > 0 ? cleanSymbol(rest[0]) : "");
   }
@@ -112,6 +122,8 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
   if (cartesian) {
     for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) coords[3 * i + c] *= factor[c];
     frac = fractionalCoords(lattice, coords);
+    const bad = frac.findIndex((v) => !(Math.abs(v) <= MAX_ABS_FRAC));
+    if (bad >= 0) throw new InputError(`${at(line + Math.floor(bad / 3))}: Cartesian coordinate of atom ${Math.floor(bad / 3) + 1} lies ${frac[bad]} cells out`);
   } else frac = coords;
   return { lattice, species: siteSpecies, frac, source };
 }

@@ -24,71 +24,97 @@ function bareSymbol(sym: string): string {
   return m ? m[1] : sym;
 }
 
+/** A JSON number (not a boolean, null, string or array standing in for one), finite; else an InputError at `where`. */
+function jsonNumber(v: unknown, where: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new InputError(`${where}: expected a number, got ${v === undefined ? "nothing" : JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** An array of exactly `n` JSON numbers. */
+function jsonNumbers(v: unknown, n: number, where: string): number[] {
+  if (!Array.isArray(v) || v.length !== n) throw new InputError(`${where}: expected ${n} numbers, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  return v.map((x, k) => jsonNumber(x, `${where}[${k}]`));
+}
+
 /**
  * Structure from pymatgen `Structure.as_dict()` (lattice.matrix, sites[].species[{element, occu}],
- * sites[].abc, or sites[].xyz when abc is missing). Disordered sites (several species or occupancy
- * below 1) are rejected: descriptors need one element per site.
+ * sites[].abc, or sites[].xyz when abc is missing). Values must be JSON numbers of the right shape:
+ * booleans, nulls, strings and one-element arrays are errors naming the field (`sites[3].abc[1]`),
+ * never coerced. A disordered site (several species, or occupancies below 1) becomes one entry per
+ * species at the site's position with its occupancy (Structure.occupancy); occupancies must be in
+ * (0, 1] and sum to ≤ 1 per site.
  */
 export function structureFromPymatgen(obj: unknown, source = "pymatgen structure"): Structure {
   const o = obj as Partial<PymatgenStructureDict> | null;
-  if (!o || typeof o !== "object") throw new InputError(`${source}: not a pymatgen structure dict`);
-  const mat = o.lattice?.matrix;
-  if (!Array.isArray(mat) || mat.length !== 3 || mat.some((r) => !Array.isArray(r) || r.length !== 3)) {
-    throw new InputError(`${source}: lattice.matrix must be 3×3`);
-  }
-  const lattice = Float64Array.from(mat.flat().map(Number));
-  if (lattice.some((x) => !Number.isFinite(x))) throw new InputError(`${source}: lattice.matrix has non-numbers`);
+  if (!o || typeof o !== "object" || Array.isArray(o)) throw new InputError(`${source}: not a pymatgen structure dict`);
+  const mat = (o.lattice as { matrix?: unknown } | undefined)?.matrix;
+  if (!Array.isArray(mat) || mat.length !== 3) throw new InputError(`${source}: lattice.matrix must be 3×3`);
+  const lattice = Float64Array.from(mat.flatMap((row, r) => jsonNumbers(row, 3, `${source}: lattice.matrix[${r}]`)));
   if (!Array.isArray(o.sites) || o.sites.length === 0) throw new InputError(`${source}: no sites`);
-  const n = o.sites.length;
   const species: string[] = [];
-  const frac = new Float64Array(3 * n);
-  let cart: Float64Array | undefined;
+  const occupancy: number[] = [];
+  const fracs: number[] = [];
+  const carts: (number[] | undefined)[] = [];
+  let disordered = false;
   o.sites.forEach((site, i) => {
     const where = `${source}: sites[${i}]`;
-    const sp = site?.species;
+    if (!site || typeof site !== "object") throw new InputError(`${where}: not a site object`);
+    const sp = site.species;
     if (!Array.isArray(sp) || sp.length === 0) throw new InputError(`${where}: no species`);
-    if (sp.length > 1 || Math.abs(Number(sp[0].occu ?? 1) - 1) > 1e-6) {
-      throw new InputError(`${where}: disordered site (${sp.map((x) => `${x.element}:${x.occu}`).join(", ")}); only ordered structures are supported`);
-    }
-    const el = bareSymbol(String(sp[0].element));
-    if (!isElementSymbol(el)) throw new InputError(`${where}: unknown element "${sp[0].element}"`);
-    species.push(el);
     const abc = site.abc, xyz = site.xyz;
-    const pick = Array.isArray(abc) ? abc : xyz;
-    if (!Array.isArray(pick) || pick.length !== 3 || pick.some((x) => !Number.isFinite(Number(x)))) {
-      throw new InputError(`${where}: needs abc (or xyz) with 3 numbers`);
-    }
-    if (Array.isArray(abc)) for (let c = 0; c < 3; c++) frac[3 * i + c] = Number(abc[c]);
-    else {
-      cart ??= new Float64Array(3 * n).fill(NaN);
-      for (let c = 0; c < 3; c++) cart[3 * i + c] = Number(pick[c]);
-    }
+    const pos = abc !== undefined ? jsonNumbers(abc, 3, `${where}.abc`) : xyz !== undefined ? jsonNumbers(xyz, 3, `${where}.xyz`) : undefined;
+    if (!pos) throw new InputError(`${where}: needs abc (or xyz) with 3 numbers`);
+    let total = 0;
+    sp.forEach((entry, k) => {
+      const w = `${where}.species[${k}]`;
+      if (!entry || typeof entry !== "object") throw new InputError(`${w}: not a species object`);
+      if (typeof entry.element !== "string" || entry.element.length === 0) throw new InputError(`${w}.element: expected an element symbol, got ${JSON.stringify(entry.element)}`);
+      const el = bareSymbol(entry.element);
+      if (!isElementSymbol(el)) throw new InputError(`${w}: unknown element "${entry.element}"`);
+      const occ = entry.occu === undefined ? 1 : jsonNumber(entry.occu, `${w}.occu`);
+      if (!(occ > 0 && occ <= 1 + 1e-6)) throw new InputError(`${w}.occu: occupancy ${occ} not in (0, 1]`);
+      total += occ;
+      if (occ < 1 - 1e-9 || sp.length > 1) disordered = true;
+      species.push(el);
+      occupancy.push(Math.min(occ, 1));
+      fracs.push(...(abc !== undefined ? pos : [NaN, NaN, NaN]));
+      carts.push(abc !== undefined ? undefined : pos);
+    });
+    if (total > 1 + 1e-6) throw new InputError(`${where}: occupancies sum to ${total} > 1`);
   });
-  if (cart) {
-    const f = fractionalCoords(lattice, cart);
-    for (let k = 0; k < 3 * n; k++) if (!Number.isNaN(cart[k])) frac[k] = f[k];
+  const frac = Float64Array.from(fracs);
+  const cartIdx = carts.map((c, k) => (c ? k : -1)).filter((k) => k >= 0);
+  if (cartIdx.length > 0) {
+    const f = fractionalCoords(lattice, Float64Array.from(cartIdx.flatMap((k) => carts[k]!)));
+    cartIdx.forEach((k, m) => frac.set(f.subarray(3 * m, 3 * m + 3), 3 * k));
   }
-  return { lattice, species, frac, source };
+  const s: Structure = { lattice, species, frac, source };
+  return disordered ? { ...s, occupancy: Float64Array.from(occupancy) } : s;
 }
 
-/** pymatgen `Structure.as_dict()`-shaped object (loadable with `Structure.from_dict`). */
+/**
+ * pymatgen `Structure.as_dict()`-shaped object (loadable with `Structure.from_dict`). Entries sharing a
+ * position exactly (a mixed site of a disordered structure) become one pymatgen site with several species.
+ */
 export function structureToPymatgen(s: Structure): PymatgenStructureDict {
   const m = s.lattice;
   const matrix = [[m[0], m[1], m[2]], [m[3], m[4], m[5]], [m[6], m[7], m[8]]];
-  return {
-    "@module": "pymatgen.core.structure",
-    "@class": "Structure",
-    charge: 0,
-    lattice: { matrix },
-    sites: s.species.map((el, i) => {
-      const a = s.frac[3 * i], b = s.frac[3 * i + 1], c = s.frac[3 * i + 2];
-      return {
-        species: [{ element: el, occu: 1 }],
-        abc: [a, b, c],
-        xyz: [0, 1, 2].map((d) => a * m[d] + b * m[3 + d] + c * m[6 + d]),
-        label: el,
-        properties: {},
-      };
-    }),
-  };
+  const sites: PymatgenStructureDict["sites"] = [];
+  const at = new Map<string, number>();
+  for (let i = 0; i < s.species.length; i++) {
+    const a = s.frac[3 * i], b = s.frac[3 * i + 1], c = s.frac[3 * i + 2];
+    const entry = { element: s.species[i], occu: s.occupancy ? s.occupancy[i] : 1 };
+    const key = `${a},${b},${c}`;
+    const k = s.occupancy ? at.get(key) : undefined;
+    if (k !== undefined) {
+      sites[k].species.push(entry);
+      sites[k].label += `,${s.species[i]}`;
+      continue;
+    }
+    at.set(key, sites.length);
+    sites.push({ species: [entry], abc: [a, b, c], xyz: [0, 1, 2].map((d) => a * m[d] + b * m[3 + d] + c * m[6 + d]), label: s.species[i], properties: {} });
+  }
+  return { "@module": "pymatgen.core.structure", "@class": "Structure", charge: 0, lattice: { matrix }, sites };
 }

@@ -7,6 +7,8 @@ import { structureFromPymatgen } from "./pymatgen";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
 import { validateStructure } from "./validate";
+import { OrderMode, orderMostProbable } from "./disorder";
+import { CifOptions } from "./cif";
 
 export type StructureFormat = "poscar" | "cif" | "pymatgen-json" | "feff-inp";
 
@@ -31,18 +33,25 @@ export function detectStructureFormat(file: string, text: string): StructureForm
  * (the cluster, periodic: false; use parseFeffInp to also get the absorber).
  * The result is validated (overlapping atoms, degenerate lattice, ...): a user's file fails here, naming
  * the file and sites, rather than deep inside featurisation.
+ *
+ * Partial occupancy (CIF, pymatgen JSON) is kept by default (`order: "none"`): featurising a site whose
+ * environment holds partial sites is then an InputError naming them. `order: "most-probable"` reads
+ * one ordered structure instead (orderMostProbable: each position takes its most probable occupant).
+ * `cif` passes options to the CIF reader (data block, merge tolerance).
  */
-export function readStructureFile(file: string): Structure {
-  return validateStructure(parseStructureFile(file));
+export function readStructureFile(file: string, options: { order?: OrderMode; cif?: CifOptions } = {}): Structure {
+  const s = validateStructure(parseStructureFile(file, options.cif));
+  return options.order === "most-probable" ? validateStructure(orderMostProbable(s)) : s;
 }
 
-function parseStructureFile(file: string): Structure {
-  const text = fs.readFileSync(file, "utf8");
+function parseStructureFile(file: string, cif?: CifOptions): Structure {
+  let text = fs.readFileSync(file, "utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte-order mark (editors write it)
   switch (detectStructureFormat(file, text)) {
     case "poscar":
       return parsePoscar(text, file);
     case "cif":
-      return parseCif(text, file);
+      return parseCif(text, file, cif);
     case "feff-inp":
       return parseFeffInp(text, file).structure;
     case "pymatgen-json": {
