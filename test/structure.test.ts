@@ -13,7 +13,12 @@ import { structureFromPymatgen, structureToPymatgen } from "../lib/structure/pym
 import { readStructureFile } from "../lib/structure/read";
 import { Structure } from "../lib/structure/types";
 import { InputError } from "../lib/util/errors";
-import { elementsOf, formula, validateStructure } from "../lib/structure/validate";
+import { composition, elementsOf, formula, validateStructure } from "../lib/structure/validate";
+import { orderMostProbable } from "../lib/structure/disorder";
+import { cifText, poscarText, writeStructureFile } from "../lib/structure/write";
+import { strainCandidates, substitutionCandidates, vacancyCandidates } from "../lib/screening/candidates";
+import { spawnSync } from "node:child_process";
+import fc from "fast-check";
 
 const FIX = path.join(__dirname, "fixtures", "structures");
 const DATA = sharedDataDir();
@@ -283,4 +288,236 @@ test("readStructureFile rejects a file with overlapping atoms, naming the file",
   const file = path.join(dir, "POSCAR");
   fs.writeFileSync(file, "overlap\n1.0\n4 0 0\n0 4 0\n0 0 4\nCu O\n1 1\ndirect\n0 0 0\n0.001 0 0\n");
   assert.throws(() => readStructureFile(file), (e: Error) => e instanceof InputError && e.message.includes(file) && /0\.004|overlap|close/i.test(e.message));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad input (issue 12): each case a clear InputError naming the file and the line (JSON: the field)
+
+test("POSCAR bad input: 0x1, 1e308, counts of 10^12, D exponents, BOM", () => {
+  const lines = POSCAR5.split("\n");
+  const withLine = (k: number, text: string) => lines.map((l, i) => (i === k ? text : l)).join("\n");
+  throwsInput(() => parsePoscar(withLine(8, "0x1 0.0 0.0"), "p"), "p:9", '"0x1"');
+  throwsInput(() => parsePoscar(withLine(8, "1e308 0.0 0.0"), "p"), "p:9", "out of range");
+  throwsInput(() => parsePoscar(withLine(2, "1e308 0 0"), "p"), "p:3", "degenerate");
+  throwsInput(() => parsePoscar(withLine(6, "1000000000000 1"), "p"), "p:7", "10000000000", "lines follow");
+  throwsInput(() => parsePoscar(withLine(6, "2.0 1"), "p"), "p:7", "atom counts");
+  throwsInput(() => parsePoscar(withLine(1, "Infinity"), "p"), "p:2", "scale");
+  assert.equal(parsePoscar(withLine(8, "0.25D0 0.0 0.0"), "p").frac[0], 0.25);
+  assert.deepEqual(parsePoscar("\ufeff" + POSCAR5, "p").species, ["Cu", "Cu", "O"]);
+});
+
+test("pymatgen JSON bad input: booleans, nulls, empty strings, one-element arrays and 'abc' are never coerced", () => {
+  const good = () => structureToPymatgen(parsePoscar(POSCAR5, "mem")) as any;
+  const cases: [string, (d: any) => void, string][] = [
+    ["lattice row of booleans", (d) => (d.lattice.matrix[0] = [true, false, false]), "lattice.matrix[0][0]"],
+    ["null lattice component", (d) => (d.lattice.matrix[1][1] = null), "lattice.matrix[1][1]"],
+    ["empty-string coordinate", (d) => (d.sites[0].abc[2] = ""), "sites[0].abc[2]"],
+    ["one-element-array coordinate", (d) => (d.sites[1].abc[0] = [0.5]), "sites[1].abc[0]"],
+    ["numeric-string coordinate", (d) => (d.sites[1].abc[0] = "0.5"), "sites[1].abc[0]"],
+    ["occu 'abc'", (d) => (d.sites[2].species[0].occu = "abc"), "sites[2].species[0].occu"],
+    ["occu true", (d) => (d.sites[2].species[0].occu = true), "sites[2].species[0].occu"],
+    ["occu 2", (d) => (d.sites[2].species[0].occu = 2), "sites[2].species[0].occu"],
+    ["element null", (d) => (d.sites[0].species[0].element = null), "sites[0].species[0].element"],
+    ["abc of two numbers", (d) => (d.sites[0].abc = [0, 0]), "sites[0].abc"],
+  ];
+  for (const [what, corrupt, field] of cases) {
+    const d = good();
+    corrupt(d);
+    throwsInput(() => structureFromPymatgen(d, "doc.json"), "doc.json", field);
+    void what;
+  }
+});
+
+test("readStructureFile: CIF and JSON files starting with a UTF-8 BOM are read; bad JSON names the file", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bom-"));
+  try {
+    const cif = fs.readFileSync(path.join(FIX, "P1-Cu2O-distorted.cif"), "utf8");
+    fs.writeFileSync(path.join(dir, "a.cif"), "\ufeff" + cif);
+    assert.equal(readStructureFile(path.join(dir, "a.cif")).species.length, 6);
+    fs.writeFileSync(path.join(dir, "a.json"), "\ufeff" + JSON.stringify(structureToPymatgen(parsePoscar(POSCAR5, "mem"))));
+    assert.equal(readStructureFile(path.join(dir, "a.json")).species.length, 3);
+    fs.writeFileSync(path.join(dir, "b.json"), "{ \"lattice\": ");
+    throwsInput(() => readStructureFile(path.join(dir, "b.json")), "b.json", "invalid JSON");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("feff.inp bad input: hex and overflowing coordinates, non-integer ipot, contradictory POTENTIALS", () => {
+  const inp = `TITLE t\nPOTENTIALS\n 0 29 Cu\n 1 8 O\nATOMS\n 0.0 0.0 0.0 0 Cu 0.0 0\n 1.9 0.0 0.0 1 O 1.9 1\nEND\n`;
+  assert.equal(parseFeffInp(inp, "f.inp").structure.species.length, 2);
+  throwsInput(() => parseFeffInp(inp.replace(" 1.9 0.0 0.0 1 O", " 0x1 0.0 0.0 1 O"), "f.inp"), "f.inp:7", "0x1");
+  throwsInput(() => parseFeffInp(inp.replace(" 1.9 0.0 0.0 1 O", " 1e308 0.0 0.0 1 O"), "f.inp"), "f.inp:7");
+  throwsInput(() => parseFeffInp(inp.replace(" 1.9 0.0 0.0 1 O", " 1.9 0.0 0.0 1.5 O"), "f.inp"), "f.inp:7");
+  throwsInput(() => parseFeffInp(inp.replace(" 1 8 O\n", " 1 8 O\n 1 26 Fe\n"), "f.inp"), "f.inp:5", "ipot 1");
+  assert.equal(parseFeffInp("\ufeff" + inp, "f.inp").absorber, 0);
+});
+
+// Property tests (fast-check): type substitution in JSON, corrupted number tokens in POSCAR and CIF.
+const BAD_NUMBER_TOKENS = ["0x1", "1e999", "-1e999", "NaN", "Infinity", "1,5", "abc", "--1", "1..2", "0b1", "1e", "+-2", "∞", "½"];
+
+test("property: any non-number put into a numeric field of a pymatgen dict is an InputError naming that field", () => {
+  const base = structureToPymatgen(parsePoscar(POSCAR5, "mem")) as any;
+  const numericPaths: (string | number)[][] = [];
+  base.lattice.matrix.forEach((row: number[], r: number) => row.forEach((_, c) => numericPaths.push(["lattice", "matrix", r, c])));
+  base.sites.forEach((site: any, i: number) => {
+    for (let c = 0; c < 3; c++) numericPaths.push(["sites", i, "abc", c]);
+    numericPaths.push(["sites", i, "species", 0, "occu"]);
+  });
+  const nonNumber = fc.oneof(fc.boolean(), fc.constant(null), fc.string(), fc.array(fc.double(), { maxLength: 2 }), fc.object(), fc.constantFrom(NaN, Infinity, -Infinity));
+  fc.assert(
+    fc.property(fc.constantFrom(...numericPaths), nonNumber, (p, v) => {
+      const d = JSON.parse(JSON.stringify(base));
+      let o = d;
+      for (const k of p.slice(0, -1)) o = o[k];
+      o[p[p.length - 1]] = v;
+      const field = p.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("").replace(/^\./, "").replace(/\.\[/g, "[");
+      throwsInput(() => structureFromPymatgen(d, "doc.json"), "doc.json", field);
+    }),
+    { seed: 12, numRuns: 300 },
+  );
+});
+
+test("property: a corrupted number token in a POSCAR or CIF is an InputError naming file and line", () => {
+  const cif = fs.readFileSync(path.join(FIX, "P1-Cu2O-distorted.cif"), "utf8").split("\n");
+  // numeric tokens: cell values (lines 11-16, token 1) and atom-site coordinates/occupancy (lines 24-29, tokens 2-5)
+  const cifSlots: [number, number][] = [];
+  for (let l = 10; l <= 15; l++) cifSlots.push([l, 1]);
+  for (let l = 23; l <= 28; l++) for (let t = 2; t <= 5; t++) cifSlots.push([l, t]);
+  const poscar = POSCAR5.split("\n");
+  const poscarSlots: [number, number][] = [[1, 0]];
+  for (let l = 2; l <= 4; l++) for (let t = 0; t < 3; t++) poscarSlots.push([l, t]);
+  for (let t = 0; t < 2; t++) poscarSlots.push([6, t]);
+  for (let l = 8; l <= 10; l++) for (let t = 0; t < 3; t++) poscarSlots.push([l, t]);
+  const corrupt = (lines: string[], [l, t]: [number, number], bad: string) =>
+    lines.map((line, i) => (i === l ? line.trim().split(/\s+/).map((x, k) => (k === t ? bad : x)).join(" ") : line)).join("\n");
+  fc.assert(
+    fc.property(fc.constantFrom(...cifSlots), fc.constantFrom(...BAD_NUMBER_TOKENS), (slot, bad) => {
+      throwsInput(() => parseCif(corrupt(cif, slot, bad), "c.cif"), `c.cif:${slot[0] + 1}`);
+    }),
+    { seed: 3, numRuns: 200 },
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...poscarSlots), fc.constantFrom(...BAD_NUMBER_TOKENS), (slot, bad) => {
+      // a species-like token on the counts line is read as the species line; the count line is then missing
+      throwsInput(() => parsePoscar(corrupt(poscar, slot, bad), "P"), "P:");
+    }),
+    { seed: 4, numRuns: 200 },
+  );
+});
+
+test("property: damaged CIF text (cut or with junk characters) parses to a valid structure or an InputError naming the file", () => {
+  const text = fs.readFileSync(path.join(FIX, "NaCl-Fm-3m.cif"), "utf8");
+  fc.assert(
+    fc.property(fc.nat(text.length), fc.array(fc.tuple(fc.nat(text.length - 1), fc.constantFrom("'", '"', ";", "\n", "_", "loop_", "#", "?", ".", "x", "9", "-", " ")), { maxLength: 3 }), (cut, junk) => {
+      const c = text.slice(0, cut).split("");
+      for (const [at, j] of junk) if (at < c.length) c[at] = j;
+      try {
+        const s = parseCif(c.join(""), "d.cif");
+        validateStructure(s);
+      } catch (err) {
+        assert.ok(err instanceof InputError, String(err));
+        assert.ok((err as Error).message.includes("d.cif"), (err as Error).message);
+      }
+    }),
+    { seed: 9, numRuns: 300 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Writers: POSCAR and CIF (P1) round trips through our readers and pymatgen's
+
+const PY3 = "/usr/bin/python3";
+const havePymatgen = fs.existsSync(PY3) && spawnSync(PY3, ["-c", "import pymatgen.core"]).status === 0;
+if (!havePymatgen) console.log("# SKIP pymatgen round trips: python3 with pymatgen not found at /usr/bin/python3");
+
+function roundTripStructures(): Structure[] {
+  const out: Structure[] = [readCifFile(path.join(FIX, "P1-Cu2O-distorted.cif")), readCifFile(path.join(FIX, "NaCl-Fm-3m.cif"))];
+  if (haveData) {
+    const s = readPoscarFile(path.join(DATA, "feff-cu-k-oxides", "mp-1021507", "POSCAR"));
+    out.push(s);
+    const base = { id: "mp-1021507", structure: s };
+    out.push(substitutionCandidates(base, "Cu", ["Ni"])[0].structure, strainCandidates(base, [0.02])[0].structure);
+    const cu = s.species.indexOf("Cu");
+    out.push(vacancyCandidates(base, cu)[0].structure);
+  }
+  // a disordered structure (CIF only)
+  out.push(parseCif(`data_d\n_cell_length_a 4 _cell_length_b 4.1 _cell_length_c 4.2\n_cell_angle_alpha 90 _cell_angle_beta 95 _cell_angle_gamma 90\nloop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_occupancy\nSr 0 0 0 0.7\nY 0 0 0 0.3\nCo 0.5 0.5 0.5 1\nO 0.5 0.5 0 0.9\n`, "disordered.cif"));
+  return out;
+}
+
+function sameStructure(a: Structure, b: Structure, tol: number, what: string) {
+  assert.deepEqual(b.species, a.species, what);
+  const pa = latticeParameters(a.lattice), pb = latticeParameters(b.lattice);
+  for (const k of ["a", "b", "c", "alpha", "beta", "gamma"] as const) close(pb[k], pa[k], tol, `${what} ${k}`);
+  a.frac.forEach((v, k) => close(b.frac[k], v, tol, `${what} frac[${k}]`));
+  assert.deepEqual(b.occupancy ? Array.from(b.occupancy) : undefined, a.occupancy ? Array.from(a.occupancy) : undefined, what);
+}
+
+test("writers: POSCAR and CIF (P1) of read and generated structures read back identically", () => {
+  for (const s of roundTripStructures()) {
+    sameStructure(s, parseCif(cifText(s), "w.cif"), 1e-9, `${s.source} via CIF`);
+    if (s.occupancy) throwsInput(() => poscarText(s), "partial occupancy");
+    else {
+      const back = parsePoscar(poscarText(s), "w");
+      assert.deepEqual(back.species, s.species);
+      s.lattice.forEach((v, k) => close(back.lattice[k], v, 1e-11, `lattice[${k}]`));
+      s.frac.forEach((v, k) => close(back.frac[k], v, 1e-11, `frac[${k}]`));
+    }
+  }
+  // most-probable ordering gives a writable POSCAR
+  const dis = roundTripStructures().at(-1)!;
+  const ordered = orderMostProbable(dis);
+  assert.deepEqual(ordered.species, ["Sr", "Co", "O"], "Sr 0.7 beats Y 0.3; O 0.9 beats its vacancy");
+  assert.equal(ordered.occupancy, undefined);
+  assert.equal(parsePoscar(poscarText(ordered), "o").species.length, 3);
+});
+
+test("writers: pymatgen reads our POSCAR and CIF to the same structure", { skip: !havePymatgen && "pymatgen not installed" }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "writers-"));
+  try {
+    const structures = roundTripStructures();
+    const files: string[] = [];
+    structures.forEach((s, i) => {
+      const c = path.join(dir, `s${i}.cif`);
+      writeStructureFile(c, s);
+      files.push(c);
+      if (!s.occupancy) {
+        const p = path.join(dir, `POSCAR_${i}`);
+        writeStructureFile(p, s);
+        files.push(p);
+      }
+    });
+    const script = `
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+from pymatgen.core import Structure
+from pymatgen.io.cif import CifParser
+out = {}
+for f in sys.argv[1:]:
+    s = CifParser(f).get_structures(primitive=False)[0] if f.endswith(".cif") else Structure.from_file(f)
+    out[f] = {"comp": {str(k): v for k, v in s.composition.get_el_amt_dict().items()}, "n": len(s), "vol": s.volume,
+              "sites": [[sp.symbol, occ, *site.frac_coords.tolist()] for site in s for sp, occ in site.species.items()]}
+print(json.dumps(out))`;
+    const r = spawnSync(PY3, ["-c", script, ...files], { encoding: "utf8", maxBuffer: 1 << 26 });
+    assert.equal(r.status, 0, r.stderr);
+    const ref = JSON.parse(r.stdout);
+    for (const f of files) {
+      const i = Number(/(\d+)(\.cif)?$/.exec(f)![1]);
+      const s = structures[i];
+      const got = ref[f];
+      close(got.vol, Math.abs(latticeVolume(s.lattice)), 1e-6 * got.vol, `${f} volume`);
+      for (const [el, v] of composition(s)) close(got.comp[el], v, 1e-9, `${f} ${el}`);
+      // every entry of ours is a pymatgen (species, occupancy, position)
+      assert.equal(got.sites.length, s.species.length, `${f} entries`);
+      s.species.forEach((el, k) => {
+        const hit = got.sites.some((q: [string, number, number, number, number]) =>
+          q[0] === el && Math.abs(q[1] - (s.occupancy ? s.occupancy[k] : 1)) < 1e-9 &&
+          [0, 1, 2].every((c) => { const d = q[2 + c] - s.frac[3 * k + c]; return Math.abs(d - Math.round(d)) < 1e-6; }));
+        assert.ok(hit, `${f}: site ${k} ${el} not found in pymatgen's reading`);
+      });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -150,14 +150,46 @@ export function analyzeSymmetry(structure: Structure, opts: SymmetryOptions = {}
   return result;
 }
 
-/** "Fm-3m (225), Cu at 4a": the space group and Wyckoff position of one site, for reports. */
-export function siteSymmetryLabel(structure: Structure, site: number, opts: SymmetryOptions = {}): { spaceGroup: string; spaceGroupNumber: number; wyckoff: string; multiplicity: number } {
+/** Space group and Wyckoff position of one site (see siteSymmetryInfo). */
+export interface SiteSymmetryInfo {
+  /** Hermann-Mauguin symbol of the space group ("F m -3 m"). */
+  readonly spaceGroup: string;
+  readonly spaceGroupNumber: number;
+  /** Wyckoff position with its multiplicity in the conventional cell ("4a"). */
+  readonly wyckoff: string;
+  /** Site-symmetry symbol ("m-3m"). */
+  readonly siteSymmetry: string;
+  /** Sites of this structure's cell in the site's orbit (the weight of its spectrum in a cell average). */
+  readonly multiplicity: number;
+  /** "F m -3 m (225), 4a": for tables and plot titles. */
+  readonly label: string;
+}
+
+const wyckoffMultiplicity = new Map<number, Map<string, number>>();
+
+/**
+ * Space group and Wyckoff position of `site` (moyo, cached per structure; see analyzeSymmetry).
+ * InputError for finite clusters, which have no space group.
+ */
+export function siteSymmetryInfo(structure: Structure, site: number, opts: SymmetryOptions = {}): SiteSymmetryInfo {
   const sym = analyzeSymmetry(structure, opts);
+  if (!Number.isInteger(site) || site < 0 || site >= structure.species.length) {
+    throw new InputError(`${structure.source ?? "structure"}: site ${site} out of range (${structure.species.length} sites)`);
+  }
+  let mult = wyckoffMultiplicity.get(sym.spaceGroup.hallNumber);
+  if (!mult) {
+    mult = new Map(moyo.wyckoff_positions(sym.spaceGroup.hallNumber).map((w) => [w.letter, w.multiplicity]));
+    wyckoffMultiplicity.set(sym.spaceGroup.hallNumber, mult);
+  }
+  const letter = sym.wyckoff[site];
+  const wyckoff = `${mult.get(letter) ?? ""}${letter}`;
   return {
     spaceGroup: sym.spaceGroup.symbol,
     spaceGroupNumber: sym.spaceGroup.number,
-    wyckoff: sym.wyckoff[site],
+    wyckoff,
+    siteSymmetry: sym.siteSymmetry[site],
     multiplicity: sym.multiplicity[site],
+    label: `${sym.spaceGroup.symbol} (${sym.spaceGroup.number}), ${wyckoff}`,
   };
 }
 
@@ -288,4 +320,15 @@ export function operationsFromHallNumber(hall: number): AffineOperation[] {
     }
     return m;
   });
+}
+
+/** siteSymmetryInfo, or undefined where a structure has no space group (clusters) or moyo fails: for reports that must not fail on it. */
+export function symmetryOf(structure: Structure, site: number): SiteSymmetryInfo | undefined {
+  if (structure.periodic === false) return undefined;
+  try {
+    return siteSymmetryInfo(structure, site);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
 }

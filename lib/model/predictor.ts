@@ -10,6 +10,7 @@ import { InputError } from "../util/errors";
 import { Featurizer, FeaturizerConfig } from "../descriptors/featurizer";
 import { XanesMlp } from "./mlp";
 import { loadModel, saveModel, XanesModelMeta } from "./io";
+import { SiteSymmetryInfo, symmetryOf } from "../geometry/symmetry";
 
 /** What the predictor needs from a featurizer (lib/descriptors Featurizer satisfies it). */
 export interface FeaturizerLike {
@@ -20,6 +21,8 @@ export interface FeaturizerLike {
 
 export interface PredictedSpectrum {
   site: number;
+  /** Space group and Wyckoff position of the absorbing site (absent for clusters, which have none). */
+  symmetry?: SiteSymmetryInfo;
   /** Mesh energies, eV (shared with the predictor; do not modify). */
   energy: Float64Array;
   mu: Float32Array;
@@ -47,7 +50,7 @@ export class XanesPredictor {
   /** The spectrum of one absorbing site; InputError (naming structure and site) for a bad site. */
   predict(structure: Structure, site: number): PredictedSpectrum {
     const x = this.featurizer.featurizeSite(structure, site);
-    return { site, energy: this.energy, mu: this.model.predict(x) };
+    return { site, symmetry: symmetryOf(structure, site), energy: this.energy, mu: this.model.predict(x) };
   }
 
   /**
@@ -70,7 +73,7 @@ export class XanesPredictor {
     }
     const Y = this.model.predict(X.subarray(0, ok.length * d));
     const m = this.model.nOutputs;
-    const spectra = ok.map((site, k) => ({ site, energy: this.energy, mu: Y.slice(k * m, (k + 1) * m) }));
+    const spectra = ok.map((site, k) => ({ site, symmetry: symmetryOf(structure, site), energy: this.energy, mu: Y.slice(k * m, (k + 1) * m) }));
     return { spectra, skipped };
   }
 
