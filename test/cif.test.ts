@@ -205,6 +205,7 @@ test("CIF bad input: each a clear InputError naming file and line", () => {
   throwsInput(() => parseCif(text.replace("0.0100(4)", "1e308"), "t.cif"), "t.cif:28", "out of range");
   throwsInput(() => parseCif(text.replace("4.2500(3)", "1e999"), "t.cif"), "t.cif:13", "out of range");
   throwsInput(() => parseCif(text.replace("88.7(1)", "180"), "t.cif"), "t.cif:16", "_cell_angle_gamma");
+  throwsInput(() => parseCif(text.replace("89.5(1)", "10").replace("91.2(1)", "10").replace("88.7(1)", "170"), "t.cif"), "t.cif:14", "do not make a cell");
   // truncated files
   throwsInput(() => parseCif(text.slice(0, text.indexOf("are needed.")), "t.cif"), "t.cif:6", "never closed");
   throwsInput(() => parseCif(text.replace("'written by hand for test/structure.test.ts'", "'written by hand"), "t.cif"), "t.cif:4", "never closed");

@@ -191,7 +191,9 @@ export function structureFromCifBlock(block: CifBlock, source: string, options: 
   const a = cellNum("_cell_length_a", 1e4), b = cellNum("_cell_length_b", 1e4), c = cellNum("_cell_length_c", 1e4);
   const alpha = cellNum("_cell_angle_alpha", 180), beta = cellNum("_cell_angle_beta", 180), gamma = cellNum("_cell_angle_gamma", 180);
   const lattice = latticeFromParameters(a, b, c, alpha, beta, gamma);
-  if (!lattice.every(Number.isFinite)) {
+  // the angles must close a parallelepiped (else from_parameters would clamp them into some other cell)
+  const [ca, cb, cg] = [alpha, beta, gamma].map((x) => Math.cos((x * Math.PI) / 180));
+  if (!(1 - ca * ca - cb * cb - cg * cg + 2 * ca * cb * cg > 1e-8) || !lattice.every(Number.isFinite)) {
     throw new InputError(`${source}:${block.tags.get("_cell_angle_alpha")!.line}: cell angles ${alpha}, ${beta}, ${gamma} do not make a cell`);
   }
 
