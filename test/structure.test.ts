@@ -19,6 +19,7 @@ import { cifText, poscarText, writeStructureFile } from "../lib/structure/write"
 import { strainCandidates, substitutionCandidates, vacancyCandidates } from "../lib/screening/candidates";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
+import { Featurizer } from "../lib/descriptors/featurizer";
 
 const FIX = path.join(__dirname, "fixtures", "structures");
 const DATA = sharedDataDir();
@@ -517,6 +518,38 @@ print(json.dumps(out))`;
         assert.ok(hit, `${f}: site ${k} ${el} not found in pymatgen's reading`);
       });
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("disorder: featurising a site with partial neighbours names them; order: \"most-probable\" reads one ordered cell", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "disorder-"));
+  try {
+    const file = path.join(dir, "cu-dis.cif");
+    fs.writeFileSync(file, `data_d
+_cell_length_a 3.8 _cell_length_b 3.8 _cell_length_c 3.8
+_cell_angle_alpha 90 _cell_angle_beta 90 _cell_angle_gamma 90
+_space_group_name_H-M_alt 'P m -3 m'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+Cu1 Cu 0 0 0 1
+La1 La 0.5 0.5 0.5 0.8
+Sr1 Sr 0.5 0.5 0.5 0.2
+O1 O 0.5 0 0 0.95
+`);
+    const s = readStructureFile(file);
+    assert.equal(formula(s), "Sr0.2La0.8CuO2.85"); // electronegativity order, as pymatgen
+    const f = new Featurizer({ descriptors: [{ name: "rdf" }], absorber: "Cu" });
+    throwsInput(() => f.featurizeSite(s, 0), "cu-dis.cif site 0 (Cu)", "disordered environment", "O 0.95 at 1.900 Å", "La 0.8", "Sr 0.2");
+    const ordered = readStructureFile(file, { order: "most-probable" });
+    assert.deepEqual(ordered.species, ["Cu", "La", "O", "O", "O"]);
+    assert.equal(f.featurizeSite(ordered, 0).length, f.length);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
