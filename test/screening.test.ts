@@ -339,7 +339,7 @@ test("equivalent sites are predicted once, weighted by their class size: same sc
 const CU_DIR = path.join(sharedDataDir(), "feff-cu-k-oxides");
 
 test("whole-material targets weight each computed Cu site by its multiplicity; a class without a spectrum is refused", { skip: !fs.existsSync(CU_DIR) && `no data at ${CU_DIR}` }, async () => {
-  // mp-1105138: 3 Cu in two classes (1 + 2), only site 5 computed; the others: the first 40 materials
+  // mp-1105138: 3 Cu in three orbits at symprec 1e-3 Å (P-1; R-3, one orbit, at 1e-2), only site 5 computed; the others: the first 40 materials
   const ids = fs.readdirSync(CU_DIR).filter((d) => /^m/.test(d)).sort().slice(0, 40);
   const ds = await buildDataset({ name: "avg", sources: collectFeffFolders(CU_DIR, { materialIds: [...ids, "mp-1105138"] }), mesh: DEFAULT_MESHES["Cu-K"], filters: { elements: ["Cu"] } });
   const m = ds.energy.length;
@@ -363,7 +363,7 @@ test("whole-material targets weight each computed Cu site by its multiplicity; a
     if (rows.length < ncu) weighted++;
   }
   assert.ok(weighted >= 5, `materials averaged with multiplicities > 1: ${weighted}`);
-  assert.throws(() => averagedTargetFromDataset(ds, "mp-1105138"), (e: unknown) => e instanceof InputError && /mp-1105138: 1 of 2 Cu site classes have no spectrum/.test(e.message));
+  assert.throws(() => averagedTargetFromDataset(ds, "mp-1105138"), (e: unknown) => e instanceof InputError && /mp-1105138: 2 of 3 Cu site classes have no spectrum/.test(e.message));
 });
 
 test("Cu K-edge: the true structure ranks near the top among 150 held-out candidates", { skip: !fs.existsSync(CU_DIR) && `no data at ${CU_DIR}`, timeout: 300_000 }, async () => {

@@ -28,10 +28,11 @@ export function initMoyo(wasm?: BufferSource | WebAssembly.Module): void {
 
 /**
  * Default distance tolerance of the symmetry search, Å (moyo's `symprec`, as spglib's): two positions
- * within it count as one after an operation. 1e-3 Å keeps every crystallographically distinct Cu
- * site of the FEFF Cu K set apart (bench/symmetry-vs-environment.ts measures the choice: a looser
- * 1e-2 Å merges sites FEFF computed separately), while relaxed DFT cells, symmetrised to ~1e-5 Å,
- * are found at their full symmetry.
+ * within it count as one after an operation. 1e-3 Å keeps every Cu site FEFF computed separately in
+ * the FEFF Cu K set in its own orbit (scripts/compare-equivalence.ts measures the choice: 1e-2 Å
+ * merges computed sites in 2 materials, 1e-1 Å in 51), while relaxed DFT cells, symmetrised to
+ * ~1e-5 Å, are found at their full symmetry (and a CIF expanded by its own operations is symmetric
+ * by construction).
  */
 export const DEFAULT_SYMPREC = 1e-3;
 

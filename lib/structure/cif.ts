@@ -64,18 +64,11 @@ const SPECIAL_LABELS: Record<string, string> = { Wat: "O", wat: "O", WAT: "O", O
  */
 export function elementFromSiteName(name: string): string | undefined {
   if (SPECIAL_LABELS[name]) return SPECIAL_LABELS[name];
-  const m = /^([A-Za-z]+)(.*)$/.exec(name);
-  if (!m) return undefined;
-  const letters = m[1];
-  const cap = (s: string) => s[0].toUpperCase() + s.slice(1).toLowerCase();
-  const rest = m[2];
-  // the letter run must be exactly the element symbol; a non-letter (or nothing) follows
-  if (letters.length <= 2 && isElementSymbol(cap(letters))) return cap(letters);
-  if (rest === "" && letters.length > 2) {
-    const w = SPECIAL_LABELS[letters];
-    if (w) return w;
-  }
-  return undefined;
+  // the whole leading run of letters must be the element symbol (a non-letter or nothing follows)
+  const letters = /^[A-Za-z]+/.exec(name)?.[0];
+  if (!letters || letters.length > 2) return undefined;
+  const el = letters[0].toUpperCase() + letters.slice(1).toLowerCase();
+  return isElementSymbol(el) ? el : undefined;
 }
 
 /**
