@@ -496,6 +496,9 @@ test("space-group operations by symbol and Hall number (moyo tables, matrices re
   assert.equal(hallNumberFromSymbol("P 1 21/n 1"), 82);
   assert.equal(hallNumberFromSymbol("Fd-3m"), 526, "origin choice 2 by default");
   assert.equal(hallNumberFromSymbol("F d -3 m:1"), 525);
+  assert.equal(hallNumberFromSymbol("F d -3 m S"), 525, "ICSD origin-choice suffix");
+  assert.equal(hallNumberFromSymbol("F d -3 m Z"), 526);
+  assert.equal(hallNumberFromSymbol("R -3 m R"), 459);
   assert.equal(hallNumberFromSymbol("R -3 m"), 458, "hexagonal axes for a hexagonal cell");
   assert.equal(hallNumberFromSymbol("R -3 m", { a: 5, b: 5, c: 5, alpha: 60, beta: 60, gamma: 60 }), 459);
   assert.equal(hallNumberFromSymbol("Cmca"), hallNumberFromSymbol("C m c e"));

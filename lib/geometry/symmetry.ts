@@ -227,7 +227,8 @@ export interface CellHint { a: number; b: number; c: number; alpha: number; beta
  * Hall number (1-530) of a Hermann-Mauguin symbol, the mapping CIF readers need when a file gives
  * only `_symmetry_space_group_name_H-M`. Built from moyo's Hall table (hm_short and hm_full of each
  * Hall entry), matched without spaces and underscores ("P 21/c" = "P 2_1/c"), then case-insensitively.
- * A setting suffix ":1", ":2", ":H", ":R" or a setting code ("b1", "cab") after a colon selects it.
+ * A setting suffix ":1", ":2", ":H", ":R" or a setting code ("b1", "cab") after a colon selects it, as
+ * do ICSD's trailing " S" (origin choice 1), " Z" (origin choice 2), " H" and " R".
  * Without a suffix: the full symbol when it names one setting ("P 1 21/n 1" → 82); else the ITA
  * standard one: origin choice 2 where there are two (centre of inversion at the origin, as ICSD and
  * most refinements use), the rhombohedral axes for an R group only when the cell is rhombohedral
@@ -242,6 +243,13 @@ export function hallNumberFromSymbol(symbol: string, cell?: CellHint): number | 
   if (colon >= 0) {
     setting = s.slice(colon + 1).trim();
     s = s.slice(0, colon);
+  } else {
+    // ICSD style: "F d -3 m Z" (origin choice 2), "... S" (origin choice 1), "R -3 m H" / "R -3 m R"
+    const suffix = /\s+([SZHR])$/.exec(s);
+    if (suffix) {
+      setting = { S: "1", Z: "2", H: "H", R: "R" }[suffix[1]]!;
+      s = s.slice(0, suffix.index);
+    }
   }
   let key = symbolKey(s);
   key = OLD_SYMBOLS[key] ?? key;
