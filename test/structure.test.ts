@@ -339,6 +339,15 @@ test("readStructureFile: CIF and JSON files starting with a UTF-8 BOM are read; 
     assert.equal(readStructureFile(path.join(dir, "a.json")).species.length, 3);
     fs.writeFileSync(path.join(dir, "b.json"), "{ \"lattice\": ");
     throwsInput(() => readStructureFile(path.join(dir, "b.json")), "b.json", "invalid JSON");
+    // a field of the wrong type: file, line and field
+    const d = structureToPymatgen(parsePoscar(POSCAR5, "mem")) as any;
+    d.sites[2].species[0].occu = "abc";
+    const text = JSON.stringify({ structure: d }, null, 1);
+    fs.writeFileSync(path.join(dir, "c.json"), text);
+    const line = text.split("\n").findIndex((l) => l.includes('"occu": "abc"')) + 1;
+    throwsInput(() => readStructureFile(path.join(dir, "c.json")), `c.json:${line}: sites[2].species[0].occu`, '"abc"');
+    fs.writeFileSync(path.join(dir, "d.json"), text.replace('"occu": "abc"', '"occu": 1,,'));
+    throwsInput(() => readStructureFile(path.join(dir, "d.json")), `d.json:${line}: invalid JSON`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -24,57 +24,57 @@ function bareSymbol(sym: string): string {
   return m ? m[1] : sym;
 }
 
-/** A JSON number (not a boolean, null, string or array standing in for one), finite; else an InputError at `where`. */
-function jsonNumber(v: unknown, where: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw new InputError(`${where}: expected a number, got ${v === undefined ? "nothing" : JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** An array of exactly `n` JSON numbers. */
-function jsonNumbers(v: unknown, n: number, where: string): number[] {
-  if (!Array.isArray(v) || v.length !== n) throw new InputError(`${where}: expected ${n} numbers, got ${JSON.stringify(v)?.slice(0, 80)}`);
-  return v.map((x, k) => jsonNumber(x, `${where}[${k}]`));
-}
-
 /**
  * Structure from pymatgen `Structure.as_dict()` (lattice.matrix, sites[].species[{element, occu}],
  * sites[].abc, or sites[].xyz when abc is missing). Values must be JSON numbers of the right shape:
- * booleans, nulls, strings and one-element arrays are errors naming the field (`sites[3].abc[1]`),
- * never coerced. A disordered site (several species, or occupancies below 1) becomes one entry per
- * species at the site's position with its occupancy (Structure.occupancy); occupancies must be in
- * (0, 1] and sum to ≤ 1 per site.
+ * booleans, nulls, strings and one-element arrays are errors naming the field (`sites[3].abc[1]`,
+ * and its line when `lineOf` maps a field path to the line of the file where it stands), never
+ * coerced. A disordered site (several species, or occupancies below 1) becomes one entry per species
+ * at the site's position with its occupancy (Structure.occupancy); occupancies must be in (0, 1] and
+ * sum to ≤ 1 per site.
  */
-export function structureFromPymatgen(obj: unknown, source = "pymatgen structure"): Structure {
+export function structureFromPymatgen(obj: unknown, source = "pymatgen structure", opts: { lineOf?: (path: string) => number | undefined } = {}): Structure {
+  const at = (path: string) => {
+    const line = path ? opts.lineOf?.(path) : undefined;
+    return `${source}${line ? `:${line}` : ""}${path ? `: ${path}` : ""}`;
+  };
+  // a JSON number (not a boolean, null, string or array standing in for one), finite
+  const jsonNumber = (v: unknown, path: string): number => {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new InputError(`${at(path)}: expected a number, got ${v === undefined ? "nothing" : JSON.stringify(v)}`);
+    return v;
+  };
+  const jsonNumbers = (v: unknown, n: number, path: string): number[] => {
+    if (!Array.isArray(v) || v.length !== n) throw new InputError(`${at(path)}: expected ${n} numbers, got ${JSON.stringify(v)?.slice(0, 80)}`);
+    return v.map((x, k) => jsonNumber(x, `${path}[${k}]`));
+  };
   const o = obj as Partial<PymatgenStructureDict> | null;
   if (!o || typeof o !== "object" || Array.isArray(o)) throw new InputError(`${source}: not a pymatgen structure dict`);
   const mat = (o.lattice as { matrix?: unknown } | undefined)?.matrix;
-  if (!Array.isArray(mat) || mat.length !== 3) throw new InputError(`${source}: lattice.matrix must be 3×3`);
-  const lattice = Float64Array.from(mat.flatMap((row, r) => jsonNumbers(row, 3, `${source}: lattice.matrix[${r}]`)));
-  if (!Array.isArray(o.sites) || o.sites.length === 0) throw new InputError(`${source}: no sites`);
+  if (!Array.isArray(mat) || mat.length !== 3) throw new InputError(`${at("lattice.matrix")}: must be 3×3`);
+  const lattice = Float64Array.from(mat.flatMap((row, r) => jsonNumbers(row, 3, `lattice.matrix[${r}]`)));
+  if (!Array.isArray(o.sites) || o.sites.length === 0) throw new InputError(`${at("sites")}: no sites`);
   const species: string[] = [];
   const occupancy: number[] = [];
   const fracs: number[] = [];
   const carts: (number[] | undefined)[] = [];
   let disordered = false;
   o.sites.forEach((site, i) => {
-    const where = `${source}: sites[${i}]`;
-    if (!site || typeof site !== "object") throw new InputError(`${where}: not a site object`);
+    const where = `sites[${i}]`;
+    if (!site || typeof site !== "object") throw new InputError(`${at(where)}: not a site object`);
     const sp = site.species;
-    if (!Array.isArray(sp) || sp.length === 0) throw new InputError(`${where}: no species`);
+    if (!Array.isArray(sp) || sp.length === 0) throw new InputError(`${at(where)}: no species`);
     const abc = site.abc, xyz = site.xyz;
     const pos = abc !== undefined ? jsonNumbers(abc, 3, `${where}.abc`) : xyz !== undefined ? jsonNumbers(xyz, 3, `${where}.xyz`) : undefined;
-    if (!pos) throw new InputError(`${where}: needs abc (or xyz) with 3 numbers`);
+    if (!pos) throw new InputError(`${at(where)}: needs abc (or xyz) with 3 numbers`);
     let total = 0;
     sp.forEach((entry, k) => {
       const w = `${where}.species[${k}]`;
-      if (!entry || typeof entry !== "object") throw new InputError(`${w}: not a species object`);
-      if (typeof entry.element !== "string" || entry.element.length === 0) throw new InputError(`${w}.element: expected an element symbol, got ${JSON.stringify(entry.element)}`);
+      if (!entry || typeof entry !== "object") throw new InputError(`${at(w)}: not a species object`);
+      if (typeof entry.element !== "string" || entry.element.length === 0) throw new InputError(`${at(`${w}.element`)}: expected an element symbol, got ${JSON.stringify(entry.element)}`);
       const el = bareSymbol(entry.element);
-      if (!isElementSymbol(el)) throw new InputError(`${w}: unknown element "${entry.element}"`);
+      if (!isElementSymbol(el)) throw new InputError(`${at(`${w}.element`)}: unknown element "${entry.element}"`);
       const occ = entry.occu === undefined ? 1 : jsonNumber(entry.occu, `${w}.occu`);
-      if (!(occ > 0 && occ <= 1 + 1e-6)) throw new InputError(`${w}.occu: occupancy ${occ} not in (0, 1]`);
+      if (!(occ > 0 && occ <= 1 + 1e-6)) throw new InputError(`${at(`${w}.occu`)}: occupancy ${occ} not in (0, 1]`);
       total += occ;
       if (occ < 1 - 1e-9 || sp.length > 1) disordered = true;
       species.push(el);
@@ -82,7 +82,7 @@ export function structureFromPymatgen(obj: unknown, source = "pymatgen structure
       fracs.push(...(abc !== undefined ? pos : [NaN, NaN, NaN]));
       carts.push(abc !== undefined ? undefined : pos);
     });
-    if (total > 1 + 1e-6) throw new InputError(`${where}: occupancies sum to ${total} > 1`);
+    if (total > 1 + 1e-6) throw new InputError(`${at(`${where}.species`)}: occupancies sum to ${total} > 1`);
   });
   const frac = Float64Array.from(fracs);
   const cartIdx = carts.map((c, k) => (c ? k : -1)).filter((k) => k >= 0);
@@ -92,6 +92,62 @@ export function structureFromPymatgen(obj: unknown, source = "pymatgen structure
   }
   const s: Structure = { lattice, species, frac, source };
   return disordered ? { ...s, occupancy: Float64Array.from(occupancy) } : s;
+}
+
+/**
+ * Line (1-based) of every value of a JSON text, by field path ("sites[2].abc[0]"; the root is "").
+ * For error messages: run only when one is needed. The text must be valid JSON.
+ */
+export function jsonValueLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let p = 0, line = 1;
+  const ws = () => {
+    for (; p < text.length; p++) {
+      const c = text[p];
+      if (c === "\n") line++;
+      else if (c !== " " && c !== "\t" && c !== "\r" && c !== "\ufeff") break;
+    }
+  };
+  const str = (): string => {
+    const start = p;
+    p++;
+    while (text[p] !== '"') p += text[p] === "\\" ? 2 : 1;
+    p++;
+    return JSON.parse(text.slice(start, p));
+  };
+  const value = (path: string): void => {
+    ws();
+    out.set(path, line);
+    const c = text[p];
+    if (c === "{") {
+      p++;
+      ws();
+      if (text[p] === "}") { p++; return; }
+      for (;;) {
+        ws();
+        const key = str();
+        ws();
+        p++; // ':'
+        value(path ? `${path}.${key}` : key);
+        ws();
+        if (text[p++] === "}") return;
+      }
+    }
+    if (c === "[") {
+      p++;
+      ws();
+      if (text[p] === "]") { p++; return; }
+      for (let k = 0; ; k++) {
+        value(`${path}[${k}]`);
+        ws();
+        if (text[p++] === "]") return;
+      }
+    }
+    if (c === '"') { str(); return; }
+    while (p < text.length && !/[\s,\]}]/.test(text[p])) p++;
+  };
+  value("");
+  return out;
 }
 
 /**

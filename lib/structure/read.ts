@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parseCif } from "./cif";
 import { parseFeffInp } from "./feff";
 import { parsePoscar } from "./poscar";
-import { structureFromPymatgen } from "./pymatgen";
+import { jsonValueLines, structureFromPymatgen } from "./pymatgen";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
 import { validateStructure } from "./validate";
@@ -59,11 +59,16 @@ function parseStructureFile(file: string, cif?: CifOptions): Structure {
       try {
         obj = JSON.parse(text);
       } catch (err) {
-        throw new InputError(`${file}: invalid JSON (${(err as Error).message})`);
+        // JSON.parse says "at position N" for most faults: give the line
+        const pos = /position (\d+)/.exec((err as Error).message);
+        const line = pos ? text.slice(0, Number(pos[1])).split("\n").length : undefined;
+        throw new InputError(`${file}${line ? `:${line}` : ""}: invalid JSON (${(err as Error).message})`);
       }
+      const prefix = obj?.lattice && obj?.sites ? "" : obj?.structure ? "structure." : "spectrum.structure.";
       const dict = obj?.lattice && obj?.sites ? obj : obj?.structure ?? obj?.spectrum?.structure;
       if (!dict) throw new InputError(`${file}: no pymatgen structure (lattice + sites) found`);
-      return structureFromPymatgen(dict, file);
+      let lines: Map<string, number> | undefined;
+      return structureFromPymatgen(dict, file, { lineOf: (p) => (lines ??= jsonValueLines(text)).get(prefix + p) });
     }
   }
 }
