@@ -299,7 +299,7 @@ test("POSCAR bad input: 0x1, 1e308, counts of 10^12, D exponents, BOM", () => {
   const withLine = (k: number, text: string) => lines.map((l, i) => (i === k ? text : l)).join("\n");
   throwsInput(() => parsePoscar(withLine(8, "0x1 0.0 0.0"), "p"), "p:9", '"0x1"');
   throwsInput(() => parsePoscar(withLine(8, "1e308 0.0 0.0"), "p"), "p:9", "out of range");
-  throwsInput(() => parsePoscar(withLine(2, "1e308 0 0"), "p"), "p:3", "degenerate");
+  throwsInput(() => parsePoscar(withLine(2, "1e308 0 0"), "p"), "p:3", "out of range");
   throwsInput(() => parsePoscar(withLine(6, "1000000000000 1"), "p"), "p:7", "10000000000", "lines follow");
   throwsInput(() => parsePoscar(withLine(6, "2.0 1"), "p"), "p:7", "atom counts");
   throwsInput(() => parsePoscar(withLine(1, "Infinity"), "p"), "p:2", "scale");

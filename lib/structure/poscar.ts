@@ -43,7 +43,8 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
   }
   // Scale: one negative number is the wanted volume; three numbers scale x, y, z separately.
   const vol0 = latticeVolume(lattice);
-  if (!(Math.abs(vol0) > 1e-10) || !Number.isFinite(vol0)) throw new InputError(`${at(2)}: degenerate lattice (volume ${vol0.toPrecision(3)} Å³)`);
+  if (!(Math.abs(vol0) > 1e-10)) throw new InputError(`${at(2)}: degenerate lattice (volume ${vol0.toPrecision(3)} Å³)`);
+  if (!Number.isFinite(vol0) || lattice.some((v) => Math.abs(v) > 1e6)) throw new InputError(`${at(2)}: lattice vectors out of range (over 10^6 Å)`);
   const factor = new Float64Array(3);
   if (scale.length === 1) {
     if (scale[0] === 0) throw new InputError(`${at(1)}: scale factor is 0`);
@@ -88,7 +89,7 @@ export function parsePoscar(text: string, source = "POSCAR", species?: readonly 
     const t = toks(line + i);
     if (t.length < 3) throw new InputError(`${at(line + i)}: expected coordinates of atom ${i + 1} of ${n}, got "${(lines[line + i] ?? "").trim()}"`);
     for (let c = 0; c < 3; c++) coords[3 * i + c] = num(t[c], at(line + i), "a coordinate");
-    // a fractional coordinate beyond 10^4 cells (or a Cartesian one beyond 10^4 cell lengths) has no digits left for its place in the cell
+    // a fractional coordinate beyond 10^4 cells (a Cartesian one beyond 10^7 Å; checked in cells below) has no digits left for its place in the cell
     if (coords.subarray(3 * i, 3 * i + 3).some((v) => Math.abs(v) > (cartesian ? MAX_ABS_FRAC * 1e3 : MAX_ABS_FRAC))) {
       throw new InputError(`${at(line + i)}: coordinate of atom ${i + 1} out of range: "${(lines[line + i] ?? "").trim()}"`);
     }
