@@ -523,7 +523,7 @@ print(json.dumps(out))`;
       s.species.forEach((el, k) => {
         const hit = got.sites.some((q: [string, number, number, number, number]) =>
           q[0] === el && Math.abs(q[1] - (s.occupancy ? s.occupancy[k] : 1)) < 1e-9 &&
-          [0, 1, 2].every((c) => { const d = q[2 + c] - s.frac[3 * k + c]; return Math.abs(d - Math.round(d)) < 1e-6; }));
+          [0, 1, 2].every((c) => { const d = (q[2 + c] as number) - s.frac[3 * k + c]; return Math.abs(d - Math.round(d)) < 1e-6; }));
         assert.ok(hit, `${f}: site ${k} ${el} not found in pymatgen's reading`);
       });
     }
