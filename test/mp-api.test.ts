@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { MpApiError, collectMpXas, redactSecret } from "../lib/data/mp-api";
+import { MP_PAGE_FILE, MpApiError, collectMpXas, redactSecret } from "../lib/data/mp-api";
 import { collectXasDocuments } from "../lib/data/xas-docs";
 import { writeFileAtomic } from "../lib/util/fs";
 import { buildDataset } from "../lib/data/dataset";
@@ -202,14 +202,27 @@ test("a collector killed mid-run resumes from its cache: nothing lost, nothing d
     child = runChild(server.url, cacheDir);
     const first = await child.done;
     assert.equal(first.signal, "SIGKILL", `child should have been killed: ${first.err}`);
-    const pagesOnDisk = filesUnder(cacheDir).filter((f) => path.basename(f).startsWith("page-")).length;
+    // Only finished pages count: a SIGKILL during writeFileAtomic leaves page-….json.tmp-<pid>-<hex>.
+    const pagesOnDisk = filesUnder(cacheDir).filter((f) => MP_PAGE_FILE.test(path.basename(f))).length;
     assert.ok(pagesOnDisk >= 2 && pagesOnDisk <= 4, `${pagesOnDisk} pages cached before the kill`);
+    // Make the interrupted write certain: a temp file of the killed child (dead pid) and one of a live writer.
+    const pageDir = path.dirname(filesUnder(cacheDir).find((f) => MP_PAGE_FILE.test(path.basename(f)))!);
+    const staleTmp = path.join(pageDir, `page-000000099.json.tmp-${child.child.pid}-0badf00d`);
+    const liveTmp = path.join(pageDir, `page-000000098.json.tmp-${process.pid === 1 ? 2 : process.ppid}-0badf00d`);
+    fs.writeFileSync(staleTmp, "[{\"half\": ");
+    fs.writeFileSync(liveTmp, "[");
     const requestsBefore = server.requests.length;
     child = undefined;
     const second = await runChild(server.url, cacheDir).done;
     assert.equal(second.code, 0, second.err);
     const result = JSON.parse(second.out.split("RESULT ")[1]);
     assert.equal(result.pagesFromCache, pagesOnDisk, "finished pages are not fetched again");
+    assert.equal(result.status, "complete");
+    assert.ok(!fs.existsSync(staleTmp), "the killed run's temp file is removed on resume");
+    assert.ok(fs.existsSync(liveTmp), "a live writer's temp file is left alone");
+    assert.ok(result.staleTempFilesRemoved >= 1);
+    fs.rmSync(liveTmp);
+    assert.deepEqual(filesUnder(cacheDir).filter((f) => f.includes(".tmp-")), [], "no temp files after the resumed run");
     assert.equal(server.requests.length - requestsBefore, result.pagesFetched);
     assert.equal(result.ids.length, new Set(result.ids).size, "no duplicates");
     assert.deepEqual([...result.ids].sort(), expected, "nothing lost");
