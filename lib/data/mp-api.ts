@@ -522,7 +522,7 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
     const saveManifest = () => {
       if (mf) writeFileAtomic(mf, JSON.stringify(manifest, null, 1));
     };
-    const seen = new Set<string>(); // identities received in this query
+    const seen = new Map<string, number>(); // identity → first position received in this query
     let total = manifest.totalDoc;
     let cap = pageSize; // documents per page the server actually serves
     let shortPages = 0;
@@ -539,8 +539,15 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
       if (n === 0 && skip < p.totalDoc) return `empty page at ${skip} of ${p.totalDoc} documents`;
       if (n > pageSize) return `${n} documents for _limit=${pageSize}`;
       if (skip + n > p.totalDoc) return `documents ${skip}..${skip + n} past total_doc ${p.totalDoc}`;
-      // (A one-document page may legitimately be a server-side duplicate; the page ceiling bounds that case.)
-      if (n > 1 && p.data.every((d) => seen.has(mpDocumentId(d)))) return `the page only repeats documents already received (does the server ignore _skip?)`;
+      // A page that repeats a run of earlier positions in order (a server ignoring or mis-applying _skip);
+      // scattered server-side duplicates are normal and only counted. A one-document page cannot be told
+      // apart: the page ceiling bounds that case.
+      if (n > 1) {
+        const first = seen.get(mpDocumentId(p.data[0]));
+        if (first !== undefined && p.data.every((d, i) => seen.get(mpDocumentId(d)) === first + i)) {
+          return `the page repeats documents ${first}..${first + n - 1} already received (does the server ignore _skip?)`;
+        }
+      }
       if (n < Math.min(cap, p.totalDoc - skip)) {
         // A server capping _limit answers the same again: accept it then, and expect that size.
         const same = prevShort && prevShort.length === n && prevShort.every((d, i) => mpDocumentId(d) === mpDocumentId(p.data[i]));
@@ -627,7 +634,7 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
         data.forEach((d, i) => {
           const id = mpDocumentId(d);
           const firstTime = !seen.has(id);
-          seen.add(id);
+          if (firstTime) seen.set(id, skip + i);
           const bad = validateMpDocument(d, `mp-api:${label}:_skip=${skip}+${i}`, needSpectrum);
           if (bad) {
             if (firstTime) rejected.push(bad);
