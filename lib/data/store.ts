@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Structure } from "../structure/types";
-import { InputError } from "../util/errors";
+import { InputError, errorMessage } from "../util/errors";
+import { ownerPid, processAlive } from "../util/fs";
 import { readJsonFile } from "../util/json";
 import { recordsToCsv } from "../util/csv";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
@@ -25,13 +26,96 @@ export function metaToCsv(meta: readonly SpectrumMeta[]): string {
   return recordsToCsv(meta, META_COLUMNS);
 }
 
+/** Every file of a dataset folder; a folder missing one (or with one unreadable) is incomplete. */
+export const DATASET_FILES = ["spectra.npy", "energy.npy", "meta.csv", "meta.json", "structures.json", "splits.json", "dataset.json"] as const;
+
+export interface DatasetStoreOptions {
+  /** Where recovery of an interrupted save is reported; default console.warn. */
+  readonly log?: (message: string) => void;
+}
+
+/** True when `dir` holds every dataset file and its JSON and .npy files decode (used only when a save was interrupted). */
+function isCompleteDatasetFolder(dir: string): boolean {
+  try {
+    if (!DATASET_FILES.every((f) => fs.statSync(path.join(dir, f)).isFile())) return false;
+    for (const f of ["dataset.json", "meta.json", "structures.json", "splits.json"]) JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    readNpy(path.join(dir, "spectra.npy"));
+    readNpy(path.join(dir, "energy.npy"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Clean up after a `saveDataset` that was killed: its `<dir>.tmp-<pid>` (new files being written) and
+ * `<dir>.old-<pid>` (the previous folder, moved aside) siblings. When `dir` is missing or incomplete,
+ * the newest complete one of them takes its place (a complete temp folder is the finished new write,
+ * killed between its two renames; else the old folder is restored); every other stale sibling is
+ * removed. Folders of a writer that is still running are left alone. Returns what was done, one
+ * message per action (empty when there was nothing to do).
+ */
+export function recoverDatasetFolder(dir: string): string[] {
+  const abs = path.resolve(dir);
+  const parent = path.dirname(abs);
+  const base = path.basename(abs);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const stale: { p: string; kind: "tmp" | "old" }[] = [];
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const rest = name.slice(base.length);
+    const kind = /^\.tmp-\d+$/.test(rest) ? "tmp" : /^\.old-\d+$/.test(rest) ? "old" : undefined;
+    if (!kind) continue;
+    const pid = ownerPid(rest, kind)!;
+    if (pid !== process.pid && processAlive(pid)) continue; // another writer is at work
+    stale.push({ p: path.join(parent, name), kind });
+  }
+  if (stale.length === 0) return [];
+  const done: string[] = [];
+  if (!isCompleteDatasetFolder(abs)) {
+    const mtime = (p: string) => fs.statSync(p).mtimeMs;
+    const complete = stale.filter((c) => isCompleteDatasetFolder(c.p)).sort((a, b) => (a.kind === b.kind ? mtime(b.p) - mtime(a.p) : a.kind === "tmp" ? -1 : 1));
+    const pick = complete[0];
+    if (pick) {
+      if (fs.existsSync(abs)) {
+        fs.rmSync(abs, { recursive: true, force: true });
+        done.push(`${abs}: removed an incomplete dataset folder`);
+      }
+      fs.renameSync(pick.p, abs);
+      stale.splice(stale.indexOf(pick), 1);
+      done.push(`${abs}: restored from ${path.basename(pick.p)} (${pick.kind === "tmp" ? "the finished write of an interrupted save" : "the previous dataset, moved aside by an interrupted save"})`);
+    }
+  }
+  for (const c of stale) {
+    fs.rmSync(c.p, { recursive: true, force: true });
+    done.push(`${abs}: removed ${path.basename(c.p)} left by an interrupted save`);
+  }
+  return done;
+}
+
+function recoverAndReport(dir: string, opts: DatasetStoreOptions): void {
+  const log = opts.log ?? ((m: string) => console.warn(m));
+  try {
+    for (const m of recoverDatasetFolder(dir)) log(`dataset store: ${m}`);
+  } catch (err) {
+    log(`dataset store: could not clean up after an interrupted save of ${dir}: ${errorMessage(err)}`);
+  }
+}
+
 /**
  * Write a dataset folder. Files go to a temporary sibling folder first, which then replaces `dir`,
- * so an interrupted save never leaves a half-written dataset under the final name.
+ * so an interrupted save never leaves a half-written dataset under the final name; what a killed
+ * save left behind is cleaned (or restored) on the next save or load (`recoverDatasetFolder`).
  */
-export function saveDataset(ds: Dataset, dir: string): void {
+export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions = {}): void {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
+  recoverAndReport(dir, opts);
   const tmp = `${path.resolve(dir)}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
@@ -50,6 +134,7 @@ export function saveDataset(ds: Dataset, dir: string): void {
   }
   fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
   fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
+  // Written last: its presence (and that it parses) marks a finished folder for recovery.
   fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify(ds.config, null, 1));
   const old = `${path.resolve(dir)}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
@@ -59,7 +144,8 @@ export function saveDataset(ds: Dataset, dir: string): void {
 
 
 /** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
-export function loadDataset(dir: string): Dataset {
+export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Dataset {
+  recoverAndReport(dir, opts);
   const config = readJsonFile(path.join(dir, "dataset.json")) as DatasetConfig;
   const spectraFile = path.join(dir, "spectra.npy");
   const s = readNpy(spectraFile);
