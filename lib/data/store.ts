@@ -147,28 +147,67 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
 export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Dataset {
   recoverAndReport(dir, opts);
   const config = readJsonFile(path.join(dir, "dataset.json")) as DatasetConfig;
+  if (!config || typeof config !== "object" || (config.formatVersion !== 1 && config.formatVersion !== 2)) {
+    throw new InputError(`${dir}/dataset.json: format version ${String((config as DatasetConfig | null)?.formatVersion)} is not supported (1 or 2)`);
+  }
   const spectraFile = path.join(dir, "spectra.npy");
+  const energyFile = path.join(dir, "energy.npy");
   const s = readNpy(spectraFile);
-  const e = readNpy(path.join(dir, "energy.npy"));
-  const meta = readJsonFile(path.join(dir, "meta.json")) as SpectrumMeta[];
+  const e = readNpy(energyFile);
+  const metaFile = path.join(dir, "meta.json");
+  const meta = readJsonFile(metaFile) as SpectrumMeta[];
   if (!(s.data instanceof Float32Array) || s.shape.length !== 2) throw new InputError(`${spectraFile}: expected a float32 N×M matrix`);
-  if (!(e.data instanceof Float64Array) || e.shape[0] !== s.shape[1]) throw new InputError(`${dir}/energy.npy: expected float64 of length ${s.shape[1]}`);
+  if (!(e.data instanceof Float64Array) || e.shape.length !== 1 || e.shape[0] !== s.shape[1]) throw new InputError(`${energyFile}: expected float64 of length ${s.shape[1]}`);
+  if (!Array.isArray(meta)) throw new InputError(`${metaFile}: expected an array of spectrum records`);
   if (s.shape[0] !== meta.length) throw new InputError(`${spectraFile}: ${s.shape[0]} rows but meta.json has ${meta.length}`);
+  for (let j = 0; j < e.data.length; j++) {
+    if (!Number.isFinite(e.data[j]) || (j > 0 && !(e.data[j] > e.data[j - 1]))) throw new InputError(`${energyFile}: energy[${j}] = ${e.data[j]} is not finite and increasing`);
+  }
+  for (let k = 0; k < s.data.length; k++) {
+    if (!Number.isFinite(s.data[k])) throw new InputError(`${spectraFile}: row ${Math.floor(k / s.shape[1])}, point ${k % s.shape[1]} is ${s.data[k]}`);
+  }
   const rawStructures = readJsonFile(path.join(dir, "structures.json")) as Record<string, unknown>;
+  if (!rawStructures || typeof rawStructures !== "object" || Array.isArray(rawStructures)) throw new InputError(`${dir}/structures.json: expected an object of structures by material id`);
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
     const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
     structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
   }
-  for (const m of meta) if (!structures.has(m.materialId)) throw new InputError(`${dir}/structures.json: no structure for ${m.materialId}`);
-  if (config.formatVersion !== 1 && config.formatVersion !== 2) {
-    throw new InputError(`${dir}/dataset.json: format version ${String(config.formatVersion)} is not supported (1 or 2)`);
-  }
+  meta.forEach((m, row) => checkMetaRow(m, row, metaFile, config.formatVersion, structures));
   // Version 1 had no multiplicity column: derive it from the structures with the same definition
   // buildDataset uses (the folder on disk is left as it is).
   const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
-  const splits = readJsonFile(path.join(dir, "splits.json")) as DatasetSplits;
+  const splitsFile = path.join(dir, "splits.json");
+  const splits = readJsonFile(splitsFile) as DatasetSplits;
+  checkSplits(splits, meta.length, splitsFile);
   return { config, energy: e.data, spectra: s.data, meta: upgraded, structures, splits };
+}
+
+/** One meta.json record: every field of its type, the site inside its structure (InputError naming file, row and field). */
+function checkMetaRow(m: SpectrumMeta, row: number, file: string, version: number, structures: Map<string, Structure>): void {
+  const bad = (field: string, want: string): never => {
+    throw new InputError(`${file}: row ${row}: ${field} ${JSON.stringify((m as unknown as Record<string, unknown>)?.[field])} is not ${want}`);
+  };
+  if (!m || typeof m !== "object" || Array.isArray(m)) throw new InputError(`${file}: row ${row} is not an object`);
+  for (const f of ["materialId", "formula", "element", "edge", "spectrumType", "elements", "source"] as const) if (typeof m[f] !== "string") bad(f, "a string");
+  if (!Number.isInteger(m.site) || m.site < -1) bad("site", "an integer ≥ −1");
+  if (!Number.isInteger(m.nelements) || m.nelements < 1) bad("nelements", "a positive integer");
+  if (version >= 2 && (!Number.isInteger(m.multiplicity) || m.multiplicity < 0)) bad("multiplicity", "a non-negative integer");
+  if (m.e0 !== null && !(typeof m.e0 === "number" && Number.isFinite(m.e0))) bad("e0", "null or a finite number");
+  const st = structures.get(m.materialId);
+  if (!st) throw new InputError(`${path.join(path.dirname(file), "structures.json")}: no structure for ${m.materialId} (${file} row ${row})`);
+  if (m.site >= st.species.length || (m.site >= 0 && st.species[m.site] !== m.element)) bad("site", `a ${m.element} site of ${m.materialId} (${st.species.length} sites)`);
+}
+
+function checkSplits(sp: DatasetSplits, n: number, file: string): void {
+  const isList = (v: unknown) => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0 && i < n);
+  for (const kind of ["random", "grouped"] as const) {
+    for (const part of ["train", "val", "test"] as const) {
+      if (!isList((sp as unknown as Record<string, Record<string, unknown> | undefined>)?.[kind]?.[part])) {
+        throw new InputError(`${file}: ${kind}.${part} must be a list of row indices 0..${n - 1}`);
+      }
+    }
+  }
 }
 
 function withMultiplicities(meta: readonly SpectrumMeta[], structures: Map<string, Structure>): SpectrumMeta[] {
