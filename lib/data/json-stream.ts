@@ -79,7 +79,8 @@ export interface StreamedValue {
 /**
  * Split a JSON text stream into documents without holding the whole file: either one top-level array
  * (each element yielded as it completes) or a sequence of top-level objects (JSON lines, or
- * concatenated JSON). Only structure is tracked here (depth, strings, escapes); each document's text
+ * concatenated JSON; top-level values must then be objects, as a leading "[" means the array form).
+ * An empty text is an InputError. Only structure is tracked here (depth, strings, escapes); each document's text
  * goes to `parseJsonText` (JSON plus NaN/Infinity literals), so memory is bounded by the largest document. Elements must be objects or arrays.
  * Inside a document a regex jumps between structural characters (native scanning, several times
  * faster than a per-character loop); newlines are counted once per document, for messages.
@@ -198,6 +199,8 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
   }
   if (inDoc) throw new InputError(`${source}: truncated JSON: the document starting at line ${docLine} never closes`);
   if (mode === "array") throw new InputError(`${source}: truncated JSON: the top-level array never closes`);
+  // An empty (or all-whitespace) text is far more often a file cut to nothing than an empty collection.
+  if (mode === "start") throw new InputError(`${source}: empty: no JSON document`);
 }
 
 /** Text chunks of a file, gunzipped when it starts with the gzip magic bytes. */

@@ -6,6 +6,7 @@ import { removeStaleTempFiles, writeFileAtomic } from "../util/fs";
 import { errorMessage } from "../util/errors";
 import { validateStructure } from "../structure/validate";
 import { parseJsonText } from "./json-stream";
+import { assertStructureDictNumbers } from "./checks";
 import type { DroppedSpectrum } from "./sources";
 import { spectrumFromXasDocument, xasDocumentKey, MpXasDocument } from "./xas-docs";
 
@@ -430,14 +431,25 @@ export function validateMpDocument(doc: unknown, where: string, needSpectrum = t
     return { id, source: where, reason: "unreadable-spectrum", message: `${where}: document is not a JSON object` };
   }
   if (!needSpectrum) return undefined;
+  const sp = (doc as { spectrum?: { structure?: unknown } }).spectrum;
+  const rawStructure = sp && typeof sp === "object" && "structure" in sp ? sp.structure : (doc as { structure?: unknown }).structure;
+  try {
+    assertStructureDictNumbers(rawStructure, `${where} structure`);
+  } catch (err) {
+    return { id, source: where, reason: "unreadable-structure", message: errorMessage(err) };
+  }
+  const idx = (sp as { absorbing_index?: unknown } | undefined)?.absorbing_index;
+  if (typeof idx === "number" && idx < 0) {
+    return { id, source: where, reason: "wrong-absorber", message: `${where}: absorbing_index ${idx} is negative (null means site-averaged)` };
+  }
   const item = spectrumFromXasDocument(doc, where, id);
   if ("drop" in item) return { ...item.drop, id };
   const s = item.spectrum;
   if (s.energy.length < 2) return { id, source: where, reason: "too-short", message: `${where}: spectrum has ${s.energy.length} points` };
   for (let i = 0; i < s.energy.length; i++) {
     if (!Number.isFinite(s.energy[i]) || !Number.isFinite(s.mu[i])) {
-      const sp = (doc as { spectrum?: { x?: unknown[]; y?: unknown[] } }).spectrum;
-      const bad = Number.isFinite(s.energy[i]) ? `y[${i}] = ${String(sp?.y?.[i])}` : `x[${i}] = ${String(sp?.x?.[i])}`;
+      const xy = sp as { x?: unknown[]; y?: unknown[] } | undefined;
+      const bad = Number.isFinite(s.energy[i]) ? `y[${i}] = ${String(xy?.y?.[i])}` : `x[${i}] = ${String(xy?.x?.[i])}`;
       return { id, source: where, reason: "nan", message: `${where}: spectrum.${bad} is not a finite number` };
     }
   }

@@ -9,6 +9,7 @@ import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatge
 import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
 import { readNpy, writeNpy } from "./npy";
+import { assertStructureDictNumbers } from "./checks";
 
 /**
  * Dataset folder layout (readable from Python: numpy.load + json/csv):
@@ -170,10 +171,12 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
   if (!rawStructures || typeof rawStructures !== "object" || Array.isArray(rawStructures)) throw new InputError(`${dir}/structures.json: expected an object of structures by material id`);
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
+    assertStructureDictNumbers(d, `${dir}/structures.json#${id}`);
     const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
     structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
   }
-  meta.forEach((m, row) => checkMetaRow(m, row, metaFile, config.formatVersion, structures));
+  const relative = (config.mesh as { relative?: unknown } | undefined)?.relative === true;
+  meta.forEach((m, row) => checkMetaRow(m, row, metaFile, config.formatVersion, structures, relative));
   // Version 1 had no multiplicity column: derive it from the structures with the same definition
   // buildDataset uses (the folder on disk is left as it is).
   const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
@@ -184,7 +187,7 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
 }
 
 /** One meta.json record: every field of its type, the site inside its structure (InputError naming file, row and field). */
-function checkMetaRow(m: SpectrumMeta, row: number, file: string, version: number, structures: Map<string, Structure>): void {
+function checkMetaRow(m: SpectrumMeta, row: number, file: string, version: number, structures: Map<string, Structure>, relativeMesh: boolean): void {
   const bad = (field: string, want: string): never => {
     throw new InputError(`${file}: row ${row}: ${field} ${JSON.stringify((m as unknown as Record<string, unknown>)?.[field])} is not ${want}`);
   };
@@ -193,10 +196,12 @@ function checkMetaRow(m: SpectrumMeta, row: number, file: string, version: numbe
   if (!Number.isInteger(m.site) || m.site < -1) bad("site", "an integer ≥ −1");
   if (!Number.isInteger(m.nelements) || m.nelements < 1) bad("nelements", "a positive integer");
   if (version >= 2 && (!Number.isInteger(m.multiplicity) || m.multiplicity < 0)) bad("multiplicity", "a non-negative integer");
-  if (m.e0 !== null && !(typeof m.e0 === "number" && Number.isFinite(m.e0))) bad("e0", "null or a finite number");
+  // e0 is what was subtracted for an edge-relative mesh, and nothing for an absolute one.
+  if (relativeMesh ? !(typeof m.e0 === "number" && Number.isFinite(m.e0)) : m.e0 !== null) bad("e0", relativeMesh ? "a finite number (edge-relative mesh)" : "null (absolute mesh)");
   const st = structures.get(m.materialId);
   if (!st) throw new InputError(`${path.join(path.dirname(file), "structures.json")}: no structure for ${m.materialId} (${file} row ${row})`);
   if (m.site >= st.species.length || (m.site >= 0 && st.species[m.site] !== m.element)) bad("site", `a ${m.element} site of ${m.materialId} (${st.species.length} sites)`);
+  if (m.nelements !== new Set(st.species).size) bad("nelements", `the ${new Set(st.species).size} elements of ${m.materialId}'s structure`);
 }
 
 function checkSplits(sp: DatasetSplits, n: number, file: string): void {
