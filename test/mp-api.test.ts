@@ -236,7 +236,7 @@ test("a server that returns fewer documents than _limit (a capped page size) los
   const docs = makeMpDocuments(17, 2);
   const server = await startMpServer({ docs, apiKey: KEY, maxPage: 3 });
   try {
-    const res = await collectMpXas({}, { apiKey: KEY, baseUrl: server.url, cacheDir: tmp("cap"), pageSize: 1000 });
+    const res = await collectMpXas({}, { apiKey: KEY, baseUrl: server.url, cacheDir: tmp("cap"), pageSize: 1000, backoffMs: 10 });
     assert.deepEqual(ids(res.documents), ids(docs));
     assert.equal(res.pagesFetched, 6);
   } finally {
