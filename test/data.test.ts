@@ -549,7 +549,7 @@ import { makeMpDocuments } from ${JSON.stringify(path.join(__dirname, "helpers",
 `,
   );
   const rng = createRng(7);
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 1; round++) {
     const { spawn } = await import("node:child_process");
     const p = spawn(process.execPath, ["--import", "tsx", child], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve) => p.stdout.once("data", () => resolve()));

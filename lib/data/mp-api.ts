@@ -547,7 +547,9 @@ export async function collectMpXas(query: MpXasQuery, opts: MpClientOptions = {}
     const problemOf = (p: { data: unknown[]; totalDoc: number | null }, prevShort?: unknown[]): string | "short" | undefined => {
       const n = p.data.length;
       if (p.totalDoc === null) return "the answer has no meta.total_doc, so completeness cannot be checked";
-      if (total !== null && p.totalDoc !== total) return `total_doc changed from ${total} to ${p.totalDoc}`;
+      if (total !== null && p.totalDoc !== total) {
+        return `total_doc changed from ${total} to ${p.totalDoc}${dir ? ` (if the server's data changed since the cached pages were fetched, delete ${dir} to collect afresh)` : ""}`;
+      }
       if (n === 0 && skip < p.totalDoc) return `empty page at ${skip} of ${p.totalDoc} documents`;
       if (n > pageSize) return `${n} documents for _limit=${pageSize}`;
       if (skip + n > p.totalDoc) return `documents ${skip}..${skip + n} past total_doc ${p.totalDoc}`;
