@@ -11,9 +11,12 @@
  *   --elements Cu,O --edges K --types XANES --min-elements 2 --max-elements 4
  *   --seed 42 --train 0.8 --val 0 --test 0.2  --max-materials N
  *   --mp-base-url URL --mp-page-size N --mp-max-docs N --mp-chemsys "*-O,*-*-O" --mp-element O --mp-edge K --mp-type XANES
+ *   --timeout S (overall deadline of the API collection, seconds; default 4 h)
+ *   --allow-incomplete (build from a collection that could not finish; it is labelled so; default: exit 1)
  * The API key is read from MP_API_KEY only (never from the command line, where `ps` would show it).
  */
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { sharedDataDir, workDir } from "../lib/config";
 import { DEFAULT_MESHES, EnergyMesh, Normalisation, meshFromWindow } from "../lib/spectra/mesh";
 import { collectFeffFolders } from "../lib/data/feff";
@@ -25,30 +28,20 @@ import { loadDataset, saveDataset } from "../lib/data/store";
 import type { SpectrumSource } from "../lib/data/sources";
 import { Progress, progress } from "../lib/util/progress";
 
-function parseArgs(argv: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) throw new Error(`unexpected argument "${a}"`);
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith("--")) out.set(a.slice(2), "true");
-    else {
-      out.set(a.slice(2), next);
-      i++;
-    }
-  }
-  return out;
-}
-
 const list = (v: string | undefined) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined);
+
+type Args = Record<string, string | boolean | undefined>;
+
 /** A numeric option; a value that is not a number is an error (Number("") or NaN would slip through). */
-function num(args: Map<string, string>, key: string): number | undefined {
-  const v = args.get(key);
+function num(args: Args, key: string): number | undefined {
+  const v = args[key];
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${key}: "${v}" is not a number`);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${key}: "${String(v)}" is not a number`);
   return x;
 }
+
+const str = (args: Args, key: string) => args[key] as string | undefined;
 
 /** Adapts the lib's progress display to an (done, total) callback. */
 function progressLine(label: string): (done: number, total: number) => void {
@@ -60,19 +53,29 @@ function progressLine(label: string): (done: number, total: number) => void {
   };
 }
 
-const KNOWN = [
-  "source", "input", "name", "out", "preset", "start", "stop", "step", "relative", "norm", "clamp", "elements", "edges", "types",
+const STRING_OPTIONS = [
+  "source", "input", "name", "out", "preset", "start", "stop", "step", "norm", "elements", "edges", "types",
   "min-elements", "max-elements", "seed", "train", "val", "test", "max-materials",
-  "mp-base-url", "mp-page-size", "mp-max-docs", "mp-chemsys", "mp-element", "mp-edge", "mp-type",
-];
+  "mp-base-url", "mp-page-size", "mp-max-docs", "mp-chemsys", "mp-element", "mp-edge", "mp-type", "timeout",
+] as const;
+const BOOLEAN_OPTIONS = ["relative", "clamp", "allow-incomplete"] as const;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  // A misspelt option would otherwise be ignored and the dataset built with a default.
-  for (const k of args.keys()) if (!KNOWN.includes(k)) throw new Error(`unknown option --${k} (known: --${KNOWN.join(", --")})`);
-  const kind = args.get("source") ?? "feff";
+  // strict: a misspelt option is an error, not a silent default.
+  const { values: args } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    allowPositionals: false,
+    options: Object.fromEntries([
+      ...STRING_OPTIONS.map((k) => [k, { type: "string" as const }]),
+      ...BOOLEAN_OPTIONS.map((k) => [k, { type: "boolean" as const }]),
+    ]),
+  }) as { values: Args };
+  const timeoutS = num(args, "timeout");
+  if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout: must be a positive number of seconds, got ${timeoutS}`);
+  const kind = str(args, "source") ?? "feff";
   const presetDefault = kind === "feff" ? "cu-k" : kind === "columns" ? "o-k-relative" : "o-k";
-  const preset = (args.get("preset") ?? presetDefault).toLowerCase();
+  const preset = (str(args, "preset") ?? presetDefault).toLowerCase();
   const presets: Record<string, EnergyMesh> = {
     "cu-k": DEFAULT_MESHES["Cu-K"],
     "cu-k-relative": DEFAULT_MESHES["Cu-K-relative"],
@@ -81,12 +84,12 @@ async function main(): Promise<void> {
   };
   let mesh = presets[preset];
   if (!mesh) throw new Error(`unknown --preset ${preset} (${Object.keys(presets).join(", ")})`);
-  if (args.has("start") || args.has("stop") || args.has("step")) {
-    mesh = meshFromWindow(num(args, "start") ?? mesh.start, num(args, "stop") ?? mesh.start + (mesh.points - 1) * mesh.step, num(args, "step") ?? mesh.step, args.has("relative") ? args.get("relative") !== "false" : mesh.relative);
+  if (args.start !== undefined || args.stop !== undefined || args.step !== undefined) {
+    mesh = meshFromWindow(num(args, "start") ?? mesh.start, num(args, "stop") ?? mesh.start + (mesh.points - 1) * mesh.step, num(args, "step") ?? mesh.step, args.relative === true || mesh.relative);
   }
   const maxMaterials = num(args, "max-materials");
   let source: SpectrumSource;
-  let input = args.get("input");
+  let input = str(args, "input");
   let label: string;
   if (kind === "feff") {
     input ??= path.join(sharedDataDir(), "feff-cu-k-oxides");
@@ -103,37 +106,41 @@ async function main(): Promise<void> {
   } else if (kind === "mp") {
     const res = await collectMpXas(
       {
-        absorbingElement: args.get("mp-element") ?? "O",
-        edge: args.get("mp-edge") ?? "K",
-        spectrumType: args.get("mp-type") ?? "XANES",
-        chemsys: list(args.get("mp-chemsys")) ?? [...OXIDE_CHEMSYS_PATTERNS],
+        absorbingElement: str(args, "mp-element") ?? "O",
+        edge: str(args, "mp-edge") ?? "K",
+        spectrumType: str(args, "mp-type") ?? "XANES",
+        chemsys: list(str(args, "mp-chemsys")) ?? [...OXIDE_CHEMSYS_PATTERNS],
       },
       {
-        baseUrl: args.get("mp-base-url"),
+        baseUrl: str(args, "mp-base-url"),
         pageSize: num(args, "mp-page-size"),
         maxDocs: num(args, "mp-max-docs"),
+        deadlineMs: timeoutS !== undefined ? timeoutS * 1000 : undefined,
+        allowIncomplete: args["allow-incomplete"] === true,
         onProgress: progressLine("pages"),
         log: (m) => process.stderr.write(`${m}\n`),
       },
     );
-    console.log(`mp-api: ${res.documents.length} documents (${res.pagesFetched} pages fetched, ${res.pagesFromCache} from cache, ${res.duplicatesSkipped} duplicates skipped)`);
-    source = collectXasDocuments(res.documents, "mp-api");
-    label = `Materials Project API ${res.cacheDirs.join(", ")}`;
+    console.log(`mp-api: ${res.documents.length} documents, ${res.status} (${res.pagesFetched} pages fetched, ${res.pagesFromCache} from cache, ${res.retries} retries, ${res.duplicatesSkipped} duplicates skipped, ${res.rejected.length} invalid documents skipped)`);
+    for (const m of res.missing) console.log(`mp-api: MISSING ${m}`);
+    // Invalid documents enter the dataset's quality report as drops, each with its reason.
+    source = [...res.rejected.map((drop) => ({ drop })), ...collectXasDocuments(res.documents, "mp-api")];
+    label = `Materials Project API ${res.cacheDirs.join(", ")} (${res.status})`;
   } else throw new Error(`unknown --source ${kind} (feff, columns, xas-file, mp)`);
 
-  const name = args.get("name") ?? `${kind}-${preset}${maxMaterials ? `-${maxMaterials}` : ""}`;
+  const name = str(args, "name") ?? `${kind}-${preset}${maxMaterials ? `-${maxMaterials}` : ""}`;
   const t0 = performance.now();
   const ds = await buildDataset({
     name,
     sources: source,
     sourceLabel: label,
     mesh,
-    normalisation: (args.get("norm") ?? "max") as Normalisation,
-    outOfWindow: args.has("clamp") ? "clamp" : "drop",
+    normalisation: (str(args, "norm") ?? "max") as Normalisation,
+    outOfWindow: args.clamp === true ? "clamp" : "drop",
     filters: {
-      elements: list(args.get("elements")),
-      edges: list(args.get("edges")),
-      spectrumTypes: list(args.get("types")),
+      elements: list(str(args, "elements")),
+      edges: list(str(args, "edges")),
+      spectrumTypes: list(str(args, "types")),
       minElements: num(args, "min-elements"),
       maxElements: num(args, "max-elements"),
     },
@@ -145,7 +152,7 @@ async function main(): Promise<void> {
     },
   });
   const t1 = performance.now();
-  const out = args.get("out") ?? path.join(workDir(), "datasets", name);
+  const out = str(args, "out") ?? path.join(workDir(), "datasets", name);
   saveDataset(ds, out);
   const t2 = performance.now();
   console.log(formatQualityReport(ds.config.quality));

@@ -459,3 +459,106 @@ test("streamJsonValues: any chunking gives the same documents (escapes, nesting,
   await assert.rejects(drainText('[{"a":1}'), /top-level array never closes/);
   await assert.rejects(drainText("12"), /expected a JSON object/);
 });
+
+test("dataset store: what a killed save leaves (temp and old folders) is cleaned or restored on the next load or save, and reported", async () => {
+  const { recoverDatasetFolder } = await import("../lib/data/store");
+  const docs = makeMpDocuments(4, 40);
+  const { collectXasDocuments } = await import("../lib/data/xas-docs");
+  const v1 = await buildDataset({ name: "v1", sources: collectXasDocuments(docs.slice(0, 2)), mesh: DEFAULT_MESHES["O-K"] });
+  const v2 = await buildDataset({ name: "v2", sources: collectXasDocuments(docs), mesh: DEFAULT_MESHES["O-K"] });
+  const deadPid = spawnSync(process.execPath, ["-e", ""]).pid!;
+  const root = tmp("store");
+  const dir = path.join(root, "ds");
+  const quiet = { log: () => undefined };
+  const state = (label: string, build: () => void) => {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.mkdirSync(root);
+    build();
+    const logs: string[] = [];
+    const ds = loadDataset(dir, { log: (m) => logs.push(m) });
+    assert.deepEqual(fs.readdirSync(root), ["ds"], `${label}: no stale folder left`);
+    assert.ok(logs.length > 0 && logs.every((l) => l.startsWith("dataset store: ") && l.includes(dir)), `${label}: reported: ${logs}`);
+    return { name: ds.config.name, logs };
+  };
+  const saveAs = (ds: Dataset, to: string) => {
+    saveDataset(ds, path.join(root, "scratch"), quiet);
+    fs.renameSync(path.join(root, "scratch"), to);
+  };
+  const cut = (folder: string) => fs.rmSync(path.join(folder, "dataset.json"));
+  // Killed while writing the temp folder: the old dataset stays, the half-written folder goes.
+  let r = state("tmp incomplete", () => {
+    saveAs(v1, dir);
+    saveAs(v2, `${dir}.tmp-${deadPid}`);
+    cut(`${dir}.tmp-${deadPid}`);
+  });
+  assert.equal(r.name, "v1");
+  // Killed between the two renames, the new folder finished: the new write is completed.
+  r = state("between renames", () => {
+    saveAs(v1, `${dir}.old-${deadPid}`);
+    saveAs(v2, `${dir}.tmp-${deadPid}`);
+  });
+  assert.equal(r.name, "v2");
+  assert.ok(r.logs.some((l) => /restored from ds\.tmp-\d+ \(the finished write/.test(l)), r.logs.join("\n"));
+  // Between the renames with a new folder that is incomplete (a truncated .npy): the old data comes back.
+  r = state("old restored", () => {
+    saveAs(v1, `${dir}.old-${deadPid}`);
+    saveAs(v2, `${dir}.tmp-${deadPid}`);
+    const f = path.join(`${dir}.tmp-${deadPid}`, "spectra.npy");
+    fs.truncateSync(f, fs.statSync(f).size - 5);
+  });
+  assert.equal(r.name, "v1");
+  assert.ok(r.logs.some((l) => /restored from ds\.old-\d+ \(the previous dataset/.test(l)));
+  // Killed while removing the old folder: the dataset is complete, the remains go.
+  r = state("old partly removed", () => {
+    saveAs(v2, dir);
+    saveAs(v1, `${dir}.old-${deadPid}`);
+    cut(`${dir}.old-${deadPid}`);
+  });
+  assert.equal(r.name, "v2");
+  // A writer that is still running (a live pid) is left alone, by load and by save.
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.mkdirSync(root);
+  saveAs(v1, dir);
+  fs.mkdirSync(`${dir}.tmp-${process.ppid}`);
+  assert.deepEqual(recoverDatasetFolder(dir), []);
+  saveDataset(v2, dir, quiet);
+  assert.ok(fs.existsSync(`${dir}.tmp-${process.ppid}`));
+  assert.equal(loadDataset(dir, quiet).config.name, "v2");
+});
+
+test("dataset store: a save killed with SIGKILL at a random moment leaves a loadable dataset (old or new), cleaned on load", async () => {
+  const root = tmp("store-kill");
+  const dir = path.join(root, "ds");
+  const child = path.join(root, "saver.ts");
+  // Saves alternately two datasets of different size in a loop until killed.
+  fs.writeFileSync(
+    child,
+    `import { buildDataset } from ${JSON.stringify(path.join(__dirname, "..", "lib", "data", "dataset"))};
+import { collectXasDocuments } from ${JSON.stringify(path.join(__dirname, "..", "lib", "data", "xas-docs"))};
+import { saveDataset } from ${JSON.stringify(path.join(__dirname, "..", "lib", "data", "store"))};
+import { DEFAULT_MESHES } from ${JSON.stringify(path.join(__dirname, "..", "lib", "spectra", "mesh"))};
+import { makeMpDocuments } from ${JSON.stringify(path.join(__dirname, "helpers", "mp-server"))};
+(async () => {
+  const docs = makeMpDocuments(60, 41);
+  const a = await buildDataset({ name: "a", sources: collectXasDocuments(docs.slice(0, 30)), mesh: DEFAULT_MESHES["O-K"] });
+  const b = await buildDataset({ name: "b", sources: collectXasDocuments(docs), mesh: DEFAULT_MESHES["O-K"] });
+  saveDataset(a, ${JSON.stringify(dir)}, { log: () => undefined });
+  process.stdout.write("ready\\n");
+  for (let i = 0; ; i++) saveDataset(i % 2 ? a : b, ${JSON.stringify(dir)}, { log: () => undefined });
+})();
+`,
+  );
+  const rng = createRng(7);
+  for (let round = 0; round < 1; round++) {
+    const { spawn } = await import("node:child_process");
+    const p = spawn(process.execPath, ["--import", "tsx", child], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => p.stdout.once("data", () => resolve()));
+    await new Promise((r) => setTimeout(r, 20 + rng() * 200));
+    p.kill("SIGKILL");
+    await new Promise((r) => p.once("exit", r));
+    const ds = loadDataset(dir, { log: () => undefined });
+    assert.ok(["a", "b"].includes(ds.config.name));
+    assert.equal(ds.meta.length, ds.config.name === "a" ? 30 : 60);
+    assert.deepEqual(fs.readdirSync(root).sort(), ["ds", "saver.ts"], `round ${round}: stale folders cleaned`);
+  }
+});

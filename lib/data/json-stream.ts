@@ -1,7 +1,67 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
+import * as crypto from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import { InputError } from "../util/errors";
+
+/**
+ * JSON.parse, plus the non-standard literals `NaN`, `Infinity` and `-Infinity` that Python's json
+ * writer emits (read as the numbers they name), so one such value costs its document, not the whole
+ * file or page: callers validate numbers anyway. Standard JSON takes the native path unchanged; only
+ * text that fails it is scanned. Anything else invalid throws the SyntaxError of JSON.parse.
+ */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const lenient = replaceNonFiniteLiterals(text);
+    if (lenient === undefined) throw err;
+    const { json, marker } = lenient;
+    return JSON.parse(json, (_k, v) => (typeof v === "string" && v.startsWith(marker) ? Number(v.slice(marker.length)) : v));
+  }
+}
+
+/** Bare NaN/Infinity/-Infinity tokens (outside strings, in value position) → unique sentinel strings; undefined when there are none. */
+function replaceNonFiniteLiterals(text: string): { json: string; marker: string } | undefined {
+  // A fresh random marker per call, checked absent from the text, so no real string can be mistaken for one.
+  let body: string;
+  do body = `nonfinite-${crypto.randomBytes(8).toString("hex")}:`;
+  while (text.includes(body));
+  const out: string[] = [];
+  let last = 0;
+  let found = false;
+  let prev = 0; // last non-space character code outside strings
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+      prev = 34;
+      continue;
+    }
+    if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+    if ((c === 78 /* N */ || c === 73 /* I */ || c === 45 /* - */) && (prev === 0 || prev === 91 || prev === 44 || prev === 58)) {
+      const token = text.startsWith("NaN", i) ? "NaN" : text.startsWith("Infinity", i) ? "Infinity" : text.startsWith("-Infinity", i) ? "-Infinity" : undefined;
+      const after = token ? text.charCodeAt(i + token.length) : NaN;
+      if (token && (Number.isNaN(after) || /[\s,\]}]/.test(String.fromCharCode(after)))) {
+        out.push(text.slice(last, i), `"\\u0000${body}${token}"`);
+        i += token.length - 1;
+        last = i + 1;
+        found = true;
+        prev = 34;
+        continue;
+      }
+    }
+    prev = c;
+  }
+  if (!found) return undefined;
+  out.push(text.slice(last));
+  return { json: out.join(""), marker: `\0${body}` };
+}
 
 /** Index of the first match of global regex `re` in `text` at or after `from`, or −1. */
 function nextMatch(re: RegExp, text: string, from: number): number {
@@ -19,8 +79,9 @@ export interface StreamedValue {
 /**
  * Split a JSON text stream into documents without holding the whole file: either one top-level array
  * (each element yielded as it completes) or a sequence of top-level objects (JSON lines, or
- * concatenated JSON). Only structure is tracked here (depth, strings, escapes); each document's text
- * goes to JSON.parse, so memory is bounded by the largest document. Elements must be objects or arrays.
+ * concatenated JSON; top-level values must then be objects, as a leading "[" means the array form).
+ * An empty text is an InputError. Only structure is tracked here (depth, strings, escapes); each document's text
+ * goes to `parseJsonText` (JSON plus NaN/Infinity literals), so memory is bounded by the largest document. Elements must be objects or arrays.
  * Inside a document a regex jumps between structural characters (native scanning, several times
  * faster than a per-character loop); newlines are counted once per document, for messages.
  */
@@ -45,7 +106,7 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
   };
   const finish = (text: string): StreamedValue => {
     try {
-      return { value: JSON.parse(text), line: docLine };
+      return { value: parseJsonText(text), line: docLine };
     } catch (err) {
       throw new InputError(`${source}:${docLine}: invalid JSON document: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -138,6 +199,8 @@ export async function* streamJsonValues(chunks: AsyncIterable<string>, source: s
   }
   if (inDoc) throw new InputError(`${source}: truncated JSON: the document starting at line ${docLine} never closes`);
   if (mode === "array") throw new InputError(`${source}: truncated JSON: the top-level array never closes`);
+  // An empty (or all-whitespace) text is far more often a file cut to nothing than an empty collection.
+  if (mode === "start") throw new InputError(`${source}: empty: no JSON document`);
 }
 
 /** Text chunks of a file, gunzipped when it starts with the gzip magic bytes. */

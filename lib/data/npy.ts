@@ -18,6 +18,7 @@ function dtypeOf(a: NpyArray): "<f4" | "<f8" {
 
 /** Encode an array as .npy bytes (little-endian, header padded to a multiple of 64 bytes). */
 export function encodeNpy(data: NpyArray, shape: readonly number[]): Buffer {
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new RangeError(`npy: shape [${shape}] must hold non-negative integers`);
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new RangeError(`npy: shape [${shape}] does not match length ${data.length}`);
   const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
@@ -52,17 +53,28 @@ export function decodeNpy(buf: Buffer, source = "array.npy"): NpyData {
   } else throw new InputError(`${source}: unsupported .npy version ${major}`);
   if (buf.length < pre + hlen) throw new InputError(`${source}: truncated .npy header`);
   const header = buf.toString("latin1", pre, pre + hlen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeStr = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeStr === undefined) throw new InputError(`${source}: unreadable .npy header "${header.trim()}"`);
+  // The whole header must be the dict NumPy writes (keys in any order, padding spaces, one newline):
+  // a damaged header is an error, never a different array.
+  const body = /^\{(.*)\}\s*$/s.exec(header.replace(/\n$/, ""))?.[1];
+  const entries = body === undefined ? [] : [...body.matchAll(/\s*'(descr|fortran_order|shape)':\s*('[^']*'|True|False|\([\d,\s]*\))\s*(,|$)/g)];
+  const fields = new Map(entries.map((m) => [m[1], m[2]]));
+  if (body === undefined || entries.map((m) => m[0]).join("").trim() !== body.trim() || fields.size !== 3 || entries.length !== 3) {
+    throw new InputError(`${source}: unreadable .npy header "${header.trim()}"`);
+  }
+  const descr = fields.get("descr")!.replace(/'/g, "");
+  const fortran = fields.get("fortran_order")!;
+  const shapeStr = fields.get("shape")!.slice(1, -1);
   if (fortran === "True") throw new InputError(`${source}: Fortran-order arrays are not supported`);
+  if (fortran !== "False") throw new InputError(`${source}: unreadable .npy header "${header.trim()}"`);
   if (descr !== "<f4" && descr !== "<f8") throw new InputError(`${source}: dtype ${descr} not supported (need <f4 or <f8)`);
-  const shape = shapeStr
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
+  const dims = shapeStr.split(",").map((x) => x.trim());
+  // "(3,)", "(3, 4)", "()": a one-number tuple needs its trailing comma; no empty entries elsewhere.
+  if (dims.length > 1 && dims[dims.length - 1] === "") dims.pop();
+  if (dims.length === 1 && dims[0] === "") dims.pop();
+  if (!dims.every((d) => /^\d+$/.test(d)) || (dims.length === 1 && !/,\s*$/.test(shapeStr))) {
+    throw new InputError(`${source}: unreadable .npy shape "(${shapeStr})"`);
+  }
+  const shape = dims.map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const width = descr === "<f4" ? 4 : 8;
   const offset = pre + hlen;

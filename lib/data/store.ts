@@ -1,13 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Structure } from "../structure/types";
-import { InputError } from "../util/errors";
+import { InputError, errorMessage } from "../util/errors";
+import { ownerPid, processAlive } from "../util/fs";
 import { readJsonFile } from "../util/json";
 import { recordsToCsv } from "../util/csv";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
 import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
 import { readNpy, writeNpy } from "./npy";
+import { assertStructureDictNumbers } from "./checks";
 
 /**
  * Dataset folder layout (readable from Python: numpy.load + json/csv):
@@ -25,13 +27,96 @@ export function metaToCsv(meta: readonly SpectrumMeta[]): string {
   return recordsToCsv(meta, META_COLUMNS);
 }
 
+/** Every file of a dataset folder; a folder missing one (or with one unreadable) is incomplete. */
+export const DATASET_FILES = ["spectra.npy", "energy.npy", "meta.csv", "meta.json", "structures.json", "splits.json", "dataset.json"] as const;
+
+export interface DatasetStoreOptions {
+  /** Where recovery of an interrupted save is reported; default console.warn. */
+  readonly log?: (message: string) => void;
+}
+
+/** True when `dir` holds every dataset file and its JSON and .npy files decode (used only when a save was interrupted). */
+function isCompleteDatasetFolder(dir: string): boolean {
+  try {
+    if (!DATASET_FILES.every((f) => fs.statSync(path.join(dir, f)).isFile())) return false;
+    for (const f of ["dataset.json", "meta.json", "structures.json", "splits.json"]) JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    readNpy(path.join(dir, "spectra.npy"));
+    readNpy(path.join(dir, "energy.npy"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Clean up after a `saveDataset` that was killed: its `<dir>.tmp-<pid>` (new files being written) and
+ * `<dir>.old-<pid>` (the previous folder, moved aside) siblings. When `dir` is missing or incomplete,
+ * the newest complete one of them takes its place (a complete temp folder is the finished new write,
+ * killed between its two renames; else the old folder is restored); every other stale sibling is
+ * removed. Folders of a writer that is still running are left alone. Returns what was done, one
+ * message per action (empty when there was nothing to do).
+ */
+export function recoverDatasetFolder(dir: string): string[] {
+  const abs = path.resolve(dir);
+  const parent = path.dirname(abs);
+  const base = path.basename(abs);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const stale: { p: string; kind: "tmp" | "old" }[] = [];
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`)) continue;
+    const rest = name.slice(base.length);
+    const kind = /^\.tmp-\d+$/.test(rest) ? "tmp" : /^\.old-\d+$/.test(rest) ? "old" : undefined;
+    if (!kind) continue;
+    const pid = ownerPid(rest, kind)!;
+    if (pid !== process.pid && processAlive(pid)) continue; // another writer is at work
+    stale.push({ p: path.join(parent, name), kind });
+  }
+  if (stale.length === 0) return [];
+  const done: string[] = [];
+  if (!isCompleteDatasetFolder(abs)) {
+    const mtime = (p: string) => fs.statSync(p).mtimeMs;
+    const complete = stale.filter((c) => isCompleteDatasetFolder(c.p)).sort((a, b) => (a.kind === b.kind ? mtime(b.p) - mtime(a.p) : a.kind === "tmp" ? -1 : 1));
+    const pick = complete[0];
+    if (pick) {
+      if (fs.existsSync(abs)) {
+        fs.rmSync(abs, { recursive: true, force: true });
+        done.push(`${abs}: removed an incomplete dataset folder`);
+      }
+      fs.renameSync(pick.p, abs);
+      stale.splice(stale.indexOf(pick), 1);
+      done.push(`${abs}: restored from ${path.basename(pick.p)} (${pick.kind === "tmp" ? "the finished write of an interrupted save" : "the previous dataset, moved aside by an interrupted save"})`);
+    }
+  }
+  for (const c of stale) {
+    fs.rmSync(c.p, { recursive: true, force: true });
+    done.push(`${abs}: removed ${path.basename(c.p)} left by an interrupted save`);
+  }
+  return done;
+}
+
+function recoverAndReport(dir: string, opts: DatasetStoreOptions): void {
+  const log = opts.log ?? ((m: string) => console.warn(m));
+  try {
+    for (const m of recoverDatasetFolder(dir)) log(`dataset store: ${m}`);
+  } catch (err) {
+    log(`dataset store: could not clean up after an interrupted save of ${dir}: ${errorMessage(err)}`);
+  }
+}
+
 /**
  * Write a dataset folder. Files go to a temporary sibling folder first, which then replaces `dir`,
- * so an interrupted save never leaves a half-written dataset under the final name.
+ * so an interrupted save never leaves a half-written dataset under the final name; what a killed
+ * save left behind is cleaned (or restored) on the next save or load (`recoverDatasetFolder`).
  */
-export function saveDataset(ds: Dataset, dir: string): void {
+export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions = {}): void {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
+  recoverAndReport(dir, opts);
   const tmp = `${path.resolve(dir)}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
@@ -50,6 +135,7 @@ export function saveDataset(ds: Dataset, dir: string): void {
   }
   fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
   fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
+  // Written last: its presence (and that it parses) marks a finished folder for recovery.
   fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify(ds.config, null, 1));
   const old = `${path.resolve(dir)}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
@@ -59,30 +145,74 @@ export function saveDataset(ds: Dataset, dir: string): void {
 
 
 /** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
-export function loadDataset(dir: string): Dataset {
+export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Dataset {
+  recoverAndReport(dir, opts);
   const config = readJsonFile(path.join(dir, "dataset.json")) as DatasetConfig;
+  if (!config || typeof config !== "object" || (config.formatVersion !== 1 && config.formatVersion !== 2)) {
+    throw new InputError(`${dir}/dataset.json: format version ${String((config as DatasetConfig | null)?.formatVersion)} is not supported (1 or 2)`);
+  }
   const spectraFile = path.join(dir, "spectra.npy");
+  const energyFile = path.join(dir, "energy.npy");
   const s = readNpy(spectraFile);
-  const e = readNpy(path.join(dir, "energy.npy"));
-  const meta = readJsonFile(path.join(dir, "meta.json")) as SpectrumMeta[];
+  const e = readNpy(energyFile);
+  const metaFile = path.join(dir, "meta.json");
+  const meta = readJsonFile(metaFile) as SpectrumMeta[];
   if (!(s.data instanceof Float32Array) || s.shape.length !== 2) throw new InputError(`${spectraFile}: expected a float32 N×M matrix`);
-  if (!(e.data instanceof Float64Array) || e.shape[0] !== s.shape[1]) throw new InputError(`${dir}/energy.npy: expected float64 of length ${s.shape[1]}`);
+  if (!(e.data instanceof Float64Array) || e.shape.length !== 1 || e.shape[0] !== s.shape[1]) throw new InputError(`${energyFile}: expected float64 of length ${s.shape[1]}`);
+  if (!Array.isArray(meta)) throw new InputError(`${metaFile}: expected an array of spectrum records`);
   if (s.shape[0] !== meta.length) throw new InputError(`${spectraFile}: ${s.shape[0]} rows but meta.json has ${meta.length}`);
+  for (let j = 0; j < e.data.length; j++) {
+    if (!Number.isFinite(e.data[j]) || (j > 0 && !(e.data[j] > e.data[j - 1]))) throw new InputError(`${energyFile}: energy[${j}] = ${e.data[j]} is not finite and increasing`);
+  }
+  for (let k = 0; k < s.data.length; k++) {
+    if (!Number.isFinite(s.data[k])) throw new InputError(`${spectraFile}: row ${Math.floor(k / s.shape[1])}, point ${k % s.shape[1]} is ${s.data[k]}`);
+  }
   const rawStructures = readJsonFile(path.join(dir, "structures.json")) as Record<string, unknown>;
+  if (!rawStructures || typeof rawStructures !== "object" || Array.isArray(rawStructures)) throw new InputError(`${dir}/structures.json: expected an object of structures by material id`);
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
+    assertStructureDictNumbers(d, `${dir}/structures.json#${id}`);
     const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
     structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
   }
-  for (const m of meta) if (!structures.has(m.materialId)) throw new InputError(`${dir}/structures.json: no structure for ${m.materialId}`);
-  if (config.formatVersion !== 1 && config.formatVersion !== 2) {
-    throw new InputError(`${dir}/dataset.json: format version ${String(config.formatVersion)} is not supported (1 or 2)`);
-  }
+  const relative = (config.mesh as { relative?: unknown } | undefined)?.relative === true;
+  meta.forEach((m, row) => checkMetaRow(m, row, metaFile, config.formatVersion, structures, relative));
   // Version 1 had no multiplicity column: derive it from the structures with the same definition
   // buildDataset uses (the folder on disk is left as it is).
   const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
-  const splits = readJsonFile(path.join(dir, "splits.json")) as DatasetSplits;
+  const splitsFile = path.join(dir, "splits.json");
+  const splits = readJsonFile(splitsFile) as DatasetSplits;
+  checkSplits(splits, meta.length, splitsFile);
   return { config, energy: e.data, spectra: s.data, meta: upgraded, structures, splits };
+}
+
+/** One meta.json record: every field of its type, the site inside its structure (InputError naming file, row and field). */
+function checkMetaRow(m: SpectrumMeta, row: number, file: string, version: number, structures: Map<string, Structure>, relativeMesh: boolean): void {
+  const bad = (field: string, want: string): never => {
+    throw new InputError(`${file}: row ${row}: ${field} ${JSON.stringify((m as unknown as Record<string, unknown>)?.[field])} is not ${want}`);
+  };
+  if (!m || typeof m !== "object" || Array.isArray(m)) throw new InputError(`${file}: row ${row} is not an object`);
+  for (const f of ["materialId", "formula", "element", "edge", "spectrumType", "elements", "source"] as const) if (typeof m[f] !== "string") bad(f, "a string");
+  if (!Number.isInteger(m.site) || m.site < -1) bad("site", "an integer ≥ −1");
+  if (!Number.isInteger(m.nelements) || m.nelements < 1) bad("nelements", "a positive integer");
+  if (version >= 2 && (!Number.isInteger(m.multiplicity) || m.multiplicity < 0)) bad("multiplicity", "a non-negative integer");
+  // e0 is what was subtracted for an edge-relative mesh, and nothing for an absolute one.
+  if (relativeMesh ? !(typeof m.e0 === "number" && Number.isFinite(m.e0)) : m.e0 !== null) bad("e0", relativeMesh ? "a finite number (edge-relative mesh)" : "null (absolute mesh)");
+  const st = structures.get(m.materialId);
+  if (!st) throw new InputError(`${path.join(path.dirname(file), "structures.json")}: no structure for ${m.materialId} (${file} row ${row})`);
+  if (m.site >= st.species.length || (m.site >= 0 && st.species[m.site] !== m.element)) bad("site", `a ${m.element} site of ${m.materialId} (${st.species.length} sites)`);
+  if (m.nelements !== new Set(st.species).size) bad("nelements", `the ${new Set(st.species).size} elements of ${m.materialId}'s structure`);
+}
+
+function checkSplits(sp: DatasetSplits, n: number, file: string): void {
+  const isList = (v: unknown) => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0 && i < n);
+  for (const kind of ["random", "grouped"] as const) {
+    for (const part of ["train", "val", "test"] as const) {
+      if (!isList((sp as unknown as Record<string, Record<string, unknown> | undefined>)?.[kind]?.[part])) {
+        throw new InputError(`${file}: ${kind}.${part} must be a list of row indices 0..${n - 1}`);
+      }
+    }
+  }
 }
 
 function withMultiplicities(meta: readonly SpectrumMeta[], structures: Map<string, Structure>): SpectrumMeta[] {

@@ -74,6 +74,10 @@ export function spectrumFromXasDocument(doc: unknown, where: string, fallbackId?
     return { drop: { id: materialId, source: where, reason: "unreadable-spectrum", message: `${where}: no "spectrum" (ask the API for _fields=spectrum)` } };
   }
   const idxRaw = sp.absorbing_index;
+  // null/absent = site-averaged; anything else must be a site index (a string "11" is not read as "averaged").
+  if (idxRaw !== null && idxRaw !== undefined && !Number.isInteger(idxRaw)) {
+    return { drop: { id: `${materialId}/?`, source: where, reason: "wrong-absorber", message: `${where}: absorbing_index ${JSON.stringify(idxRaw)} is not an integer site index or null` } };
+  }
   const site = typeof idxRaw === "number" ? idxRaw : -1;
   const id = `${materialId}/${site}`;
   let energy: Float64Array;

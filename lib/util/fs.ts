@@ -1,9 +1,11 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 /**
  * Write via a temporary file in the same folder + rename, so readers (a parallel kernel, a resumed
  * run) never see a partial file. The random suffix keeps concurrent writers of the same file apart.
+ * The temp name is `<file>.tmp-<pid>-<hex>` (see `removeStaleTempFiles`).
  */
 export function writeFileAtomic(file: string, data: string | NodeJS.ArrayBufferView): void {
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
@@ -14,4 +16,49 @@ export function writeFileAtomic(file: string, data: string | NodeJS.ArrayBufferV
     fs.rmSync(tmp, { force: true }); // do not leave a stray temp file behind on a failed write
     throw e;
   }
+}
+
+/** True when a process with this id exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The pid in a `….tmp-<pid>[-<hex>]` or `….old-<pid>` name, if it has that form. */
+export function ownerPid(name: string, kind: "tmp" | "old"): number | undefined {
+  const m = new RegExp(`\\.${kind}-(\\d+)(?:-[0-9a-f]+)?$`).exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Remove `writeFileAtomic` temp files in `dir` left by writers that were killed (their pid is gone,
+ * or it is this process: writes are synchronous, so none of ours is in flight). Temp files of a live
+ * writer are left alone. Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = ownerPid(name, "tmp");
+    if (pid === undefined || (pid !== process.pid && processAlive(pid))) continue;
+    const p = path.join(dir, name);
+    try {
+      if (!fs.statSync(p).isFile()) continue;
+      fs.rmSync(p, { force: true });
+      removed.push(name);
+    } catch {
+      /* vanished meanwhile: nothing to clean */
+    }
+  }
+  return removed;
 }

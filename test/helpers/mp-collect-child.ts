@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     { cacheDir: process.argv[2], pageSize: Number(process.argv[3] ?? 5), backoffMs: 20, timeoutMs: 5000 },
   );
   const ids = res.documents.map((d) => d.spectrum_id);
-  process.stdout.write(`RESULT ${JSON.stringify({ ids, pagesFetched: res.pagesFetched, pagesFromCache: res.pagesFromCache })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ ids, pagesFetched: res.pagesFetched, pagesFromCache: res.pagesFromCache, status: res.status, staleTempFilesRemoved: res.staleTempFilesRemoved })}\n`);
 }
 
 main().catch((err) => {

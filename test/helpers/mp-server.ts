@@ -72,7 +72,15 @@ export type MpFault =
   | { kind: "timeout"; stallMs: number }
   | { kind: "truncate" }
   | { kind: "401" }
-  | { kind: "400-echo-key" };
+  | { kind: "400-echo-key" }
+  /** HTTP `status` with a Location header (an absolute URL, or a path on this server). */
+  | { kind: "redirect"; status?: number; location: string }
+  /**
+   * A page that cannot be right: `edit` gets the page the server would send, every matching
+   * document, and the request; it returns what to send instead (data, total_doc — null drops it —
+   * or the whole body as text, e.g. with a NaN literal).
+   */
+  | { kind: "page"; edit: (page: any[], all: any[], req: MpRequestInfo) => { data?: any[]; total?: number | null; text?: string } };
 
 export interface MpRequestInfo {
   /** 1-based count of all requests. */
@@ -138,6 +146,7 @@ export function startMpServer(opts: MpServerOptions): Promise<MpServer> {
       if (fault?.kind === "400-echo-key") return send(400, JSON.stringify({ detail: `bad request from key ${String(key)}` }));
       if (fault?.kind === "429") return send(429, JSON.stringify({ detail: "rate limited" }), fault.retryAfter !== undefined ? { "retry-after": fault.retryAfter } : {});
       if (fault?.kind === "500") return send(500, JSON.stringify({ detail: "internal error" }));
+      if (fault?.kind === "redirect") return send(fault.status ?? 302, "", { location: fault.location });
       let docs = opts.docs as any[];
       const filter = (k: string, get: (d: any) => unknown) => {
         const v = url.searchParams.get(k);
@@ -150,7 +159,12 @@ export function startMpServer(opts: MpServerOptions): Promise<MpServer> {
       if (cs) docs = docs.filter((d) => matchesChemsys(d.elements, cs));
       const fields = url.searchParams.get("_fields")?.split(",");
       const page = docs.slice(skip, skip + limit).map((d) => (fields ? Object.fromEntries(Object.entries(d).filter(([k]) => fields.includes(k))) : d));
-      const body = JSON.stringify({ data: page, errors: [], meta: { total_doc: docs.length, max_limit: 1000 } });
+      let body = JSON.stringify({ data: page, errors: [], meta: { total_doc: docs.length, max_limit: 1000 } });
+      if (fault?.kind === "page") {
+        const e = fault.edit(page, docs, info);
+        const total = e.total === undefined ? docs.length : e.total;
+        body = e.text ?? JSON.stringify({ data: e.data ?? page, errors: [], meta: total === null ? { max_limit: 1000 } : { total_doc: total, max_limit: 1000 } });
+      }
       if (fault?.kind === "timeout") {
         res.writeHead(200, { "content-type": "application/json" });
         res.write(body.slice(0, 10));
