@@ -6,7 +6,6 @@ import { removeStaleTempFiles, writeFileAtomic } from "../util/fs";
 import { errorMessage } from "../util/errors";
 import { validateStructure } from "../structure/validate";
 import { parseJsonText } from "./json-stream";
-import { assertStructureDictNumbers } from "./checks";
 import type { DroppedSpectrum } from "./sources";
 import { spectrumFromXasDocument, xasDocumentKey, MpXasDocument } from "./xas-docs";
 
@@ -431,13 +430,7 @@ export function validateMpDocument(doc: unknown, where: string, needSpectrum = t
     return { id, source: where, reason: "unreadable-spectrum", message: `${where}: document is not a JSON object` };
   }
   if (!needSpectrum) return undefined;
-  const sp = (doc as { spectrum?: { structure?: unknown } }).spectrum;
-  const rawStructure = sp && typeof sp === "object" && "structure" in sp ? sp.structure : (doc as { structure?: unknown }).structure;
-  try {
-    assertStructureDictNumbers(rawStructure, `${where} structure`);
-  } catch (err) {
-    return { id, source: where, reason: "unreadable-structure", message: errorMessage(err) };
-  }
+  const sp = (doc as { spectrum?: unknown }).spectrum;
   const idx = (sp as { absorbing_index?: unknown } | undefined)?.absorbing_index;
   if (typeof idx === "number" && idx < 0) {
     return { id, source: where, reason: "wrong-absorber", message: `${where}: absorbing_index ${idx} is negative (null means site-averaged)` };

@@ -9,7 +9,6 @@ import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatge
 import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
 import { readNpy, writeNpy } from "./npy";
-import { assertStructureDictNumbers } from "./checks";
 
 /**
  * Dataset folder layout (readable from Python: numpy.load + json/csv):
@@ -171,7 +170,6 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
   if (!rawStructures || typeof rawStructures !== "object" || Array.isArray(rawStructures)) throw new InputError(`${dir}/structures.json: expected an object of structures by material id`);
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
-    assertStructureDictNumbers(d, `${dir}/structures.json#${id}`);
     const s = structureFromPymatgen(d, `${dir}/structures.json#${id}`);
     structures.set(id, (d as { properties?: { periodic?: unknown } })?.properties?.periodic === false ? { ...s, periodic: false } : s);
   }

@@ -19,8 +19,9 @@ export interface PymatgenStructureDict {
 }
 
 /** "Fe3+", "O2-", "Fe" → "Fe" (pymatgen may write oxidation states into the symbol). */
+/** "Fe", "Fe3+", "O2-", "Fe2.5+" → the element; anything else (e.g. "NaN") is returned whole and rejected by the caller. */
 function bareSymbol(sym: string): string {
-  const m = /^([A-Z][a-z]?)/.exec(sym.trim());
+  const m = /^([A-Z][a-z]?)(\d*(\.\d+)?[+-])?$/.exec(sym.trim());
   return m ? m[1] : sym;
 }
 
