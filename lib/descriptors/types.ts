@@ -44,6 +44,8 @@ export interface SiteEnvironment {
 export interface SiteDescriptor {
   /** Registry key. */
   readonly name: string;
+  /** The reference that defines it (recorded with resolved options in metrics.json and saved models). */
+  readonly citation: string;
   readonly length: number;
   readonly labels: readonly string[];
   /** Neighbour radius this descriptor reads from env.neighbours (0: none). */
