@@ -13,6 +13,7 @@
  * upgraded when the caller supplies what they never recorded (`legacy`), otherwise rejected with a
  * message saying what is missing; an unknown version is rejected.
  */
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -56,6 +57,13 @@ export interface XanesModelFile {
   meta: XanesModelMeta;
   /** Set when the file was upgraded from an older version on load. */
   upgradedFrom?: number;
+  /**
+   * SHA-256 of model.json, of each weight file and of this file's other fields (canonical JSON),
+   * checked last on load: a change the field checks cannot see (a flipped digit, another activation
+   * name, altered weight bytes) is still an error, never a silently different model. Absent in
+   * upgraded version 1 files.
+   */
+  integrity?: Record<string, string>;
 }
 
 export interface SaveModelOptions {
@@ -85,7 +93,8 @@ export async function saveModel(dir: string, model: XanesMlp, opts: SaveModelOpt
   const { topology, weightSpecs, weightData } = networkArtifacts(model.net);
   fs.writeFileSync(path.join(dir, "weights.bin"), weightData);
   const modelJson = { modelTopology: topology, format: "layers-model", generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: null, weightsManifest: [{ paths: ["weights.bin"], weights: weightSpecs }] };
-  fs.writeFileSync(path.join(dir, "model.json"), JSON.stringify(modelJson));
+  const modelText = JSON.stringify(modelJson);
+  fs.writeFileSync(path.join(dir, "model.json"), modelText);
   const file: XanesModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -104,9 +113,12 @@ export async function saveModel(dir: string, model: XanesMlp, opts: SaveModelOpt
     descriptors: opts.descriptors ?? [],
     meta: opts.meta ?? {},
   };
-  fs.writeFileSync(path.join(dir, "xanes-model.json"), JSON.stringify(file, null, 1));
+  const integrity = { "model.json": sha256(modelText), "weights.bin": sha256(weightData), "xanes-model.json": sha256(JSON.stringify(file)) };
+  fs.writeFileSync(path.join(dir, "xanes-model.json"), JSON.stringify({ ...file, integrity }, null, 1));
   return { dir, files: ["model.json", "weights.bin", "xanes-model.json"].map((f) => path.join(dir, f)) };
 }
+
+const sha256 = (data: string | Uint8Array) => crypto.createHash("sha256").update(data).digest("hex");
 
 function checkScaler(v: unknown, w: Where, columns: number): StandardScalerJSON {
   const o = object(v, w);
@@ -184,9 +196,9 @@ function upgradeV1(o: Record<string, unknown>, w: Where, legacy: LegacyModelInfo
 
 /** xanes-model.json of `dir`, checked and upgraded to the current version. */
 export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesModelFile {
-  const file = path.join(dir, "xanes-model.json");
-  const w: Where = { file, field: "" };
-  const o = object(readJsonFile(file), w);
+  const name = path.join(dir, "xanes-model.json");
+  const w: Where = { file: name, field: "" };
+  const o = object(readJsonFile(name), w);
   if (o.format === LEGACY_FORMAT && o.version === 1) return upgradeV1(o, w, opts.legacy);
   if (o.format !== MODEL_FORMAT) fail(at(w, "format"), `is ${JSON.stringify(o.format)}, expected "${MODEL_FORMAT}"`);
   if (o.version !== MODEL_FORMAT_VERSION) fail(at(w, "version"), `is ${JSON.stringify(o.version)}; this lib reads version ${MODEL_FORMAT_VERSION} (and upgrades version 1 "${LEGACY_FORMAT}")`);
@@ -197,7 +209,9 @@ export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesMo
     string(r.name, at(at(at(w, "descriptors"), i), "name"));
     string(r.citation, at(at(at(w, "descriptors"), i), "citation"));
   });
-  return {
+  const integrity = object(o.integrity, at(w, "integrity"));
+  for (const k of ["model.json", "xanes-model.json"]) string(integrity[k], at(at(w, "integrity"), k));
+  const file: XanesModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
     savedAt: String(o.savedAt),
@@ -208,20 +222,28 @@ export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesMo
     featurizer: o.featurizer ?? null,
     descriptors: descriptors as DescriptorRecord[],
     meta: o.meta === undefined ? {} : object(o.meta, at(w, "meta")),
+    integrity: integrity as Record<string, string>,
   };
+  // Checked after the fields, so a damaged field is reported by name rather than as a hash mismatch.
+  const { integrity: _, ...content } = o;
+  if (sha256(JSON.stringify(content)) !== integrity["xanes-model.json"]) fail(at(w, "integrity"), "does not match the file's content (edited or damaged after saving)");
+  return file;
 }
 
 /** model.json + weight files: manifest paths inside `dir`, byte counts matching the specs, finite weights. */
-function readNetworkFiles(dir: string): { topology: unknown; specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array } {
+function readNetworkFiles(dir: string, integrity: Record<string, string> | undefined): { topology: unknown; specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array } {
   const file = path.join(dir, "model.json");
   const w: Where = { file, field: "" };
   const o = object(readJsonFile(file), w);
+  const hashes: { file: string; expected: string | undefined; actual: string }[] = [];
+  if (integrity) hashes.push({ file, expected: integrity["model.json"], actual: sha256(fs.readFileSync(file)) });
   const topology = object(o.modelTopology, at(w, "modelTopology"));
   const manifest = o.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) fail(at(w, "weightsManifest"), "must be a non-empty array");
   const root = path.resolve(dir);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
+  const starts: { file: string; start: number }[] = [];
   manifest.forEach((g, gi) => {
     const wg = at(at(w, "weightsManifest"), gi);
     const group = object(g, wg);
@@ -236,6 +258,8 @@ function readNetworkFiles(dir: string): { topology: unknown; specs: tf.io.Weight
       } catch (e) {
         fail(wp, `(${rel}) cannot be read: ${errorMessage(e)}`);
       }
+      starts.push({ file: abs, start: buffers.slice(0, -1).reduce((n, b) => n + b.length, 0) });
+      if (integrity) hashes.push({ file: abs, expected: integrity[rel], actual: sha256(buffers[buffers.length - 1]) });
     });
     if (!Array.isArray(group.weights)) fail(at(wg, "weights"), "must be an array of weight specs");
     group.weights.forEach((s, si) => {
@@ -251,16 +275,22 @@ function readNetworkFiles(dir: string): { topology: unknown; specs: tf.io.Weight
   const bytes = Buffer.concat(buffers);
   const expected = 4 * specs.reduce((s, sp) => s + sp.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.length !== expected) {
-    throw new InputError(`${file}: weightsManifest lists ${expected} bytes of float32 weights, the weight files hold ${bytes.length} (truncated or wrong file?)`);
+    throw new InputError(`${starts.map((x) => x.file).join(", ")}: hold ${bytes.length} bytes, ${file} weightsManifest lists ${expected} bytes of float32 weights (truncated or wrong file?)`);
   }
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   let offset = 0;
   for (const sp of specs) {
     const n = sp.shape.reduce((a, b) => a * b, 1);
     for (let i = offset; i < offset + n; i++) {
-      if (!Number.isFinite(values[i])) throw new InputError(`${file}: weight "${sp.name}" entry ${i - offset} is ${values[i]} (weights must be finite)`);
+      if (!Number.isFinite(values[i])) {
+        const src = starts.filter((x) => x.start <= 4 * i).pop()!.file;
+        throw new InputError(`${src}: weight "${sp.name}" entry ${i - offset} is ${values[i]} (weights must be finite)`);
+      }
     }
     offset += n;
+  }
+  for (const h of hashes) {
+    if (h.expected !== h.actual) throw new InputError(`${h.file}: content does not match xanes-model.json integrity (edited or damaged after saving)`);
   }
   return { topology, specs, bytes: new Uint8Array(values.buffer) };
 }
@@ -268,7 +298,7 @@ function readNetworkFiles(dir: string): { topology: unknown; specs: tf.io.Weight
 /** Reads a model folder (saveModel, or a version 1 folder with `legacy`) into the current tfjs backend. */
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<{ model: XanesMlp; file: XanesModelFile }> {
   const file = readModelFile(dir, opts);
-  const { topology, specs, bytes } = readNetworkFiles(dir);
+  const { topology, specs, bytes } = readNetworkFiles(dir, file.integrity);
   let net: tf.LayersModel;
   try {
     net = await networkFromArtifacts(topology, specs, bytes);
