@@ -224,6 +224,9 @@ export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesMo
     meta: o.meta === undefined ? {} : object(o.meta, at(w, "meta")),
     integrity: integrity as Record<string, string>,
   };
+  if (file.spectral && file.spectral.mesh.count !== file.estimator.shape.nOutputs) {
+    fail(at(w, "spectral.mesh.count"), `is ${file.spectral.mesh.count}, the network has ${file.estimator.shape.nOutputs} outputs (estimator.shape.nOutputs)`);
+  }
   // Checked after the fields, so a damaged field is reported by name rather than as a hash mismatch.
   const { integrity: _, ...content } = o;
   if (sha256(JSON.stringify(content)) !== integrity["xanes-model.json"]) fail(at(w, "integrity"), "does not match the file's content (edited or damaged after saving)");
