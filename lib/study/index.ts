@@ -5,3 +5,4 @@ export * from "./ablation";
 export * from "./oxygen";
 export * from "./tables";
 export * from "./study";
+export * from "./findings";

@@ -34,6 +34,9 @@ import { compareSplits, selectPatience, trainAndCompare, type FinalRun, type Pat
 import { ablationBarFigure, ablationRowCells, ABLATION_COLUMNS, runAblation, type AblationResult } from "./ablation";
 import { oxygenFigures, runOxygenStudy, type OxygenResult } from "./oxygen";
 import { markdownTable, type StudyTable } from "./tables";
+import { studyFindings } from "./findings";
+import { formatMeanStd } from "./ablation";
+import type { Figure } from "../plots/figure";
 
 export const STUDY_STAGES = ["final", "randomSplit", "ablation", "errors", "oxygen", "model"] as const;
 export type StudyStage = (typeof STUDY_STAGES)[number];
@@ -187,7 +190,7 @@ async function loadFinalRun(dir: string, table: FeatureTable, energy: ArrayLike<
 
 /** Saves the final predictor, reloads it and predicts every absorbing site of a structure outside the dataset. */
 async function saveAndPredict(r: StudyResult, dir: string, unseen: string | undefined, log: (s: string) => void): Promise<UnseenPrediction | null> {
-  const { cfg, dataset: ds, table, final } = r;
+  const { cfg, dataset: ds, features: table, final } = r;
   const predictor = new XanesPredictor(final!.mlp.fitted(), table.featurizer, datasetSpectral(ds, cfg.dataset.element, cfg.dataset.edge), {
     dataset: ds.config.name,
     trainedOn: { spectra: final!.split.train.length, split: "grouped by material", seed: cfg.final.mlp.seed },
@@ -235,7 +238,7 @@ export class StudyResult {
   oxygen?: OxygenResult;
   unseen?: UnseenPrediction | null;
 
-  constructor(readonly cfg: StudyConfig, readonly dataset: Dataset, readonly table: FeatureTable, readonly times: StageTimes) {}
+  constructor(readonly cfg: StudyConfig, readonly dataset: Dataset, readonly features: FeatureTable, readonly times: StageTimes) {}
 
   /** The three final models, MLP first. */
   get models(): ModelEvaluation[] {
@@ -245,7 +248,7 @@ export class StudyResult {
 
   /** Dataset metadata of test row r of the final split. */
   testMeta(r: number) {
-    return this.dataset.meta[this.table.rows[this.final!.split.test[r]]];
+    return this.dataset.meta[this.features.rows[this.final!.split.test[r]]];
   }
 
   /** MLP test MSE relative to each baseline. */
@@ -318,6 +321,23 @@ export class StudyResult {
       name, title, columns: [key, "n", "mean", "median", "p90"], rows: rows.map((r) => [r.key, String(r.n), r.mean.toFixed(5), r.median.toFixed(5), r.p90.toFixed(5)]),
     });
     if (this.final) out.push({ name: "comparison", title: "Test set, grouped-by-material split", columns: COMPARISON_COLUMNS, rows: this.models.map(comparisonRow) });
+    if (this.final) {
+      const thr = ["0.8", "0.9", "0.95", "0.99"];
+      out.push({
+        name: "shape-thresholds", title: "Fraction of test spectra whose shape is reproduced, by threshold",
+        columns: ["model", ...thr.map((t) => `Pearson ≥ ${t}`), ...thr.map((t) => `cosine ≥ ${t}`)],
+        rows: this.models.map((m) => [m.name, ...thr.map((t) => m.shape.pearson[t].toFixed(3)), ...thr.map((t) => m.shape.cosine[t].toFixed(3))]),
+      });
+    }
+    if (this.random && this.final && this.splitComparison) {
+      const kinds = [["mlp", "MLP"], ["knn", "kNN"], ["mean", "mean training spectrum"]] as const;
+      const f = this.final, rnd = this.random, c = this.splitComparison.groupedOverRandomMse;
+      out.push({
+        name: "split-cost", title: "What grouping by material costs",
+        columns: ["model", "mean MSE, grouped", "mean MSE, random", "grouped ÷ random", "Pearson ≥ 0.95, grouped", "Pearson ≥ 0.95, random"],
+        rows: kinds.map(([k, label]) => [label, f.models[k].summary.mse.mean.toExponential(3), rnd.models[k].summary.mse.mean.toExponential(3), c[k].toFixed(2), f.models[k].shape.pearson["0.95"].toFixed(3), rnd.models[k].shape.pearson["0.95"].toFixed(3)]),
+      });
+    }
     if (this.random) {
       out.push({ name: "comparison-random", title: "Test set, random-by-spectrum split", columns: COMPARISON_COLUMNS, rows: [this.random.models.mlp, this.random.models.knn, this.random.models.mean].map(comparisonRow) });
     }
@@ -327,20 +347,54 @@ export class StudyResult {
         rows: this.patience.candidates.map((c) => [String(c.patience), String(c.stopEpoch), String(c.bestEpoch), c.valLoss.toExponential(4), c.complete ? "yes" : "no"]),
       });
     }
-    if (this.ablation) out.push({ name: "ablation", title: "Descriptor ablation (mean ± std over seeds)", columns: ABLATION_COLUMNS, rows: this.ablation.rows.map(ablationRowCells) });
+    if (this.ablation) {
+      out.push({ name: "ablation", title: "Descriptor ablation (mean ± std over seeds)", columns: ABLATION_COLUMNS, rows: this.ablation.rows.map(ablationRowCells) });
+      out.push({
+        name: "importance", title: "Descriptor importance", columns: ["descriptor", "MSE alone", "rank alone", "ΔMSE when removed (mean ± std over seeds)"],
+        rows: [...this.ablation.importance].sort((a, b) => b.removalMseIncrease - a.removalMseIncrease)
+          .map((r) => [r.name, r.aloneMse.toExponential(3), String(r.aloneRank), formatMeanStd(r.removalMseIncrease, r.removalMseIncreaseStd, (x) => x.toExponential(2))]),
+      });
+    }
     if (this.errors) {
       const b = this.errors.breakdown;
       out.push(group("errors-by-nelements", "MLP test MSE by number of elements", "elements", b.byNelements));
       out.push(group("errors-by-coordination", `MLP test MSE by coordination number of the ${this.cfg.dataset.element} site`, "CN", b.byCoordination));
+      out.push(group("errors-by-shell-elements", "MLP test MSE by first-shell elements", "first shell", b.byShellElements));
       out.push(group("errors-by-co-element", "MLP test MSE by other element in the compound", "element", b.byCoElement));
     }
     if (this.oxygen) {
       out.push({
-        name: "oxygen", title: "O K-edge, leave one snapshot out (mean test MSE)", columns: ["test snapshot", "train", "test", "MLP", "kNN", "mean spectrum"],
-        rows: this.oxygen.folds.map((f) => [f.testSnapshot, String(f.nTrain), String(f.nTest), f.mse.mlp.toExponential(3), f.mse.knn.toExponential(3), f.mse.mean.toExponential(3)]),
+        name: "oxygen", title: "O K-edge, leave one snapshot out (means over test spectra)",
+        columns: ["test snapshot", "train", "test", "MSE MLP", "MSE kNN", "MSE mean", "Pearson MLP", "Pearson kNN", "Pearson mean"],
+        rows: this.oxygen.folds.map((f) => [
+          f.testSnapshot, String(f.nTrain), String(f.nTest), f.mse.mlp.toExponential(3), f.mse.knn.toExponential(3), f.mse.mean.toExponential(3),
+          f.pearson.mlp.toFixed(3), f.pearson.knn.toFixed(3), f.pearson.mean.toFixed(3),
+        ]),
       });
     }
     return out;
+  }
+
+  /** One figure by its name (see figures()). */
+  figure(name: string): Figure {
+    const f = this.figures().find((x) => x.name === name);
+    if (!f) throw new Error(`StudyResult: no figure "${name}" (have ${this.figures().map((x) => x.name).join(", ")})`);
+    return f.fig;
+  }
+
+  /** One table by its name (see tables()). */
+  table(name: string): StudyTable {
+    const t = this.tables().find((x) => x.name === name);
+    if (!t) throw new Error(`StudyResult: no table "${name}" (have ${this.tables().map((x) => x.name).join(", ")})`);
+    return t;
+  }
+
+  /**
+   * What the numbers say, as markdown bullets, per topic: "final", "randomSplit", "patience",
+   * "ablation", "errors", "oxygen". Built from the measured values only.
+   */
+  findings(topic: "final" | "randomSplit" | "patience" | "ablation" | "errors" | "oxygen"): string {
+    return studyFindings(this, topic).map((s) => `- ${s}`).join("\n");
   }
 
   /** The study's tables as one markdown text (title, then the table). */
@@ -350,7 +404,7 @@ export class StudyResult {
 
   /** metrics.json: every measured number and the whole configuration. */
   toJSON(): Record<string, unknown> {
-    const { cfg, dataset: ds, table } = this;
+    const { cfg, dataset: ds, features: table } = this;
     const f = this.final;
     const randomJson = this.random && {
       kind: "random by spectrum (the study's protocol): sites of one material can be in train and test",
