@@ -399,3 +399,28 @@ test("trainMlp rejects inconsistent input with messages naming the problem", asy
   await assert.rejects(fit(X, 4, Y, MESH, { ...ok, dropout: 1 }), /dropout 1 must be in \[0, 1\)/);
   assert.throws(() => matrix(X, 20, 3), /80 values cannot be 20×3/);
 });
+
+test("recordUntilPatience trains on for the patience replay but restores exactly the weights of config.patience (dropout on)", async () => {
+  await initBackend();
+  const rng = createRng(9);
+  const n = 160;
+  const X = new Float32Array(n * 8).map(() => rng());
+  const Y = new Float32Array(n * 6).map(() => rng());
+  const opts = { trainIdx: range(0, 80), valIdx: range(80, n), hidden: [64, 64], learningRate: 1e-2, batchSize: 16, epochs: 60, patience: 3, dropout: 0.2, seed: 2 };
+  const plain = await fit(X, 8, Y, 6, opts);
+  const { trainIdx, valIdx, ...hyper } = opts;
+  const longer = await trainMlp(mat(X, 8), mat(Y, 6), mlpConfig(hyper), { train: trainIdx, val: valIdx }, { recordUntilPatience: 12 });
+  assert.ok(plain.history.length < 60, "patience 3 stops early");
+  assert.ok(longer.history.length > plain.history.length, "recording goes on past the stop");
+  assert.equal(longer.stopEpoch, plain.history.length);
+  assert.equal(longer.bestEpoch, plain.bestEpoch);
+  // Same trajectory up to the stop, and the same restored weights: predictions are bit-identical.
+  assert.deepEqual(longer.history.slice(0, plain.history.length).map((h) => h.valLoss), plain.history.map((h) => h.valLoss));
+  assert.deepEqual(pred(longer.model, X), pred(plain.model, X));
+  // The replay of patience 3 over the longer history finds the live run's stop and best epoch.
+  const { replayPatience } = await import("../lib/model/mlp");
+  const [r] = replayPatience(longer.history, [3], 60);
+  assert.deepEqual([r.stopEpoch, r.bestEpoch], [plain.history.length, plain.bestEpoch]);
+  plain.model.dispose();
+  longer.model.dispose();
+});
