@@ -107,7 +107,7 @@ export interface TrainMlpResult {
  * Default `inputClip`. Why clip: descriptor columns nearly constant on the training rows (rare
  * elements, some OFM entries) give test sites standardised values up to ~1000; the unclipped MLP
  * extrapolates wildly there and a handful of such spectra dominate the mean test MSE. Why 5:
- * measured on the Cu K set (grouped split, final net of experimentConfig("full"), seed 42):
+ * measured on the Cu K set (grouped split, final net of studyConfig("full"), seed 42):
  * unclipped, mean test MSE 4.9e-3 (one spectrum at 2.8), validation loss 0.201; clip 3 / 5 / 10:
  * test 2.09e-3 / 1.98e-3 / 1.95e-3, validation loss 0.191 / 0.185 / 0.187 — the bound matters, its
  * exact value does not (clip 5 with seeds 1, 2: test 1.93e-3, 2.11e-3). ±5 leaves columns whose
