@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const root = path.join(__dirname, "..");
   const study = await runStudy(cfg, {
     log,
+    // Train afresh; the run is cached for the notebooks (--notebooks) to reuse.
+    cache: "refresh",
     modelDir: path.join(out, "model"),
     unseenStructure: path.join(root, "test", "fixtures", "unseen-cu-oxide", "POSCAR"),
   });

@@ -227,3 +227,36 @@ test("property: a randomly cut, corrupted or retyped model folder gives an Input
     { numRuns: 120, seed: 20261201 },
   );
 });
+
+test("runStudy: tables (markdown, danfojs), figures and metrics from one result; a second run reuses the cached final run", { skip, timeout: 120_000 }, async () => {
+  const { runStudy } = await import("../lib/study/study");
+  const { markdownTable, tableDataFrame } = await import("../lib/study/tables");
+  const saved = process.env.XANES_WORK_DIR;
+  process.env.XANES_WORK_DIR = tmp("work");
+  try {
+    const cfg = studyConfig("quick");
+    cfg.dataset.maxMaterials = 40;
+    const logs: string[] = [];
+    const a = await runStudy(cfg, { stages: ["final", "errors"], log: (s) => logs.push(s) });
+    const b = await runStudy(cfg, { stages: ["final", "errors"], log: (s) => logs.push(s) });
+    assert.ok(logs.some((l) => /final run: reused the cached run/.test(l)), logs.join("\n"));
+    // The reused run is the same model: same test predictions and metrics, no second training.
+    assert.deepEqual(b.final!.models.mlp.pred.data, a.final!.models.mlp.pred.data);
+    assert.deepEqual(b.final!.training.history, JSON.parse(JSON.stringify(a.final!.training.history)));
+    const t = a.table("comparison");
+    assert.deepEqual(t.rows.map((r) => r[0]), ["MLP", a.final!.models.knn.name, "mean training spectrum"]);
+    assert.equal(markdownTable(t).split("\n").length, 2 + 3);
+    const df = tableDataFrame(t);
+    assert.deepEqual(df.shape, [3, t.columns.length]);
+    assert.ok(a.figures().some((f) => f.name === "examples-best-median-worst"));
+    const m = a.toJSON() as { final: { mlp: { summary: { mse: { mean: number } } } }; timings: Record<string, number> };
+    assert.equal(m.final.mlp.summary.mse.mean, a.final!.models.mlp.summary.mse.mean);
+    assert.ok(m.timings.final >= 0 && m.timings.total >= m.timings.final);
+    assert.throws(() => a.table("nope"), /no table "nope"/);
+    a.dispose();
+    b.dispose();
+  } finally {
+    if (saved === undefined) delete process.env.XANES_WORK_DIR;
+    else process.env.XANES_WORK_DIR = saved;
+  }
+});

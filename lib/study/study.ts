@@ -49,8 +49,11 @@ export interface StudyOptions {
   modelDir?: string;
   /** A structure outside the dataset that the saved, reloaded predictor predicts (model stage). */
   unseenStructure?: string;
-  /** Reuse/save the final run under <work dir>/study-cache/<config hash>/ (default true). */
-  cache?: boolean;
+  /**
+   * The final run under <work dir>/study-cache/<key>/: "use" (default) reuses a cached run and caches
+   * a new one; "refresh" always trains and caches (reproduce); "off" neither reads nor writes.
+   */
+  cache?: "use" | "refresh" | "off";
 }
 
 export interface UnseenPrediction {
@@ -93,7 +96,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
   const r = new StudyResult(cfg, ds, table, times);
   const needFinal = stages.has("final") || stages.has("errors") || stages.has("model") || stages.has("randomSplit");
   if (needFinal) {
-    r.final = await timed("final", () => finalRun(cfg, ds, table, opts.cache ?? true, log));
+    r.final = await timed("final", () => finalRun(cfg, ds, table, opts.cache ?? "use", log));
     r.patience = selectPatience(r.final, cfg.final.patienceCandidates, cfg);
     log(`test split: ${r.final.split.test.length} spectra (train ${r.final.split.train.length}, val ${r.final.split.val.length}); ` +
       `patience on validation only → ${r.patience.picked} (configured ${r.patience.configured}, best epoch ${r.final.training.bestEpoch})`);
@@ -132,18 +135,30 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
   return r;
 }
 
-/** Hash of everything that determines the final run (dataset, descriptors, split, MLP, kNN, backend). */
+/**
+ * Hash of everything that determines the final run: the configuration parts it reads, the backend,
+ * and the source of the code that trains and evaluates it (lib/model, lib/eval/baselines), so a
+ * changed training loop never reuses a stale run.
+ */
 export function finalRunKey(cfg: StudyConfig): string {
   const b = backendInfo();
-  const key = JSON.stringify({ dataset: cfg.dataset, descriptors: cfg.descriptors, split: cfg.split, final: cfg.final, knn: cfg.knn, backend: b?.name ?? null, format: 1 });
-  return crypto.createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const h = crypto.createHash("sha256");
+  h.update(JSON.stringify({ dataset: cfg.dataset, descriptors: cfg.descriptors, split: cfg.split, final: cfg.final, knn: cfg.knn, backend: b?.name ?? null, format: 1 }));
+  const modelDir = path.join(__dirname, "..", "model");
+  const code = [...fs.readdirSync(modelDir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts")).map((f) => path.join(modelDir, f))];
+  for (const ext of [".js", ".ts"]) {
+    const f = path.join(__dirname, "..", "eval", `baselines${ext}`);
+    if (fs.existsSync(f)) code.push(f);
+  }
+  for (const f of code.sort()) h.update(fs.readFileSync(f));
+  return h.digest("hex").slice(0, 16);
 }
 
 /** The final run, from the cache when a run with the same configuration was saved, else trained and cached. */
-async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, useCache: boolean, log: (s: string) => void): Promise<FinalRun> {
+async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, cache: "use" | "refresh" | "off", log: (s: string) => void): Promise<FinalRun> {
   const dir = path.join(workDir(), "study-cache", finalRunKey(cfg));
   const split = studySplit(table.groups, cfg);
-  if (useCache && fs.existsSync(path.join(dir, "final.json"))) {
+  if (cache === "use" && fs.existsSync(path.join(dir, "final.json"))) {
     try {
       const run = await loadFinalRun(dir, table, ds.energy, split);
       log(`final run: reused the cached run in ${dir}`);
@@ -158,7 +173,7 @@ async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, useC
     recordUntilPatience: Math.max(cfg.final.mlp.patience, ...cfg.final.patienceCandidates),
   });
   p.done(`best epoch ${run.training.bestEpoch}, ${Math.round(run.training.timing.samplesPerSec)} samples/s`);
-  if (useCache) {
+  if (cache !== "off") {
     try {
       await new XanesPredictor(run.mlp.fitted(), table.featurizer, datasetSpectral(ds, cfg.dataset.element, cfg.dataset.edge)).save(path.join(dir, "model"));
       const state = { split, training: run.training, knn: run.knn, seconds: run.seconds, names: { knn: run.models.knn.name }, pred: { knn: run.models.knn.pred, mean: run.models.mean.pred } };
