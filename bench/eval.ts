@@ -2,6 +2,7 @@
 // against a naive peer (full distances + sort) measured in the same run, and per-spectrum metrics.
 // Run: node --import tsx bench/eval.ts   (the machine is shared: compare ratios, not absolute times)
 import { KnnRegressor } from "../lib/eval/baselines";
+import { takeRows } from "../lib/util/matrix";
 import { evaluateSpectra } from "../lib/eval/metrics";
 import { createRng } from "../lib/util/random";
 
@@ -25,7 +26,7 @@ function naiveKnn(X: Float32Array, d: number, Y: Float32Array, m: number, train:
   return out;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const n = 4286; // train + val + test rows of the Cu K set after the grouped split
   const d = 1303;
   const m = 261;
@@ -42,8 +43,8 @@ function main(): void {
   const test = Array.from({ length: 955 }, (_, i) => 3331 + i);
 
   let t = performance.now();
-  const knn = new KnnRegressor(X, d, Y, m, train, { k: 5 });
-  const fast = knn.predict(X, test);
+  const knn = await new KnnRegressor({ kCandidates: [5], weightings: ["uniform"] }).fit({ data: X, rows: n, cols: d }, { data: Y, rows: n, cols: m }, { train });
+  const fast = knn.predict(takeRows({ data: X, rows: n, cols: d }, test)).data;
   const tFast = performance.now() - t;
   t = performance.now();
   const slow = naiveKnn(X, d, Y, m, train, test, 5);

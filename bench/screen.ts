@@ -22,6 +22,7 @@ import { buildDataset } from "../lib/data/dataset";
 import { collectFeffFolders } from "../lib/data/feff";
 import { DEFAULT_MESHES } from "../lib/spectra/mesh";
 import { DESCRIPTOR_NAMES, Featurizer } from "../lib/descriptors/featurizer";
+import { mlpConfig, spectralContract, trainEnsemble } from "../lib/model";
 import { createRng, shuffleInPlace } from "../lib/util/random";
 import {
   Candidate,
@@ -35,7 +36,6 @@ import {
   sitesOfElement,
   targetFromDataset,
   targetOnMesh,
-  trainEnsemble,
 } from "../lib/screening";
 
 function arg(name: string, dflt: string): string {
@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   const Y = new Float32Array(train.length * m);
   train.forEach((i, r) => Y.set(ds.spectra.subarray(i * m, (i + 1) * m), r * m));
   const seeds = Array.from({ length: nMembers }, (_, i) => i + 1);
-  const members = await trainEnsemble(X, Y, featurizer, ds.energy, { trainIdx: train.map((_, i) => i), seeds, hidden: [256, 256], epochs: 2 });
+  const n = train.length;
+  const spectral = spectralContract(ds.config.mesh, "Cu", "K", ds.config.normalisation);
+  const members = await trainEnsemble({ data: X, rows: n, cols: featurizer.length }, { data: Y, rows: n, cols: m }, featurizer, spectral, { config: mlpConfig({ hidden: [256, 256], epochs: 2 }), seeds, split: { train: train.map((_, i) => i) } });
 
   // Candidates: held-out materials (all their Cu sites) until ≥ minSites sites; held-out materials
   // are reused under new ids (fresh structure objects) if the split has fewer sites.

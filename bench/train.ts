@@ -12,7 +12,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { initBackend, InitBackendOptions } from "../lib/model/backend";
-import { trainMlp } from "../lib/model/mlp";
+import { mlpConfig, trainMlp } from "../lib/model/mlp";
 import { loadNativeBlas, nativeBlasStatus } from "../lib/model/native_blas";
 import { createRng } from "../lib/util/random";
 
@@ -57,14 +57,9 @@ async function benchTfjs(v: Variant, seconds: number): Promise<Result> {
   const trainIdx = Array.from({ length: v.rows }, (_, i) => i);
   let tStart = 0;
   let cpuStart = process.cpuUsage();
-  const { model, timing } = await trainMlp(X, LAYERS[0], Y, LAYERS[LAYERS.length - 1], {
-    trainIdx,
-    hidden: LAYERS.slice(1, -1),
-    activation: "relu",
-    batchSize: BATCH,
-    learningRate: 1e-3,
-    epochs: 1_000_000,
-    seed: 0,
+  const nIn = LAYERS[0], nOut = LAYERS[LAYERS.length - 1];
+  const config = mlpConfig({ hidden: LAYERS.slice(1, -1), activation: "relu", batchSize: BATCH, learningRate: 1e-3, epochs: 1_000_000, seed: 0 });
+  const { model, timing } = await trainMlp({ data: X, rows: v.rows, cols: nIn }, { data: Y, rows: v.rows, cols: nOut }, config, { train: trainIdx }, {
     onEpoch: (log) => {
       if (log.epoch === 1) {
         tStart = log.elapsedMs;

@@ -8,6 +8,7 @@ export * from "./spectra";
 export * from "./data";
 export * from "./model";
 export * from "./eval";
+export * from "./study";
 export * from "./plots";
 export * from "./screening";
 export * from "./util";

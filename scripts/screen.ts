@@ -24,6 +24,8 @@ import * as path from "node:path";
 import { InputError } from "../lib/util/errors";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
+import { loadEnsemble } from "../lib/model/ensemble";
+import { energyMeshOf } from "../lib/model/spectral";
 import { loadDataset } from "../lib/data/store";
 import { recordsToCsv } from "../lib/util/csv";
 import { NORMALISATIONS, Normalisation } from "../lib/spectra/mesh";
@@ -38,8 +40,6 @@ import {
   ensemblePredictor,
   formatRankingTable,
   listStructureFiles,
-  loadEnsemble,
-  meshOfEnergies,
   prepareTarget,
   rankingRecords,
   readTargetFile,
@@ -112,8 +112,9 @@ async function main(): Promise<void> {
   const members: XanesPredictor[] = [];
   for (const d of modelDirs) members.push(...(await loadEnsemble(d)));
   const predictor = ensemblePredictor(members);
-  const meta = members[0].meta as { normalisation?: unknown; energyRelative?: unknown };
-  const absorber = (members[0].featurizer.toJSON() as { absorber?: string }).absorber;
+  // The model's spectral contract says mesh, element and normalisation; nothing is guessed.
+  const meta = { normalisation: members[0].spectral.normalisation };
+  const absorber = members[0].spectral.mesh.element;
   const element = one(args, "element") ?? absorber;
   if (!element) throw new InputError("--element is required: the model does not record its absorbing element");
   const givenNorm = one(args, "normalisation");
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
         : `--normalisation ${NORMALISATIONS.join("|")} is required: the model records ${JSON.stringify(meta.normalisation)}`,
     );
   }
-  const mesh = meshOfEnergies(predictor.energy, meta.energyRelative === true || predictor.energy[0] < 0);
+  const mesh = energyMeshOf(members[0].spectral.mesh);
 
   // Target
   const datasetDir = one(args, "dataset");

@@ -14,8 +14,13 @@ import {
   fractionAbove,
   shapeReproduced,
 } from "../lib/eval/metrics";
-import { meanSpectrum, tileRow, KnnRegressor, takeColumns } from "../lib/eval/baselines";
-import { ablationSubsets, blockColumns, runAblation, Trainer } from "../lib/eval/ablation";
+import { meanSpectrum, KnnRegressor, MeanSpectrumRegressor, type KnnWeighting } from "../lib/eval/baselines";
+import { ablationSubsets, runAblation } from "../lib/study/ablation";
+import { blockColumns } from "../lib/descriptors/featurizer";
+import { takeColumns, takeRows, tileRow, type Matrix } from "../lib/util/matrix";
+
+const mat = (data: Float32Array, cols: number): Matrix => ({ data, rows: data.length / cols, cols });
+const knnOf = (k: number, weighting: KnnWeighting = "uniform") => new KnnRegressor({ kCandidates: [k], weightings: [weighting] });
 import { createRng } from "../lib/util/random";
 
 const close = (a: number, b: number, tol = 1e-9, msg?: string) =>
@@ -141,13 +146,15 @@ test("summaries skip NaN and count it; shape fractions treat NaN as not reproduc
   assert.equal(sr.cosine["0.99"], 1);
 });
 
-test("mean baseline is the column mean of the training rows only", () => {
-  const Y = Float32Array.from([1, 2, 3, 4, 100, 100]);
-  assert.deepEqual([...meanSpectrum(Y, 2, [0, 1])], [2, 3]);
-  assert.deepEqual([...tileRow(Float32Array.from([2, 3]), 2)], [2, 3, 2, 3]);
+test("mean baseline is the column mean of the training rows only", async () => {
+  const Y = mat(Float32Array.from([1, 2, 3, 4, 100, 100]), 2);
+  assert.deepEqual([...meanSpectrum(Y, [0, 1])], [2, 3]);
+  assert.deepEqual([...tileRow(Float32Array.from([2, 3]), 2).data], [2, 3, 2, 3]);
+  const est = await new MeanSpectrumRegressor().fit(mat(new Float32Array(3), 1), Y, { train: [0, 1] });
+  assert.deepEqual([...est.predict(mat(new Float32Array(2), 1)).data], [2, 3, 2, 3]);
 });
 
-test("kNN returns the exact training neighbour for a training point and averages k neighbours", () => {
+test("kNN returns the exact training neighbour for a training point and averages k neighbours", async () => {
   const rng = createRng(7);
   const n = 200;
   const d = 6;
@@ -156,15 +163,16 @@ test("kNN returns the exact training neighbour for a training point and averages
   for (let i = 0; i < n; i++) X[i * d + 5] *= 1000;
   const Y = Float32Array.from({ length: n * 3 }, () => rng());
   const train = Array.from({ length: 150 }, (_, i) => i);
-  const knn1 = new KnnRegressor(X, d, Y, 3, train, { k: 1 });
-  const pred = knn1.predict(X, [17, 42]);
+  const Xm = mat(X, d), Ym = mat(Y, 3);
+  const knn1 = await knnOf(1).fit(Xm, Ym, { train });
+  const pred = knn1.predict(takeRows(Xm, [17, 42])).data;
   assert.deepEqual([...pred], [...Y.subarray(17 * 3, 18 * 3), ...Y.subarray(42 * 3, 43 * 3)]);
-  const knnD = new KnnRegressor(X, d, Y, 3, train, { k: 5, weighting: "distance" });
-  const pd = knnD.predict(X, [17]);
+  const knnD = await knnOf(5, "distance").fit(Xm, Ym, { train });
+  const pd = knnD.predict(takeRows(Xm, [17])).data;
   for (let j = 0; j < 3; j++) close(pd[j], Y[17 * 3 + j], 1e-5);
   // Uniform k = 5: the mean of the 5 neighbours kneighbors reports, and those are the true nearest.
-  const knn5 = new KnnRegressor(X, d, Y, 3, train, { k: 5 });
-  const { index, dist2 } = knn5.kneighbors(X, [160]);
+  const knn5 = await knnOf(5).fit(Xm, Ym, { train });
+  const { index, dist2 } = knn5.kneighbors(takeRows(Xm, [160]));
   // Brute-force check with explicit standardisation.
   const mean = new Float64Array(d);
   const sd = new Float64Array(d);
@@ -178,7 +186,7 @@ test("kNN returns the exact training neighbour for a training point and averages
   dists.sort((a, b) => a.s - b.s);
   assert.deepEqual([...index], dists.slice(0, 5).map((e) => e.t));
   for (let c = 0; c < 5; c++) close(dist2[c], dists[c].s, 1e-3);
-  const p5 = knn5.predict(X, [160]);
+  const p5 = knn5.predict(takeRows(Xm, [160])).data;
   for (let j = 0; j < 3; j++) {
     close(p5[j], dists.slice(0, 5).reduce((s, e) => s + Y[e.t * 3 + j], 0) / 5, 1e-6);
   }
@@ -202,8 +210,8 @@ test("ablation subsets: 5 singles, 5 all-but-one, 1 all", () => {
     { name: "c", start: 5, length: 1 },
   ];
   assert.deepEqual([...blockColumns(blocks, ["c", "a"])], [0, 1, 5]);
-  assert.throws(() => blockColumns(blocks, ["zzz"]), /unknown descriptor block "zzz"/);
-  assert.deepEqual([...takeColumns(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 4, [3, 1])], [3, 1, 7, 5]);
+  assert.throws(() => blockColumns(blocks, ["zzz"]), /descriptor "zzz" not in this featurizer/);
+  assert.deepEqual([...takeColumns(mat(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 4), [3, 1]).data], [3, 1, 7, 5]);
 });
 
 test("end-to-end ablation on synthetic data finds the block that carries the signal", async () => {
@@ -229,23 +237,17 @@ test("end-to-end ablation on synthetic data finds the block that carries the sig
     for (let j = 0; j < m; j++) Y[i * m + j] = Math.exp(-0.5 * ((j - c) / w) ** 2);
     groups.push(`mat-${Math.floor(i / 3)}`);
   }
-  // kNN stands in for the MLP here: deterministic and fast; runAblation only needs a Trainer.
-  const fit: Trainer = async (Xs, nF, Ys, nOut, { trainIdx }) => {
-    const knn = new KnnRegressor(Xs, nF, Ys, nOut, trainIdx, { k: 3 });
-    return { predictRows: (Xq, rows) => knn.predict(Xq, rows) };
-  };
+  // kNN stands in for the MLP here: deterministic and fast; runAblation only needs an estimator.
   let calls = 0;
   const res = await runAblation({
-    X,
-    nFeatures: d,
+    X: mat(X, d),
     blocks,
-    Y,
-    nOut: m,
+    Y: mat(Y, m),
     energy,
     groups,
     seeds: [1, 2],
     fractions: { train: 0.7, val: 0.1, test: 0.2 },
-    fit,
+    estimator: () => knnOf(3),
     onProgress: () => calls++,
   });
   assert.equal(calls, 7 * 2);
@@ -278,8 +280,7 @@ test("firstPeakPositions: lowest-energy prominent peak per row, NaN for a monoto
   assert.ok(Number.isNaN(p[1]));
 });
 
-test("fitKnnBaseline picks k and weighting on the validation rows", async () => {
-  const { fitKnnBaseline } = await import("../lib/eval/experiment");
+test("KnnRegressor with several candidates picks k and weighting on the validation rows", async () => {
   const rng = createRng(5);
   const n = 120;
   const d = 3;
@@ -292,7 +293,7 @@ test("fitKnnBaseline picks k and weighting on the validation rows", async () => 
     Y.copyWithin((100 + i) * 2, i * 2, (i + 1) * 2);
   }
   const split = { train: Array.from({ length: 100 }, (_, i) => i), val: Array.from({ length: 20 }, (_, i) => 100 + i), test: [] };
-  const r = fitKnnBaseline(X, d, Y, 2, split, [1, 3, 5], ["uniform", "distance"]);
+  const r = await new KnnRegressor({ kCandidates: [1, 3, 5], weightings: ["uniform", "distance"] }).fit(mat(X, d), mat(Y, 2), split);
   assert.equal(r.k, 1);
   assert.equal(r.valMse["1/uniform"], 0);
   assert.ok(r.valMse["5/uniform"] > 0);
@@ -300,7 +301,7 @@ test("fitKnnBaseline picks k and weighting on the validation rows", async () => 
 });
 
 test("replayPatience: stop and restored epoch per patience, as trainMlp's early stopping; incomplete when the history is too short", async () => {
-  const { replayPatience } = await import("../lib/eval/experiment");
+  const { replayPatience } = await import("../lib/model/mlp");
   // val loss: improves to epoch 3, plateaus 4 epochs, improves at 8, then worse until 12 (last run).
   const val = [5, 4, 3, 3.5, 3.2, 3.1, 3.3, 2.5, 2.6, 2.7, 2.8, 2.9];
   const history = val.map((v, i) => ({ epoch: i + 1, loss: 0, valLoss: v, elapsedMs: 0 }));
@@ -314,14 +315,14 @@ test("replayPatience: stop and restored epoch per patience, as trainMlp's early 
 });
 
 test("featureRowSplit maps dataset rows to feature rows and leaves out rows that failed featurisation", async () => {
-  const { featureRowSplit } = await import("../lib/eval/experiment");
+  const { featureRowSplit } = await import("../lib/study/features");
   // Dataset rows 0..5; row 2 failed featurisation, so feature rows are [0, 1, 3, 4, 5] → 0..4.
   const table = { rows: [0, 1, 3, 4, 5] } as unknown as Parameters<typeof featureRowSplit>[1];
   assert.deepEqual(featureRowSplit({ train: [0, 2, 3], val: [5], test: [1, 4] }, table), { train: [0, 2], val: [4], test: [1, 3] });
 });
 
 test("compareSplits counts random-split test spectra whose material is in training and the grouped/random MSE ratios", async () => {
-  const { compareSplits } = await import("../lib/eval/experiment");
+  const { compareSplits } = await import("../lib/study/final");
   type Run = Parameters<typeof compareSplits>[0];
   const run = (train: number[], test: number[], mse: { mlp: number; knn: number; mean: number }) =>
     ({
@@ -344,7 +345,7 @@ test("compareSplits counts random-split test spectra whose material is in traini
   assert.equal(c2.materialsInTrainAndTest, 1);
 });
 
-test("kNN predictions from a larger neighbour search equal a regressor fitted with the smaller k", () => {
+test("kNN predictions from a larger neighbour search equal a regressor fitted with the smaller k", async () => {
   const rng = createRng(11);
   const n = 80;
   const d = 4;
@@ -352,11 +353,12 @@ test("kNN predictions from a larger neighbour search equal a regressor fitted wi
   const Y = Float32Array.from({ length: n * 3 }, () => rng());
   const train = Array.from({ length: 60 }, (_, i) => i);
   const query = [60, 65, 70, 79];
-  const probe = new KnnRegressor(X, d, Y, 3, train, { k: 7 });
-  const nb = probe.kneighbors(X, query);
+  const probe = await knnOf(7).fit(mat(X, d), mat(Y, 3), { train });
+  const Q = takeRows(mat(X, d), query);
+  const nb = probe.kneighbors(Q);
   for (const weighting of ["uniform", "distance"] as const) {
     for (const k of [1, 3, 7]) {
-      const direct = new KnnRegressor(X, d, Y, 3, train, { k, weighting }).predict(X, query);
+      const direct = (await knnOf(k, weighting).fit(mat(X, d), mat(Y, 3), { train })).predict(Q);
       assert.deepEqual(probe.predictFromNeighbours(nb, k, weighting), direct, `k=${k} ${weighting}`);
     }
   }

@@ -11,7 +11,9 @@ import * as os from "os";
 import * as path from "path";
 import { initBackend } from "../lib/model/backend";
 import { StandardScaler } from "../lib/model/scaler";
-import { buildMlpNetwork, trainMlp, XanesMlp } from "../lib/model/mlp";
+import { buildMlpNetwork, mlpConfig, trainMlp, XanesMlp, type MlpConfig, type EpochLog } from "../lib/model/mlp";
+import { spectralContract } from "../lib/model/spectral";
+import { matrix, type Matrix } from "../lib/util/matrix";
 import { createAdam } from "../lib/model/optimizer";
 import { loadNativeBlas } from "../lib/model/native_blas";
 import { loadModel, saveModel } from "../lib/model/io";
@@ -39,6 +41,24 @@ function synthetic(n: number, seed: number): { X: Float32Array; Y: Float32Array 
   }
   return { X, Y };
 }
+
+
+const mat = (data: Float32Array, cols: number): Matrix => ({ data, rows: data.length / cols, cols });
+
+/** trainMlp on flat arrays: hyperparameters over the defaults, rows of the split, epoch hook. */
+async function fit(
+  X: Float32Array, d: number, Y: Float32Array, m: number,
+  o: Partial<MlpConfig> & { trainIdx: number[]; valIdx?: number[]; onEpoch?: (l: EpochLog) => void },
+) {
+  const { trainIdx, valIdx, onEpoch, ...cfg } = o;
+  return trainMlp(mat(X, d), mat(Y, m), mlpConfig(cfg), { train: trainIdx, val: valIdx }, { onEpoch });
+}
+
+/** Predictions of a fitted network for flat feature rows. */
+const pred = (model: XanesMlp, X: Float32Array): Float32Array => model.predict(mat(X, model.nFeatures)).data;
+
+/** The spectral contract of an absolute Cu K mesh of MESH points. */
+const spectral = (start: number, step: number) => spectralContract({ start, step, points: MESH, relative: false }, "Cu", "K", "max");
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
@@ -116,8 +136,8 @@ test("inputClip: a feature far outside the training range gives a bounded predic
     X[i * d + 4] = i % 50 === 7 ? 0.2 : 0;
   }
   const opts = { trainIdx: range(0, 120), valIdx: range(120, 150), hidden: [32, 32], epochs: 30, seed: 5 };
-  const clipped = await trainMlp(X, d, Y, MESH, opts);
-  const raw = await trainMlp(X, d, Y, MESH, { ...opts, inputClip: null });
+  const clipped = await fit(X, d, Y, MESH, opts);
+  const raw = await fit(X, d, Y, MESH, { ...opts, inputClip: null });
   assert.equal(clipped.model.inputClip, 5);
   assert.equal(raw.model.inputClip, null);
   assert.equal(raw.model.inputScaler.clipLow, null);
@@ -125,8 +145,8 @@ test("inputClip: a feature far outside the training range gives a bounded predic
   const outlier = Float32Array.from([0.5, 0.5, 0.5, 0.5, 1000]);
   const yMax = Math.max(...Y.map(Math.abs));
   const maxAbs = (a: Float32Array) => Math.max(...a.map(Math.abs));
-  const pc = clipped.model.predict(outlier);
-  const pr = raw.model.predict(outlier);
+  const pc = pred(clipped.model, outlier);
+  const pr = pred(raw.model, outlier);
   assert.ok(pc.every(Number.isFinite));
   assert.ok(maxAbs(pc) < 3 * yMax, `clipped prediction bounded: max |ŷ| ${maxAbs(pc)} vs max |y| ${yMax}`);
   assert.ok(maxAbs(pr) > 100 * yMax, `without clipping the net extrapolates: max |ŷ| ${maxAbs(pr)}`);
@@ -134,19 +154,19 @@ test("inputClip: a feature far outside the training range gives a bounded predic
   const s1 = StandardScaler.fit(X, d, opts.trainIdx);
   const atBound = Float32Array.from(outlier);
   atBound[4] = s1.mean[4] + 5 * s1.scale[4] * 1.001;
-  const pb = clipped.model.predict(atBound);
+  const pb = pred(clipped.model, atBound);
   for (let e = 0; e < MESH; e++) assert.ok(Math.abs(pc[e] - pb[e]) < 1e-5 * yMax, `mesh ${e}`);
   // save → load keeps the clip (config + bounds), and a predictor built on the reloaded model applies it.
   const fake = { length: d, featurizeSite: (_s: Structure, _i: number, out = new Float32Array(d), off = 0) => (out.set(outlier, off), out), toJSON: () => ({ fake: true }) };
   const dir = tmpDir("clip");
   try {
-    await new XanesPredictor(clipped.model, fake, range(0, MESH)).save(dir);
+    await new XanesPredictor(clipped.model, fake, spectral(0, 1)).save(dir);
     const { model: back, file } = await loadModel(dir);
-    assert.equal(file.mlp.inputClip, 5);
+    assert.equal(file.estimator.config.inputClip, 5);
     assert.equal(back.inputClip, 5);
     assert.deepEqual(Array.from(back.inputScaler.clipLow!), Array.from(clipped.model.inputScaler.clipLow!));
     assert.deepEqual(Array.from(back.inputScaler.clipHigh!), Array.from(clipped.model.inputScaler.clipHigh!));
-    assert.deepEqual(back.predict(outlier), pc);
+    assert.deepEqual(pred(back, outlier), pc);
     back.dispose();
     const predictor = await loadPredictor(dir, { featurizer: fake });
     assert.deepEqual(predictor.predict(cuprite(), 2).mu, pc);
@@ -156,14 +176,14 @@ test("inputClip: a feature far outside the training range gives a bounded predic
     clipped.model.dispose();
     raw.model.dispose();
   }
-  await assert.rejects(trainMlp(X, d, Y, MESH, { ...opts, inputClip: -1 }), /inputClip -1 must be > 0 or null/);
+  await assert.rejects(fit(X, d, Y, MESH, { ...opts, inputClip: -1 }), /inputClip -1 must be > 0 or null/);
 });
 
 test("learns a peak-position mapping far below the mean predictor", async () => {
   await initBackend();
   const { X, Y } = synthetic(700, 1);
   const train = range(0, 500), val = range(500, 600), testIdx = range(600, 700);
-  const { model, history, bestEpoch } = await trainMlp(X, 4, Y, MESH, {
+  const { model, history, bestEpoch } = await fit(X, 4, Y, MESH, {
     trainIdx: train, valIdx: val, hidden: [64, 64], learningRate: 3e-3, batchSize: 32, epochs: 80, patience: 15, seed: 3,
   });
   // mean predictor: the mean training spectrum
@@ -171,8 +191,7 @@ test("learns a peak-position mapping far below the mean predictor", async () => 
   for (const r of train) for (let e = 0; e < MESH; e++) meanSpec[e] += Y[r * MESH + e] / train.length;
   const yTest = rows(Y, MESH, testIdx);
   const baseline = mse(yTest, rows(new Float32Array(700 * MESH).map((_, i) => meanSpec[i % MESH]), MESH, testIdx));
-  const pred = model.predict(rows(X, 4, testIdx));
-  const err = mse(pred, yTest);
+  const err = mse(pred(model, rows(X, 4, testIdx)), yTest);
   assert.ok(err < 0.05 * baseline, `test MSE ${err} should be < 5% of mean-predictor MSE ${baseline}`);
   assert.ok(history[bestEpoch - 1].valLoss < history[0].valLoss);
   model.dispose();
@@ -186,7 +205,7 @@ test("early stopping stops after `patience` epochs without improvement and resto
   const X = new Float32Array(n * 8).map(() => rng());
   const Y = new Float32Array(n * 6).map(() => rng());
   const patience = 4;
-  const { model, history, bestEpoch } = await trainMlp(X, 8, Y, 6, {
+  const { model, history, bestEpoch } = await fit(X, 8, Y, 6, {
     trainIdx: range(0, 80), valIdx: range(80, n), hidden: [128, 128], learningRate: 1e-2, batchSize: 16, epochs: 200, patience, seed: 1,
   });
   assert.ok(history.length < 200, "stopped early");
@@ -195,7 +214,7 @@ test("early stopping stops after `patience` epochs without improvement and resto
   assert.equal(history[bestEpoch - 1].valLoss, best);
   // the restored model reproduces the best epoch's validation loss (objective = MSE in standardised units)
   const yVal = model.outputScaler!.transform(rows(Y, 6, range(80, n)));
-  const predVal = model.outputScaler!.transform(model.predict(rows(X, 8, range(80, n))));
+  const predVal = model.outputScaler!.transform(pred(model, rows(X, 8, range(80, n))));
   const restored = mse(predVal, yVal);
   assert.ok(Math.abs(restored - best) <= 1e-4 * best, `restored val loss ${restored} vs best ${best}`);
   assert.ok(Math.abs(restored - history[history.length - 1].valLoss) > 1e-4 * best, "differs from the last epoch");
@@ -207,9 +226,9 @@ test("same seed, same backend → identical weights (with dropout); another seed
   const tensorsBefore = tf.memory().numTensors;
   const { X, Y } = synthetic(200, 2);
   const opts = { trainIdx: range(0, 150), valIdx: range(150, 200), hidden: [32, 16], dropout: 0.2, batchSize: 16, epochs: 5, seed: 42 };
-  const a = await trainMlp(X, 4, Y, MESH, opts);
-  const b = await trainMlp(X, 4, Y, MESH, opts);
-  const c = await trainMlp(X, 4, Y, MESH, { ...opts, seed: 43 });
+  const a = await fit(X, 4, Y, MESH, opts);
+  const b = await fit(X, 4, Y, MESH, opts);
+  const c = await fit(X, 4, Y, MESH, { ...opts, seed: 43 });
   const wa = a.model.weightsSnapshot(), wb = b.model.weightsSnapshot(), wc = c.model.weightsSnapshot();
   assert.equal(wa.length, wb.length);
   for (let k = 0; k < wa.length; k++) assert.deepEqual(wa[k], wb[k], `weights ${k} identical`);
@@ -223,11 +242,11 @@ test("shape-aware losses: λ = 0 equals plain MSE; λ > 0 adds a positive term a
   await initBackend();
   const { X, Y } = synthetic(200, 4);
   const base = { trainIdx: range(0, 160), valIdx: range(160, 200), hidden: [32], batchSize: 32, epochs: 4, seed: 5 };
-  const plain = await trainMlp(X, 4, Y, MESH, { ...base, loss: "mse" });
+  const plain = await fit(X, 4, Y, MESH, { ...base, loss: "mse" });
   for (const loss of ["mse+cosine", "mse+derivative"] as const) {
-    const zero = await trainMlp(X, 4, Y, MESH, { ...base, loss, lossWeight: 0 });
+    const zero = await fit(X, 4, Y, MESH, { ...base, loss, lossWeight: 0 });
     zero.history.forEach((h, i) => assert.ok(Math.abs(h.loss - plain.history[i].loss) <= 1e-5 * plain.history[i].loss, `${loss} λ=0 epoch ${i + 1}`));
-    const shaped = await trainMlp(X, 4, Y, MESH, { ...base, loss, lossWeight: 1 });
+    const shaped = await fit(X, 4, Y, MESH, { ...base, loss, lossWeight: 1 });
     assert.ok(shaped.history[0].loss > plain.history[0].loss, `${loss} adds a positive term`);
     assert.ok(shaped.history[3].loss < shaped.history[0].loss, `${loss} decreases`);
     zero.model.dispose();
@@ -245,7 +264,7 @@ test("scalers are fitted on training rows only", async () => {
     Y[r * MESH] = -1e4;
   }
   const train = range(0, 100);
-  const { model } = await trainMlp(X, 4, Y, MESH, { trainIdx: train, valIdx: range(100, 120), hidden: [8], epochs: 1, seed: 1 });
+  const { model } = await fit(X, 4, Y, MESH, { trainIdx: train, valIdx: range(100, 120), hidden: [8], epochs: 1, seed: 1 });
   // Default inputClip (5): the input scaler is fitClipped on the training rows.
   const expectX = StandardScaler.fitClipped(X, 4, train, 5);
   const expectY = StandardScaler.fit(Y, MESH, train);
@@ -260,23 +279,23 @@ test("scalers are fitted on training rows only", async () => {
 test("save on wasm → load on wasm (identical) and on cpu (same within 1e-5 relative)", async () => {
   await initBackend({ backend: "wasm" });
   const { X, Y } = synthetic(150, 7);
-  const { model } = await trainMlp(X, 4, Y, MESH, { trainIdx: range(0, 120), valIdx: range(120, 150), hidden: [24, 12], epochs: 3, seed: 8 });
-  const expected = model.predict(X);
+  const { model } = await fit(X, 4, Y, MESH, { trainIdx: range(0, 120), valIdx: range(120, 150), hidden: [24, 12], epochs: 3, seed: 8 });
+  const expected = pred(model, X);
   const dir = tmpDir("model");
   try {
     const mesh = range(0, MESH).map((e) => 8980 + e);
-    await saveModel(dir, model, { energyMesh: mesh, normalisation: "edge-step" });
+    await saveModel(dir, model, { meta: { energyMesh: mesh, normalisation: "edge-step" } });
     for (const f of ["model.json", "weights.bin", "xanes-model.json"]) assert.ok(fs.existsSync(path.join(dir, f)), f);
     const same = await loadModel(dir);
-    assert.deepEqual(same.model.predict(X), expected);
-    assert.deepEqual(same.meta.energyMesh, mesh);
+    assert.deepEqual(pred(same.model, X), expected);
+    assert.deepEqual(same.file.meta.energyMesh, mesh);
     assert.equal(same.file.backend, "wasm");
     assert.deepEqual(same.model.config, model.config);
     same.model.dispose();
 
     await initBackend({ backend: "cpu" });
     const onCpu = await loadModel(dir);
-    const got = onCpu.model.predict(X);
+    const got = pred(onCpu.model, X);
     const maxAbs = Math.max(...expected.map(Math.abs));
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - expected[i]) <= 1e-5 * maxAbs, `prediction ${i}`);
     onCpu.model.dispose();
@@ -307,14 +326,14 @@ test("XanesPredictor: structure + site → spectrum on the mesh; bad sites skipp
   const n = 64;
   const X = new Float32Array(n * d).map(() => rng());
   const Y = new Float32Array(n * MESH).map(() => rng());
-  const { model } = await trainMlp(X, d, Y, MESH, { trainIdx: range(0, n), hidden: [16], epochs: 2, seed: 2 });
+  const { model } = await fit(X, d, Y, MESH, { trainIdx: range(0, n), hidden: [16], epochs: 2, seed: 2 });
   const mesh = range(0, MESH).map((e) => 8970 + 2 * e);
-  const predictor = new XanesPredictor(model as XanesMlp, featurizer, mesh);
+  const predictor = new XanesPredictor(model as XanesMlp, featurizer, spectral(8970, 2));
   const s = cuprite();
   const one = predictor.predict(s, 2);
   assert.equal(one.mu.length, MESH);
   assert.deepEqual(Array.from(one.energy), mesh);
-  assert.deepEqual(one.mu, model.predict(featurizer.featurizeSite(s, 2)));
+  assert.deepEqual(one.mu, pred(model, featurizer.featurizeSite(s, 2)));
   assert.throws(() => predictor.predict(s, 0), (e: unknown) => e instanceof InputError && /site 0.*expected Cu/.test((e as Error).message));
   const batch = predictor.predictSites(s, [2, 3, 0, 99]);
   assert.deepEqual(batch.spectra.map((p) => p.site), [2, 3]);
@@ -373,10 +392,35 @@ test("trainMlp rejects inconsistent input with messages naming the problem", asy
   await initBackend();
   const { X, Y } = synthetic(20, 1);
   const ok = { trainIdx: range(0, 16), valIdx: range(16, 20), epochs: 1, hidden: [4] };
-  await assert.rejects(trainMlp(X, 3, Y, MESH, ok), /X length 80 is not a multiple of nFeatures 3/);
-  await assert.rejects(trainMlp(X, 4, Y.subarray(1), MESH, ok), /Y length 799 ≠ 20 rows × 40 outputs/);
-  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, valIdx: [16, 25] }), /valIdx\[1\] = 25 is not a row index in 0\.\.19/);
-  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, trainIdx: [] }), /trainIdx is empty/);
-  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, loss: "huber" as never }), /unknown loss 'huber'/);
-  await assert.rejects(trainMlp(X, 4, Y, MESH, { ...ok, dropout: 1 }), /dropout 1 must be in \[0, 1\)/);
+  await assert.rejects(trainMlp(mat(X, 4), mat(Y.subarray(MESH), MESH), mlpConfig(), { train: [0] }), /Y has 19 rows, X has 20/);
+  await assert.rejects(fit(X, 4, Y, MESH, { ...ok, valIdx: [16, 25] }), /val\[1\] = 25 is not a row index in 0\.\.19/);
+  await assert.rejects(fit(X, 4, Y, MESH, { ...ok, trainIdx: [] }), /training split is empty/);
+  await assert.rejects(fit(X, 4, Y, MESH, { ...ok, loss: "huber" as never }), /unknown loss 'huber'/);
+  await assert.rejects(fit(X, 4, Y, MESH, { ...ok, dropout: 1 }), /dropout 1 must be in \[0, 1\)/);
+  assert.throws(() => matrix(X, 20, 3), /80 values cannot be 20×3/);
+});
+
+test("recordUntilPatience trains on for the patience replay but restores exactly the weights of config.patience (dropout on)", async () => {
+  await initBackend();
+  const rng = createRng(9);
+  const n = 160;
+  const X = new Float32Array(n * 8).map(() => rng());
+  const Y = new Float32Array(n * 6).map(() => rng());
+  const opts = { trainIdx: range(0, 80), valIdx: range(80, n), hidden: [64, 64], learningRate: 1e-2, batchSize: 16, epochs: 60, patience: 3, dropout: 0.2, seed: 2 };
+  const plain = await fit(X, 8, Y, 6, opts);
+  const { trainIdx, valIdx, ...hyper } = opts;
+  const longer = await trainMlp(mat(X, 8), mat(Y, 6), mlpConfig(hyper), { train: trainIdx, val: valIdx }, { recordUntilPatience: 12 });
+  assert.ok(plain.history.length < 60, "patience 3 stops early");
+  assert.ok(longer.history.length > plain.history.length, "recording goes on past the stop");
+  assert.equal(longer.stopEpoch, plain.history.length);
+  assert.equal(longer.bestEpoch, plain.bestEpoch);
+  // Same trajectory up to the stop, and the same restored weights: predictions are bit-identical.
+  assert.deepEqual(longer.history.slice(0, plain.history.length).map((h) => h.valLoss), plain.history.map((h) => h.valLoss));
+  assert.deepEqual(pred(longer.model, X), pred(plain.model, X));
+  // The replay of patience 3 over the longer history finds the live run's stop and best epoch.
+  const { replayPatience } = await import("../lib/model/mlp");
+  const [r] = replayPatience(longer.history, [3], 60);
+  assert.deepEqual([r.stopEpoch, r.bestEpoch], [plain.history.length, plain.bestEpoch]);
+  plain.model.dispose();
+  longer.model.dispose();
 });

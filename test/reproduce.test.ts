@@ -57,7 +57,12 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
     // 2·5 + 1 ablation subsets, each with one run per seed.
     assert.equal(m.ablation.rows.length, 11);
     for (const row of m.ablation.rows) assert.equal(row.runs.length, m.config.ablation.seeds.length);
-    assert.ok(m.config.descriptors.includes(m.ablation.mostImportant));
+    assert.ok(m.config.descriptors.map((d: { name: string }) => d.name).includes(m.ablation.mostImportant));
+    // Resolved descriptor options and citations, the spectral contract and the per-stage times are recorded.
+    assert.equal(m.data.features.descriptors.length, m.config.descriptors.length);
+    for (const d of m.data.features.descriptors) assert.ok(d.citation.length > 10 && typeof d.options === "object", d.name);
+    assert.deepEqual(m.data.spectral.mesh, { start: 8990, step: 0.5, count: m.data.dataset.counts.points, kind: "absolute", element: "Cu", edge: "K" });
+    for (const k of ["dataset", "featurise", "final", "ablation", "figures", "total"]) assert.ok(m.timings[k] >= 0, `timing ${k}`);
     assert.ok(m.errors.byNelements.length >= 1);
     assert.equal(m.oxygen.folds.length, 3);
     // The unseen structure gets one spectrum per Cu site on the mesh.
@@ -71,7 +76,9 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
       const p = path.join(out, "figures", f);
       assert.ok(fs.existsSync(p) && fs.statSync(p).size > 1000, `${f} written`);
     }
-    assert.ok(fs.existsSync(path.join(out, "model", "xanes-model.json")));
+    const saved = JSON.parse(fs.readFileSync(path.join(out, "model", "xanes-model.json"), "utf8"));
+    assert.deepEqual(saved.spectral, m.data.spectral);
+    assert.deepEqual(saved.descriptors, m.data.features.descriptors);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });

@@ -21,8 +21,9 @@ import { buildDataset } from "../lib/data/dataset";
 import { collectFeffFolders } from "../lib/data/feff";
 import { sharedDataDir } from "../lib/config";
 import { DESCRIPTOR_NAMES } from "../lib/descriptors/featurizer";
-import { featurizeExperiment } from "../lib/eval/experiment";
-import { trainEnsemble, saveEnsemble } from "../lib/screening/ensemble";
+import { datasetSpectral, featurizeDataset } from "../lib/study/features";
+import { mlpConfig } from "../lib/model/mlp";
+import { trainEnsemble, saveEnsemble } from "../lib/model/ensemble";
 import { ensemblePredictor } from "../lib/screening/predictor";
 import { planRankRecovery, rankRecovery } from "../lib/screening/recovery";
 import { neighbours } from "../lib/geometry/neighbours";
@@ -370,12 +371,12 @@ test("Cu K-edge: the true structure ranks near the top among 150 held-out candid
   const t0 = performance.now();
   await tfBackend.initBackend();
   const ds = await buildDataset({ name: "cu-screening-test", sources: collectFeffFolders(CU_DIR), mesh: DEFAULT_MESHES["Cu-K"], filters: { elements: ["Cu"] } });
-  const table = featurizeExperiment(ds, DESCRIPTOR_NAMES);
+  const table = featurizeDataset(ds, DESCRIPTOR_NAMES.map((name) => ({ name })), "Cu");
   const trainSet = new Set(ds.splits.grouped.train);
   const trainIdx = table.rows.flatMap((r, k) => (trainSet.has(r) ? [k] : []));
   const epochs = Number(process.env.SCREEN_TEST_EPOCHS ?? 10);
   const seeds = (process.env.SCREEN_TEST_SEEDS ?? "1,2,3").split(",").map(Number);
-  const members = await trainEnsemble(table.X, table.Y, table.featurizer, ds.energy, { trainIdx, seeds, hidden: [256, 256], epochs, batchSize: 64 });
+  const members = await trainEnsemble(table.X, table.Y, table.featurizer, datasetSpectral(ds, "Cu", "K"), { config: mlpConfig({ hidden: [256, 256], epochs, batchSize: 64 }), seeds, split: { train: trainIdx } });
   const tTrain = performance.now();
   // 150 materials of the grouped test split (never seen in training), 50 of their spectra as targets.
   const plan = planRankRecovery(ds, { rows: ds.splits.grouped.test, nCandidates: 150, nTargets: 50, seed: 3 });
@@ -422,9 +423,9 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
   await tfBackend.initBackend();
   const ids = fs.readdirSync(CU_DIR).filter((d) => /^mp-/.test(d)).sort().slice(0, 40);
   const ds = await buildDataset({ name: "cli-test", sources: collectFeffFolders(CU_DIR, { materialIds: ids }), mesh: DEFAULT_MESHES["Cu-K"], filters: { elements: ["Cu"] } });
-  const table = featurizeExperiment(ds, ["composition", "rdf"]);
-  const members = await trainEnsemble(table.X, table.Y, table.featurizer, ds.energy, {
-    trainIdx: table.rows.map((_, k) => k), seeds: [1, 2], hidden: [16], epochs: 2, meta: { normalisation: ds.config.normalisation },
+  const table = featurizeDataset(ds, [{ name: "composition" }, { name: "rdf" }], "Cu");
+  const members = await trainEnsemble(table.X, table.Y, table.featurizer, datasetSpectral(ds, "Cu", "K"), {
+    config: mlpConfig({ hidden: [16], epochs: 2 }), seeds: [1, 2], split: { train: table.rows.map((_, k) => k) },
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "screen-cli-"));
   try {

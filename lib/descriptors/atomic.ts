@@ -23,6 +23,7 @@ const STATS = ["mean", "min", "max", "range", "mad", "site"] as const;
 
 export class AtomicDescriptor implements SiteDescriptor {
   readonly name = "atomic";
+  readonly citation = "Ward, Agrawal, Choudhary, Wolverton, npj Comput. Mater. 2, 16028 (2016) (Magpie statistics)";
   readonly length = ELEMENT_PROPERTY_NAMES.length * STATS.length;
   readonly labels: readonly string[] = ELEMENT_PROPERTY_NAMES.flatMap((p) => STATS.map((s) => `${p}_${s}`));
   readonly neighbourCutoff = 0;

@@ -13,6 +13,7 @@ import { checkDescriptorOptions, SiteDescriptor, SiteEnvironment } from "./types
 
 export class CompositionDescriptor implements SiteDescriptor {
   readonly name = "composition";
+  readonly citation = "Ward, Agrawal, Choudhary, Wolverton, npj Comput. Mater. 2, 16028 (2016) (element fractions)";
   readonly length = MAX_ELEMENT_Z;
   readonly labels: readonly string[] = ELEMENT_SYMBOLS.slice(0, MAX_ELEMENT_Z).map((s) => `frac_${s}`);
   readonly neighbourCutoff = 0;

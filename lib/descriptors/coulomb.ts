@@ -25,6 +25,7 @@ const SHELL_TOL = 5e-3;
 
 export class CoulombDescriptor implements SiteDescriptor {
   readonly name = "coulomb";
+  readonly citation = "Rupp, Tkatchenko, Müller, von Lilienfeld, Phys. Rev. Lett. 108, 058301 (2012)";
   readonly length: number;
   readonly labels: readonly string[];
   readonly neighbourCutoff: number;

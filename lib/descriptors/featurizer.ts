@@ -67,6 +67,16 @@ export interface DescriptorBlock {
   readonly length: number;
 }
 
+/** Column indices (ascending) of the named blocks; throws naming an unknown one. */
+export function blockColumns(blocks: readonly DescriptorBlock[], names: readonly string[]): Int32Array {
+  for (const n of names) {
+    if (!blocks.some((b) => b.name === n)) throw new Error(`descriptor "${n}" not in this featurizer (${blocks.map((x) => x.name).join(", ")})`);
+  }
+  const cols: number[] = [];
+  for (const b of blocks) if (names.includes(b.name)) for (let k = 0; k < b.length; k++) cols.push(b.start + k);
+  return Int32Array.from(cols);
+}
+
 export interface FeaturizeBatchResult {
   /** Row-major rows.length × featurizer.length. */
   readonly features: Float32Array;
@@ -114,13 +124,7 @@ export class Featurizer {
 
   /** Column indices (ascending) of the blocks of the named descriptors, for ablations. */
   columnsFor(names: readonly string[]): Int32Array {
-    const cols: number[] = [];
-    for (const n of names) {
-      const b = this.blocks.find((x) => x.name === n);
-      if (!b) throw new Error(`columnsFor: descriptor "${n}" not in this featurizer (${this.blocks.map((x) => x.name).join(", ")})`);
-    }
-    for (const b of this.blocks) if (names.includes(b.name)) for (let k = 0; k < b.length; k++) cols.push(b.start + k);
-    return Int32Array.from(cols);
+    return blockColumns(this.blocks, names);
   }
 
   /** The geometry every selected descriptor reads, for one site (validates site, element, overlap). */
@@ -199,6 +203,11 @@ export class Featurizer {
       if (onProgress && ((i + 1) % 256 === 0 || i + 1 === items.length)) onProgress(i + 1, items.length);
     }
     return { features: buf.slice(0, rows.length * this.length), rows, errors };
+  }
+
+  /** Each descriptor's resolved options and citation (provenance for metrics.json and saved models). */
+  describe(): { name: string; options: Record<string, unknown>; citation: string }[] {
+    return this.descriptors.map((d) => ({ name: d.name, options: { ...d.options }, citation: d.citation }));
   }
 
   /** Configuration and layout, enough to rebuild the featurizer (`new Featurizer(json)`). */

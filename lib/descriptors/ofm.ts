@@ -24,6 +24,7 @@ const L = OFM_VECTOR_LENGTH;
 
 export class OfmDescriptor implements SiteDescriptor {
   readonly name = "ofm";
+  readonly citation = "Pham et al., Sci. Technol. Adv. Mater. 18, 756 (2017)";
   readonly length: number;
   readonly labels: readonly string[];
   readonly neighbourCutoff = 0;

@@ -40,6 +40,7 @@ export interface RdfOptions {
 
 export class RdfDescriptor implements SiteDescriptor {
   readonly name = "rdf";
+  readonly citation = "Schütt et al., Phys. Rev. B 89, 205118 (2014) (radial distribution function as a descriptor)";
   readonly length: number;
   readonly labels: readonly string[];
   readonly neighbourCutoff: number;

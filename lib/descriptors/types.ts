@@ -6,7 +6,12 @@
 import type { Structure } from "../structure/types";
 import type { NeighbourList } from "../geometry/neighbours";
 
-/** Two atoms closer than this (Å) overlap: the structure is invalid (Featurizer, coulomb cluster). */
+/**
+ * Two atoms closer than this (Å) overlap for the descriptors (Featurizer, coulomb cluster). Stricter
+ * than structure/validate.ts OVERLAP_DISTANCE (0.1 Å, which only catches duplicated sites when a
+ * file is read): no real bond is shorter than 0.5 Å (O–H 0.97 Å, H2 0.74 Å), while the Coulomb
+ * matrix term Z_i Z_j / r_ij and the RDF grid (from rMin 0.5 Å) already misbehave below it.
+ */
 export const MIN_INTERATOMIC_DISTANCE = 0.5;
 
 /** What the descriptors read of one Voronoi face (lib/geometry faces carry more; pymatgen VoronoiNN conventions). */
@@ -44,6 +49,8 @@ export interface SiteEnvironment {
 export interface SiteDescriptor {
   /** Registry key. */
   readonly name: string;
+  /** The reference that defines it (recorded with resolved options in metrics.json and saved models). */
+  readonly citation: string;
   readonly length: number;
   readonly labels: readonly string[];
   /** Neighbour radius this descriptor reads from env.neighbours (0: none). */

@@ -3,47 +3,8 @@
  * with openFigureExporter / writeFigureHtml).
  */
 import type { Figure, FigureTrace } from "../plots/figure";
-import type { AblationResult, ScoreName } from "./ablation";
 import type { GroupRow } from "./errors";
 import { fractionAbove } from "./metrics";
-
-const KIND_COLOURS: Record<string, string> = { single: "#1f77b4", "all-but-one": "#ff7f0e", all: "#2ca02c" };
-
-const SCORE_LABELS: Record<ScoreName, string> = {
-  mse: "test MSE",
-  pearson: "mean Pearson",
-  cosine: "mean cosine",
-  spearman: "mean Spearman",
-  peakAbsError: "main-peak error (eV)",
-  shapeReproduced: "fraction shape reproduced",
-};
-
-/** Bar chart of one score per ablation subset, mean ± std over seeds, coloured by subset kind. */
-export function ablationBarFigure(result: AblationResult, score: ScoreName = "mse"): Figure {
-  const kinds = ["single", "all-but-one", "all"] as const;
-  const data: FigureTrace[] = kinds.map((kind) => {
-    const rows = result.rows.filter((r) => r.kind === kind);
-    return {
-      type: "bar",
-      name: kind,
-      x: rows.map((r) => r.label),
-      y: rows.map((r) => r.mean[score]),
-      error_y: { type: "data", array: rows.map((r) => r.std[score]), visible: true },
-      marker: { color: KIND_COLOURS[kind] },
-    };
-  });
-  return {
-    data,
-    layout: {
-      title: { text: `Descriptor ablation: ${SCORE_LABELS[score]} (mean ± std over ${result.seeds.length} seeds)` },
-      xaxis: { title: { text: "descriptors used" } },
-      yaxis: { title: { text: SCORE_LABELS[score] } },
-      barmode: "group",
-      width: 860,
-      height: 460,
-    },
-  };
-}
 
 /** Training and validation loss per epoch; a vertical marker at the restored (best) epoch. */
 export function learningCurveFigure(

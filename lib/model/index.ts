@@ -4,5 +4,8 @@ export { nativeBlasStatus } from "./native_blas";
 export { createAdam, AdamStepper } from "./optimizer";
 export * from "./scaler";
 export * from "./mlp";
+export * from "./estimator";
+export * from "./spectral";
 export * from "./io";
 export * from "./predictor";
+export * from "./ensemble";

@@ -8,7 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng, shuffleInPlace } from "../util/random";
 import { StandardScaler } from "./scaler";
-import { createAdam } from "./optimizer";
+import { createAdam, type AdamStepper } from "./optimizer";
+import type { Matrix } from "../util/matrix";
 
 /** tfjs-layers activation identifiers accepted for hidden layers. */
 export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swish" | "gelu" | "softplus" | "relu6" | "linear";
@@ -23,9 +24,11 @@ export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swis
  */
 export type MlpLoss = "mse" | "mse+cosine" | "mse+derivative";
 
+/**
+ * Every hyperparameter of the MLP in one value (presets such as experiment profiles are values of
+ * this type). The data's widths are not hyperparameters: they come from the matrices at fit time.
+ */
 export interface MlpConfig {
-  nFeatures: number;
-  nOutputs: number;
   hidden: number[];
   activation: MlpActivation;
   dropout: number;
@@ -37,13 +40,27 @@ export interface MlpConfig {
   learningRate: number;
   batchSize: number;
   epochs: number;
+  /** Epochs without validation improvement before stopping; the best weights are restored. */
   patience: number;
   seed: number;
   /**
-   * Standardised inputs are clipped to ±inputClip training standard deviations (see
-   * StandardScaler.fitClipped); null: no clipping. Absent in models saved before the option.
+   * Clip each standardised input to ±inputClip training standard deviations, in training and in
+   * every later prediction (the bounds live in the input scaler, so save/load and XanesPredictor
+   * apply them); null disables. Default DEFAULT_INPUT_CLIP (measured there).
    */
-  inputClip?: number | null;
+  inputClip: number | null;
+}
+
+/** Input and output widths of a fitted network. */
+export interface MlpShape {
+  nFeatures: number;
+  nOutputs: number;
+}
+
+/** Rows of X/Y to fit on, and rows for early stopping (empty/omitted: no early stopping). */
+export interface FitSplit {
+  train: ArrayLike<number>;
+  val?: ArrayLike<number>;
 }
 
 export interface EpochLog {
@@ -55,31 +72,15 @@ export interface EpochLog {
   elapsedMs: number;
 }
 
-export interface TrainMlpOptions {
-  /** Rows used to fit scalers and weights. */
-  trainIdx: ArrayLike<number>;
-  /** Rows for early stopping; empty/omitted disables early stopping. */
-  valIdx?: ArrayLike<number>;
-  hidden?: number[];
-  activation?: MlpActivation;
-  dropout?: number;
-  learningRate?: number;
-  batchSize?: number;
-  epochs?: number;
-  /** Epochs without validation improvement before stopping; best weights are restored. */
-  patience?: number;
-  seed?: number;
-  loss?: MlpLoss;
-  lossWeight?: number;
-  outputScaling?: "standard" | "none";
-  /**
-   * Clip each standardised input to ±inputClip training standard deviations, in training and in
-   * every later prediction (the bounds live in the model's input scaler, so save/load and
-   * XanesPredictor apply them); null disables. Default 5 (DEFAULT_INPUT_CLIP, measured there).
-   */
-  inputClip?: number | null;
+export interface TrainHooks {
   /** Called after each epoch; return false to stop training. */
   onEpoch?: (log: EpochLog) => void | boolean;
+  /**
+   * Keep training until early stopping with this (larger) patience would stop, while the restored
+   * weights stay those of `config.patience`: one run then records the validation history that
+   * `replayPatience` needs for every patience up to this one (no second training run).
+   */
+  recordUntilPatience?: number;
 }
 
 export interface TrainTiming {
@@ -97,6 +98,8 @@ export interface TrainMlpResult {
   history: EpochLog[];
   /** Epoch whose weights the model holds (best validation loss, or the last epoch). */
   bestEpoch: number;
+  /** Epoch at which `config.patience` stopped (the last epoch when it never did). */
+  stopEpoch: number;
   timing: TrainTiming;
 }
 
@@ -104,7 +107,7 @@ export interface TrainMlpResult {
  * Default `inputClip`. Why clip: descriptor columns nearly constant on the training rows (rare
  * elements, some OFM entries) give test sites standardised values up to ~1000; the unclipped MLP
  * extrapolates wildly there and a handful of such spectra dominate the mean test MSE. Why 5:
- * measured on the Cu K set (grouped split, final net of experimentConfig("full"), seed 42):
+ * measured on the Cu K set (grouped split, final net of studyConfig("full"), seed 42):
  * unclipped, mean test MSE 4.9e-3 (one spectrum at 2.8), validation loss 0.201; clip 3 / 5 / 10:
  * test 2.09e-3 / 1.98e-3 / 1.95e-3, validation loss 0.191 / 0.185 / 0.187 — the bound matters, its
  * exact value does not (clip 5 with seeds 1, 2: test 1.93e-3, 2.11e-3). ±5 leaves columns whose
@@ -113,53 +116,110 @@ export interface TrainMlpResult {
  */
 export const DEFAULT_INPUT_CLIP = 5;
 
-const DEFAULTS = {
+export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
   hidden: [512, 512, 256],
-  activation: "relu" as MlpActivation,
+  activation: "relu",
   dropout: 0,
+  outputScaling: "standard",
+  loss: "mse",
+  lossWeight: 1,
   learningRate: 1e-3,
   batchSize: 64,
   epochs: 200,
   patience: 20,
   seed: 0,
-  loss: "mse" as MlpLoss,
-  lossWeight: 1,
-  outputScaling: "standard" as const,
-  inputClip: DEFAULT_INPUT_CLIP as number | null,
-};
+  inputClip: DEFAULT_INPUT_CLIP,
+});
+
+const LOSSES: readonly MlpLoss[] = ["mse", "mse+cosine", "mse+derivative"];
+
+/** A complete, checked MlpConfig: the defaults overridden by `overrides`. */
+export function mlpConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
+  const cfg: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...overrides, hidden: [...(overrides.hidden ?? DEFAULT_MLP_CONFIG.hidden)] };
+  checkMlpConfig(cfg);
+  return cfg;
+}
+
+/** Throws naming the first hyperparameter out of range. */
+export function checkMlpConfig(cfg: MlpConfig, where = "MlpConfig"): void {
+  if (!Array.isArray(cfg.hidden) || cfg.hidden.some((w) => !Number.isInteger(w) || w <= 0)) throw new Error(`${where}: hidden ${JSON.stringify(cfg.hidden)} must be positive integers`);
+  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`${where}: dropout ${cfg.dropout} must be in [0, 1)`);
+  if (!(cfg.batchSize >= 1)) throw new Error(`${where}: batchSize ${cfg.batchSize} must be ≥ 1`);
+  if (!LOSSES.includes(cfg.loss)) throw new Error(`${where}: unknown loss '${cfg.loss}' (expected ${LOSSES.join(", ")})`);
+  if (!(cfg.lossWeight >= 0)) throw new Error(`${where}: lossWeight ${cfg.lossWeight} must be ≥ 0`);
+  if (!(cfg.learningRate > 0)) throw new Error(`${where}: learningRate ${cfg.learningRate} must be > 0`);
+  if (cfg.inputClip !== null && !(cfg.inputClip > 0)) throw new Error(`${where}: inputClip ${cfg.inputClip} must be > 0 or null`);
+  if (!(cfg.epochs >= 1) || !(cfg.patience >= 1)) throw new Error(`${where}: epochs (${cfg.epochs}) and patience (${cfg.patience}) must be ≥ 1`);
+  if (cfg.outputScaling !== "standard" && cfg.outputScaling !== "none") throw new Error(`${where}: outputScaling '${cfg.outputScaling}' must be standard or none`);
+  if (!Number.isInteger(cfg.seed)) throw new Error(`${where}: seed ${cfg.seed} must be an integer`);
+}
+
+/**
+ * The early-stopping rule, in one place: an epoch improves when its validation loss is below the
+ * best so far; `patience` epochs in a row without improvement stop training. trainMlp runs it live,
+ * replayPatience runs it over a recorded history.
+ */
+export class EarlyStopping {
+  bestLoss = Infinity;
+  bestEpoch = 0;
+  /** Epoch at which the rule stopped; null while it has not. */
+  stopEpoch: number | null = null;
+  private since = 0;
+
+  constructor(readonly patience: number) {}
+
+  get stopped(): boolean {
+    return this.stopEpoch !== null;
+  }
+
+  /** Records one epoch; true when it is the new best (the caller snapshots weights then). */
+  update(epoch: number, valLoss: number): boolean {
+    if (this.stopped) return false;
+    if (valLoss < this.bestLoss) {
+      this.bestLoss = valLoss;
+      this.bestEpoch = epoch;
+      this.since = 0;
+      return true;
+    }
+    if (++this.since >= this.patience) this.stopEpoch = epoch;
+    return false;
+  }
+}
 
 /** A trained network with the scalers that map raw features → raw spectra. */
 export class XanesMlp {
   constructor(
     readonly net: tf.LayersModel,
     readonly config: MlpConfig,
+    readonly shape: MlpShape,
     readonly inputScaler: StandardScaler,
     readonly outputScaler: StandardScaler | null,
   ) {}
 
   get nFeatures(): number {
-    return this.config.nFeatures;
+    return this.shape.nFeatures;
   }
 
   get nOutputs(): number {
-    return this.config.nOutputs;
+    return this.shape.nOutputs;
   }
 
   /** ±bound on standardised inputs (null: none); the bounds themselves are in inputScaler. */
   get inputClip(): number | null {
-    return this.config.inputClip ?? null;
+    return this.config.inputClip;
   }
 
   /**
-   * Predicts spectra for raw feature rows (n × nFeatures, row-major) → n × nOutputs, original units.
-   * The input scaler standardises and clips (trainMlp's inputClip) before the network.
+   * Spectra (n × nOutputs, original units) for raw feature rows (n × nFeatures). The input scaler
+   * standardises and clips (inputClip) before the network. A non-finite output raises: a caller
+   * never receives NaN/∞ as a spectrum (e.g. from corrupted weights).
    */
-  predict(X: Float32Array, batchSize = 4096): Float32Array {
-    const d = this.config.nFeatures;
-    const m = this.config.nOutputs;
-    if (X.length % d !== 0) throw new Error(`XanesMlp.predict: input length ${X.length} is not a multiple of ${d} features`);
-    const n = X.length / d;
-    const Xs = this.inputScaler.transform(X);
+  predict(X: Matrix, batchSize = 4096): Matrix {
+    const d = this.nFeatures;
+    const m = this.nOutputs;
+    if (X.cols !== d) throw new Error(`XanesMlp.predict: input has ${X.cols} features, the model expects ${d}`);
+    const n = X.rows;
+    const Xs = this.inputScaler.transform(X.data);
     const out = new Float32Array(n * m);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
@@ -167,7 +227,11 @@ export class XanesMlp {
       out.set(y.dataSync() as Float32Array, start * m);
       y.dispose();
     }
-    return this.outputScaler ? this.outputScaler.inverseTransform(out, out) : out;
+    if (this.outputScaler) this.outputScaler.inverseTransform(out, out);
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) throw new Error(`XanesMlp.predict: row ${Math.floor(i / m)} output ${i % m} is ${out[i]} (non-finite weights or inputs)`);
+    }
+    return { data: out, rows: n, cols: m };
   }
 
   /** Copies of the current weights (kernel, bias per layer), e.g. to compare runs. */
@@ -249,18 +313,23 @@ function gatherRows(src: Float32Array, width: number, idx: ArrayLike<number>, fr
   return count * width === buf.length ? buf : buf.subarray(0, count * width);
 }
 
-function checkIndices(idx: ArrayLike<number>, n: number, name: string): void {
-  for (let k = 0; k < idx.length; k++) {
-    const r = idx[k];
-    if (!Number.isInteger(r) || r < 0 || r >= n) throw new Error(`trainMlp: ${name}[${k}] = ${r} is not a row index in 0..${n - 1}`);
+/** Checked row-index lists of a split (`where` names the caller in messages). */
+export function checkSplit(split: FitSplit, n: number, where: string): { train: Int32Array; val: Int32Array } {
+  const train = Int32Array.from(split.train);
+  const val = Int32Array.from(split.val ?? []);
+  if (train.length === 0) throw new Error(`${where}: the training split is empty`);
+  for (const [name, idx] of [["train", train], ["val", val]] as const) {
+    for (let k = 0; k < idx.length; k++) {
+      const r = idx[k];
+      if (!(r >= 0 && r < n)) throw new Error(`${where}: ${name}[${k}] = ${r} is not a row index in 0..${n - 1}`);
+    }
   }
+  return { train, val };
 }
 
 /** Mean objective over `idx` rows, evaluated in chunks without dropout. */
-function evaluateRows(
-  net: tf.LayersModel, Xs: Float32Array, d: number, Ys: Float32Array, m: number, idx: ArrayLike<number>,
-  cfg: MlpConfig, units: OutputUnits | null,
-): number {
+function evaluateRows(net: tf.LayersModel, data: ScaledData, idx: ArrayLike<number>, cfg: MlpConfig): number {
+  const { Xs, Ys, d, m, units } = data;
   const chunk = 2048;
   const xb = new Float32Array(Math.min(chunk, idx.length) * d);
   const yb = new Float32Array(Math.min(chunk, idx.length) * m);
@@ -276,121 +345,109 @@ function evaluateRows(
   return sum / idx.length;
 }
 
-/**
- * Trains an MLP on rows `trainIdx` of X (n × nFeatures) → Y (n × nOutputs), with early stopping on
- * `valIdx`. Scalers are fitted on the training rows only; standardised inputs are clipped
- * (options.inputClip). Requires an initialised tfjs backend (see initBackend); the backend name
- * is recorded in the timing.
- */
-export async function trainMlp(
-  X: Float32Array, nFeatures: number, Y: Float32Array, nOutputs: number, options: TrainMlpOptions,
-): Promise<TrainMlpResult> {
-  const cfg: MlpConfig = {
-    nFeatures,
-    nOutputs,
-    hidden: options.hidden ?? DEFAULTS.hidden,
-    activation: options.activation ?? DEFAULTS.activation,
-    dropout: options.dropout ?? DEFAULTS.dropout,
-    outputScaling: options.outputScaling ?? DEFAULTS.outputScaling,
-    loss: options.loss ?? DEFAULTS.loss,
-    lossWeight: options.lossWeight ?? DEFAULTS.lossWeight,
-    learningRate: options.learningRate ?? DEFAULTS.learningRate,
-    batchSize: options.batchSize ?? DEFAULTS.batchSize,
-    epochs: options.epochs ?? DEFAULTS.epochs,
-    patience: options.patience ?? DEFAULTS.patience,
-    seed: options.seed ?? DEFAULTS.seed,
-    inputClip: options.inputClip === undefined ? DEFAULTS.inputClip : options.inputClip,
-  };
-  if (X.length % nFeatures !== 0) throw new Error(`trainMlp: X length ${X.length} is not a multiple of nFeatures ${nFeatures}`);
-  const n = X.length / nFeatures;
-  if (Y.length !== n * nOutputs) throw new Error(`trainMlp: Y length ${Y.length} ≠ ${n} rows × ${nOutputs} outputs`);
-  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`trainMlp: dropout ${cfg.dropout} must be in [0, 1)`);
-  if (!(cfg.batchSize >= 1)) throw new Error(`trainMlp: batchSize ${cfg.batchSize} must be ≥ 1`);
-  if (!["mse", "mse+cosine", "mse+derivative"].includes(cfg.loss)) {
-    throw new Error(`trainMlp: unknown loss '${cfg.loss}' (expected mse, mse+cosine, mse+derivative)`);
-  }
-  if (!(cfg.lossWeight >= 0)) throw new Error(`trainMlp: lossWeight ${cfg.lossWeight} must be ≥ 0`);
-  if (cfg.inputClip !== null && !(cfg.inputClip! > 0)) throw new Error(`trainMlp: inputClip ${cfg.inputClip} must be > 0 or null`);
-  if (!(cfg.epochs >= 1) || !(cfg.patience >= 1)) throw new Error(`trainMlp: epochs (${cfg.epochs}) and patience (${cfg.patience}) must be ≥ 1`);
-  const trainIdx = Int32Array.from(options.trainIdx);
-  const valIdx = Int32Array.from(options.valIdx ?? []);
-  if (trainIdx.length === 0) throw new Error("trainMlp: trainIdx is empty");
-  checkIndices(trainIdx, n, "trainIdx");
-  checkIndices(valIdx, n, "valIdx");
+/** Standardised training data: scalers fitted on the training rows only. */
+interface ScaledData {
+  Xs: Float32Array;
+  Ys: Float32Array;
+  d: number;
+  m: number;
+  inputScaler: StandardScaler;
+  outputScaler: StandardScaler | null;
+  /** De-standardisation for the shape-aware losses (null for plain mse or raw targets). */
+  units: OutputUnits | null;
+}
 
-  const t0 = performance.now();
-  const inputScaler =
-    cfg.inputClip == null ? StandardScaler.fit(X, nFeatures, trainIdx) : StandardScaler.fitClipped(X, nFeatures, trainIdx, cfg.inputClip);
-  const outputScaler = cfg.outputScaling === "standard" ? StandardScaler.fit(Y, nOutputs, trainIdx) : null;
-  const Xs = inputScaler.transform(X);
-  const Ys = outputScaler ? outputScaler.transform(Y) : Y;
+function scaleData(X: Matrix, Y: Matrix, train: Int32Array, cfg: MlpConfig): ScaledData {
+  const d = X.cols;
+  const m = Y.cols;
+  const inputScaler = cfg.inputClip == null ? StandardScaler.fit(X.data, d, train) : StandardScaler.fitClipped(X.data, d, train, cfg.inputClip);
+  const outputScaler = cfg.outputScaling === "standard" ? StandardScaler.fit(Y.data, m, train) : null;
   const units: OutputUnits | null =
     outputScaler && cfg.loss !== "mse"
       ? { mean: tf.tensor1d(Float32Array.from(outputScaler.mean)), scale: tf.tensor1d(Float32Array.from(outputScaler.scale)) }
       : null;
+  return { Xs: inputScaler.transform(X.data), Ys: outputScaler ? outputScaler.transform(Y.data) : Y.data, d, m, inputScaler, outputScaler, units };
+}
 
-  const net = buildMlpNetwork(nFeatures, nOutputs, cfg.hidden, cfg.activation, cfg.seed);
+/** One pass over the shuffled training rows; returns the mean training objective. */
+function trainEpoch(
+  net: tf.LayersModel, vars: tf.Variable[], optimizer: AdamStepper, data: ScaledData, order: Int32Array, rng: () => number,
+  cfg: MlpConfig, buffers: { xb: Float32Array; yb: Float32Array; bs: number },
+): number {
+  const { Xs, Ys, d, m, units } = data;
+  const { xb, yb, bs } = buffers;
+  shuffleInPlace(order, rng);
+  let lossSum = 0;
+  for (let s = 0; s < order.length; s += bs) {
+    const rows = Math.min(bs, order.length - s);
+    const xt = tf.tensor2d(gatherRows(Xs, d, order, s, rows, xb), [rows, d]);
+    const yt = tf.tensor2d(gatherRows(Ys, m, order, s, rows, yb), [rows, m]);
+    const dropSeed = cfg.dropout > 0 ? Math.floor(rng() * 2147483647) : null;
+    const batchLoss = optimizer.minimize(() => objective(forward(net, xt, cfg.dropout, dropSeed), yt, cfg.loss, cfg.lossWeight, units), vars);
+    lossSum += batchLoss * rows;
+    xt.dispose();
+    yt.dispose();
+  }
+  return lossSum / order.length;
+}
+
+/**
+ * Trains an MLP on rows `split.train` of X → Y with early stopping on `split.val` (config.patience;
+ * the best epoch's weights are restored). Scalers are fitted on the training rows only;
+ * standardised inputs are clipped (config.inputClip). Requires an initialised tfjs backend (see
+ * initBackend); the backend name is recorded in the timing.
+ */
+export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: FitSplit, hooks: TrainHooks = {}): Promise<TrainMlpResult> {
+  const cfg: MlpConfig = { ...config, hidden: [...config.hidden] };
+  checkMlpConfig(cfg, "trainMlp");
+  if (Y.rows !== X.rows) throw new Error(`trainMlp: Y has ${Y.rows} rows, X has ${X.rows}`);
+  const { train, val } = checkSplit(split, X.rows, "trainMlp");
+  const recordUntil = Math.max(cfg.patience, hooks.recordUntilPatience ?? 0);
+
+  const t0 = performance.now();
+  const data = scaleData(X, Y, train, cfg);
+  const net = buildMlpNetwork(X.cols, Y.cols, cfg.hidden, cfg.activation, cfg.seed);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createAdam(cfg.learningRate);
   const rng = createRng(cfg.seed);
-  const order = Int32Array.from(trainIdx);
+  const order = Int32Array.from(train);
   const bs = Math.min(cfg.batchSize, order.length);
-  const xb = new Float32Array(bs * nFeatures);
-  const yb = new Float32Array(bs * nOutputs);
+  const buffers = { xb: new Float32Array(bs * X.cols), yb: new Float32Array(bs * Y.cols), bs };
 
   const history: EpochLog[] = [];
+  const stopping = new EarlyStopping(cfg.patience);
+  const recording = new EarlyStopping(recordUntil);
   let best: tf.Tensor[] | null = null;
-  let bestLoss = Infinity;
   let bestEpoch = 0;
-  let sinceBest = 0;
   let stepMs = 0;
   let stepSamples = 0;
   let firstEpochMs = 0;
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      shuffleInPlace(order, rng);
       const te = performance.now();
-      let lossSum = 0;
-      for (let s = 0; s < order.length; s += bs) {
-        const rows = Math.min(bs, order.length - s);
-        const xt = tf.tensor2d(gatherRows(Xs, nFeatures, order, s, rows, xb), [rows, nFeatures]);
-        const yt = tf.tensor2d(gatherRows(Ys, nOutputs, order, s, rows, yb), [rows, nOutputs]);
-        const dropSeed = cfg.dropout > 0 ? Math.floor(rng() * 2147483647) : null;
-        const batchLoss = optimizer.minimize(
-          () => objective(forward(net, xt, cfg.dropout, dropSeed), yt, cfg.loss, cfg.lossWeight, units),
-          vars,
-        );
-        lossSum += batchLoss * rows;
-        xt.dispose();
-        yt.dispose();
-      }
+      const loss = trainEpoch(net, vars, optimizer, data, order, rng, cfg, buffers);
       const trainMs = performance.now() - te;
       if (epoch === 1) firstEpochMs = trainMs;
       else {
         stepMs += trainMs;
         stepSamples += order.length;
       }
-      const loss = lossSum / order.length;
       if (!Number.isFinite(loss)) throw new Error(`trainMlp: training loss became ${loss} at epoch ${epoch} (lower learningRate?)`);
-      const valLoss = valIdx.length > 0 ? evaluateRows(net, Xs, nFeatures, Ys, nOutputs, valIdx, cfg, units) : NaN;
+      const valLoss = val.length > 0 ? evaluateRows(net, data, val, cfg) : NaN;
       const log: EpochLog = { epoch, loss, valLoss, elapsedMs: performance.now() - t0 };
       history.push(log);
 
-      let stop = false;
-      if (valIdx.length > 0) {
-        if (valLoss < bestLoss) {
-          bestLoss = valLoss;
+      if (val.length > 0) {
+        if (stopping.update(epoch, valLoss)) {
           bestEpoch = epoch;
-          sinceBest = 0;
           best?.forEach((t) => t.dispose());
           best = net.getWeights().map((w) => w.clone());
-        } else if (++sinceBest >= cfg.patience) {
-          stop = true;
         }
+        recording.update(epoch, valLoss);
       } else {
         bestEpoch = epoch;
       }
-      if (options.onEpoch?.(log) === false) stop = true;
+      const stop = hooks.onEpoch?.(log) === false || recording.stopped;
       // Let notebook progress output and timers run between epochs.
       await new Promise((r) => setImmediate(r));
       if (stop) break;
@@ -399,14 +456,15 @@ export async function trainMlp(
   } finally {
     best?.forEach((t) => t.dispose());
     optimizer.dispose();
-    units?.mean.dispose();
-    units?.scale.dispose();
+    data.units?.mean.dispose();
+    data.units?.scale.dispose();
   }
-  const model = new XanesMlp(net, cfg, inputScaler, outputScaler);
+  const model = new XanesMlp(net, cfg, { nFeatures: X.cols, nOutputs: Y.cols }, data.inputScaler, data.outputScaler);
   return {
     model,
     history,
     bestEpoch,
+    stopEpoch: stopping.stopEpoch ?? history.length,
     timing: {
       totalMs: performance.now() - t0,
       epochsRun: history.length,
@@ -418,3 +476,33 @@ export async function trainMlp(
   };
 }
 
+/** Early-stopping outcome of one patience, replayed from a validation-loss history. */
+export interface PatienceOutcome {
+  patience: number;
+  /** Epoch at which training stops (patience epochs after the best, or the last epoch run). */
+  stopEpoch: number;
+  /** Epoch whose weights are restored (lowest validation loss up to stopEpoch). */
+  bestEpoch: number;
+  valLoss: number;
+  /** False when the history ends before this patience would have stopped (outcome unknown). */
+  complete: boolean;
+}
+
+/**
+ * What early stopping with each candidate patience would have done, replayed (EarlyStopping, the
+ * rule trainMlp runs) from one run's per-epoch validation losses: a seeded run follows the same
+ * trajectory whatever its patience, up to where it stops. `maxEpochs`: the run's epoch limit
+ * (reaching it also stops a run).
+ */
+export function replayPatience(history: readonly EpochLog[], candidates: readonly number[], maxEpochs: number): PatienceOutcome[] {
+  const last = history.length ? history[history.length - 1].epoch : 0;
+  return candidates.map((patience) => {
+    const rule = new EarlyStopping(patience);
+    for (const h of history) {
+      rule.update(h.epoch, h.valLoss);
+      if (rule.stopped) break;
+    }
+    const complete = rule.stopped || last >= maxEpochs;
+    return { patience, stopEpoch: rule.stopEpoch ?? last, bestEpoch: rule.bestEpoch, valLoss: rule.bestLoss, complete };
+  });
+}

@@ -1,15 +1,16 @@
 /**
- * Structure + site → predicted spectrum on the model's energy mesh: featurizer, scalers and MLP
- * bundled, saved and reloaded together. Input clipping (trainMlp's inputClip) is part of the
- * model's input scaler, so a site far outside the training range gets a bounded prediction here too.
+ * Structure + site → predicted spectrum on the model's mesh: featurizer, scalers, MLP and the
+ * spectral contract bundled, saved and reloaded together. Input clipping (MlpConfig.inputClip) is
+ * part of the model's input scaler, so a site far outside the training range gets a bounded
+ * prediction here too.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as path from "node:path";
 import type { Structure } from "../structure/types";
-import { InputError } from "../util/errors";
+import { InputError, errorMessage } from "../util/errors";
 import { Featurizer, FeaturizerConfig } from "../descriptors/featurizer";
 import { XanesMlp } from "./mlp";
-import { loadModel, saveModel, XanesModelMeta } from "./io";
+import { loadModel, saveModel, type DescriptorRecord, type LoadModelOptions, type XanesModelMeta } from "./io";
+import { spectralEnergies, type SpectralContract } from "./spectral";
 import { SiteSymmetryInfo, symmetryOf } from "../geometry/symmetry";
 
 /** What the predictor needs from a featurizer (lib/descriptors Featurizer satisfies it). */
@@ -17,6 +18,8 @@ export interface FeaturizerLike {
   readonly length: number;
   featurizeSite(structure: Structure, site: number, out?: Float32Array, offset?: number): Float32Array;
   toJSON(): unknown;
+  /** Resolved options and citation of each descriptor, recorded in the saved model. */
+  describe?(): DescriptorRecord[];
 }
 
 export interface PredictedSpectrum {
@@ -29,28 +32,29 @@ export interface PredictedSpectrum {
 }
 
 export class XanesPredictor {
+  /** Mesh energies of the outputs (eV; edge-relative when spectral.mesh.kind says so). */
   readonly energy: Float64Array;
 
   constructor(
     readonly model: XanesMlp,
     readonly featurizer: FeaturizerLike,
-    energyMesh: ArrayLike<number>,
-    /** Metadata saved with the model (normalisation, training history, …). */
+    readonly spectral: SpectralContract,
+    /** Metadata saved with the model (dataset, training split, …). */
     readonly meta: XanesModelMeta = {},
   ) {
     if (featurizer.length !== model.nFeatures) {
       throw new Error(`XanesPredictor: featurizer gives ${featurizer.length} features, model expects ${model.nFeatures}`);
     }
-    if (energyMesh.length !== model.nOutputs) {
-      throw new Error(`XanesPredictor: energy mesh has ${energyMesh.length} points, model outputs ${model.nOutputs}`);
+    if (spectral.mesh.count !== model.nOutputs) {
+      throw new Error(`XanesPredictor: energy mesh has ${spectral.mesh.count} points, model outputs ${model.nOutputs}`);
     }
-    this.energy = Float64Array.from(energyMesh);
+    this.energy = spectralEnergies(spectral.mesh);
   }
 
   /** The spectrum of one absorbing site; InputError (naming structure and site) for a bad site. */
   predict(structure: Structure, site: number): PredictedSpectrum {
     const x = this.featurizer.featurizeSite(structure, site);
-    return { site, symmetry: symmetryOf(structure, site), energy: this.energy, mu: this.model.predict(x) };
+    return { site, symmetry: symmetryOf(structure, site), energy: this.energy, mu: this.model.predict({ data: x, rows: 1, cols: x.length }).data };
   }
 
   /**
@@ -71,19 +75,19 @@ export class XanesPredictor {
         skipped.push({ site, reason: e.message });
       }
     }
-    const Y = this.model.predict(X.subarray(0, ok.length * d));
+    const Y = this.model.predict({ data: X.subarray(0, ok.length * d), rows: ok.length, cols: d }).data;
     const m = this.model.nOutputs;
     const spectra = ok.map((site, k) => ({ site, symmetry: symmetryOf(structure, site), energy: this.energy, mu: Y.slice(k * m, (k + 1) * m) }));
     return { spectra, skipped };
   }
 
-  /** Saves model, scalers, featurizer configuration and mesh (see saveModel). */
+  /** Saves model, scalers, spectral contract, featurizer configuration and descriptor citations (see saveModel). */
   async save(dir: string, meta: XanesModelMeta = {}): Promise<{ dir: string; files: string[] }> {
     return saveModel(dir, this.model, {
-      ...this.meta,
-      ...meta,
+      spectral: this.spectral,
       featurizer: this.featurizer.toJSON(),
-      energyMesh: Array.from(this.energy),
+      descriptors: this.featurizer.describe?.() ?? [],
+      meta: { ...this.meta, ...meta },
     });
   }
 
@@ -93,21 +97,25 @@ export class XanesPredictor {
 }
 
 /**
- * Loads a predictor saved by XanesPredictor.save. The featurizer is rebuilt from the saved
- * configuration (`new Featurizer(config)`) unless one is injected.
+ * Loads a predictor saved by XanesPredictor.save (a version 1 folder needs `legacy`, see
+ * loadModel). The featurizer is rebuilt from the saved configuration unless one is injected.
  */
-export async function loadPredictor(dir: string, options: { featurizer?: FeaturizerLike } = {}): Promise<XanesPredictor> {
+export async function loadPredictor(dir: string, options: LoadModelOptions & { featurizer?: FeaturizerLike } = {}): Promise<XanesPredictor> {
   const descPath = path.join(dir, "xanes-model.json");
-  if (!fs.existsSync(descPath)) throw new Error(`loadPredictor: ${descPath} not found`);
-  const { model, meta } = await loadModel(dir);
+  const { model, file } = await loadModel(dir, options);
   try {
-    if (!meta.energyMesh) throw new Error(`loadPredictor: ${descPath} has no meta.energyMesh`);
+    if (!file.spectral) throw new InputError(`${descPath}: spectral is null (a bare network, not a predictor)`);
     let featurizer = options.featurizer;
     if (!featurizer) {
-      if (!meta.featurizer) throw new Error(`loadPredictor: ${descPath} has no meta.featurizer configuration; pass options.featurizer`);
-      featurizer = new Featurizer(meta.featurizer as FeaturizerConfig);
+      if (!file.featurizer) throw new InputError(`${descPath}: featurizer is missing; pass options.featurizer`);
+      try {
+        featurizer = new Featurizer(file.featurizer as FeaturizerConfig);
+      } catch (e) {
+        throw new InputError(`${descPath}: featurizer ${errorMessage(e)}`);
+      }
     }
-    return new XanesPredictor(model, featurizer, meta.energyMesh, meta);
+    if (featurizer.length !== model.nFeatures) throw new InputError(`${descPath}: featurizer gives ${featurizer.length} features, estimator.shape.nFeatures is ${model.nFeatures}`);
+    return new XanesPredictor(model, featurizer, file.spectral, file.meta);
   } catch (e) {
     // The network's tensors were already allocated: free them before reporting the bad file.
     model.dispose();

@@ -8,4 +8,3 @@ export * from "./sources";
 export * from "./table";
 export * from "./plot";
 export * from "./recovery";
-export * from "./ensemble";

@@ -16,8 +16,8 @@ export function ensemblePredictor(members: readonly XanesPredictor[]): Screening
   const cfg = JSON.stringify(first.featurizer.toJSON());
   for (const [i, p] of members.entries()) {
     if (JSON.stringify(p.featurizer.toJSON()) !== cfg) throw new Error(`ensemblePredictor: member ${i} uses different descriptors than member 0`);
-    if (p.energy.length !== first.energy.length || p.energy.some((e, j) => Math.abs(e - first.energy[j]) > 1e-9)) {
-      throw new Error(`ensemblePredictor: member ${i} predicts on a different energy mesh than member 0`);
+    if (JSON.stringify(p.spectral) !== JSON.stringify(first.spectral)) {
+      throw new Error(`ensemblePredictor: member ${i} has a different spectral contract (mesh, normalisation) than member 0`);
     }
   }
   const d = first.featurizer.length;
@@ -32,7 +32,7 @@ export function ensemblePredictor(members: readonly XanesPredictor[]): Screening
         X = new Float32Array(items.length * d);
         items.forEach((it, i) => featurizer.featurizeSite(it.structure, it.site, X, i * d));
       }
-      return members.map((p) => p.model.predict(X));
+      return members.map((p) => p.model.predict({ data: X, rows: items.length, cols: d }).data);
     },
   };
 }

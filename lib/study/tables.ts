@@ -1,0 +1,27 @@
+/** Study tables: one record per table, shown as markdown (reports, notebooks) or as a danfojs DataFrame. */
+
+// Types by path: danfojs declares them only under package.json "exports", which the lib's
+// moduleResolution "node" does not read; at run time require("danfojs") resolves normally.
+type Danfo = typeof import("danfojs/dist/danfojs-browser/src/index");
+export type StudyDataFrame = InstanceType<Danfo["DataFrame"]>;
+
+export interface StudyTable {
+  /** Stable key, e.g. "comparison". */
+  name: string;
+  title: string;
+  columns: string[];
+  /** Formatted cells, one array per row. */
+  rows: string[][];
+}
+
+export function markdownTable(t: StudyTable): string {
+  const align = t.columns.map((_, i) => (i === 0 ? "---" : "---:"));
+  return [`| ${t.columns.join(" | ")} |`, `|${align.join("|")}|`, ...t.rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+/** The table as a danfojs DataFrame (danfojs loads tfjs, ≈1.5 s: required on first use only). */
+export function tableDataFrame(t: StudyTable): StudyDataFrame {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const danfo: Danfo = require("danfojs");
+  return new danfo.DataFrame(t.rows, { columns: t.columns });
+}
