@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { createRng, shuffleInPlace } from "../util/random";
 import { StandardScaler } from "./scaler";
 import { createAdam } from "./optimizer";
+import { createNativeTrainStep } from "./train_step";
 
 /** tfjs-layers activation identifiers accepted for hidden layers. */
 export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swish" | "gelu" | "softplus" | "relu6" | "linear";
@@ -88,7 +89,7 @@ export interface TrainTiming {
   /** Training samples per second over the optimisation steps only (first epoch excluded as warm-up when >1). */
   samplesPerSec: number;
   backend: string;
-  /** Adam implementation used ("native-adam" on wasm+OpenBLAS, else "tfjs-adam"). */
+  /** Training step used ("native-step(N threads)" on wasm+OpenBLAS for mse, else "native-adam" or "tfjs-adam"). */
   optimizer: string;
 }
 
@@ -332,6 +333,8 @@ export async function trainMlp(
   const net = buildMlpNetwork(nFeatures, nOutputs, cfg.hidden, cfg.activation, cfg.seed);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createAdam(cfg.learningRate);
+  // Whole training step in native code when it applies (lib/model/train_step.ts); else tfjs below.
+  const nativeStep = createNativeTrainStep(net, { ...cfg, batchSize: Math.min(cfg.batchSize, trainIdx.length) });
   const rng = createRng(cfg.seed);
   const order = Int32Array.from(trainIdx);
   const bs = Math.min(cfg.batchSize, order.length);
@@ -353,9 +356,15 @@ export async function trainMlp(
       let lossSum = 0;
       for (let s = 0; s < order.length; s += bs) {
         const rows = Math.min(bs, order.length - s);
-        const xt = tf.tensor2d(gatherRows(Xs, nFeatures, order, s, rows, xb), [rows, nFeatures]);
-        const yt = tf.tensor2d(gatherRows(Ys, nOutputs, order, s, rows, yb), [rows, nOutputs]);
+        const xv = gatherRows(Xs, nFeatures, order, s, rows, xb);
+        const yv = gatherRows(Ys, nOutputs, order, s, rows, yb);
         const dropSeed = cfg.dropout > 0 ? Math.floor(rng() * 2147483647) : null;
+        if (nativeStep) {
+          lossSum += nativeStep.step(xv, yv, rows, dropSeed) * rows;
+          continue;
+        }
+        const xt = tf.tensor2d(xv, [rows, nFeatures]);
+        const yt = tf.tensor2d(yv, [rows, nOutputs]);
         const batchLoss = optimizer.minimize(
           () => objective(forward(net, xt, cfg.dropout, dropSeed), yt, cfg.loss, cfg.lossWeight, units),
           vars,
@@ -364,6 +373,7 @@ export async function trainMlp(
         xt.dispose();
         yt.dispose();
       }
+      nativeStep?.syncWeights();
       const trainMs = performance.now() - te;
       if (epoch === 1) firstEpochMs = trainMs;
       else {
@@ -413,7 +423,7 @@ export async function trainMlp(
       // Only one epoch ran: report it, warm-up included.
       samplesPerSec: stepSamples > 0 ? (stepSamples / stepMs) * 1000 : (order.length / firstEpochMs) * 1000,
       backend: tf.getBackend(),
-      optimizer: optimizer.name,
+      optimizer: nativeStep?.name ?? optimizer.name,
     },
   };
 }
