@@ -69,7 +69,7 @@ test("wasm backend loads with the replacement kernels installed", async () => {
   assert.equal(await initBackend({ backend: "wasm", nativeBlas: false }), sel);
   if (WASM_MODES.includes(true)) {
     const withBlas = await initBackend({ backend: "wasm", nativeBlas: true });
-    assert.deepEqual(withBlas.kernelsPatched, ["BatchMatMul(openblas)", "_FusedMatMul", "Slice"]);
+    assert.deepEqual(withBlas.kernelsPatched, ["BatchMatMul(openblas)", "_FusedMatMul(openblas)", "Slice"]);
     assert.match(withBlas.reason, /OpenBLAS/);
   }
   const stock = await initBackend({ backend: "wasm", patchKernels: false });
@@ -103,21 +103,26 @@ test("matMul broadcasts a 2-D operand against a batch", async () => {
   await compareBackends("batched a × shared bᵀ", () => tf.matMul(tf.tensor(a, [4, 6, 5]), tf.tensor(b, [7, 5]), false, true));
 });
 
-test("fused matMul (bias, relu) with transposed operands", async () => {
+test("fused matMul (bias, every fused activation) with transposed operands", async () => {
   const a = randomArray(9 * 13, 3);
   const b = randomArray(13 * 6, 4);
   const bias = randomArray(6, 5);
+  const acts = ["relu", "linear", "elu", "sigmoid", "relu6", "leakyrelu"] as const; // the last two stay on wasm
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
-    await compareBackends(`fused tA=${ta} tB=${tb}`, () =>
-      tf.fused.matMul({
-        a: tf.tensor(a, ta ? [13, 9] : [9, 13]),
-        b: tf.tensor(b, tb ? [6, 13] : [13, 6]),
-        transposeA: ta,
-        transposeB: tb,
-        bias: tf.tensor1d(bias),
-        activation: "relu",
-      }),
-    );
+    for (const activation of acts) {
+      for (const withBias of [true, false]) {
+        await compareBackends(`fused tA=${ta} tB=${tb} ${activation} bias=${withBias}`, () =>
+          tf.fused.matMul({
+            a: tf.tensor(a, ta ? [13, 9] : [9, 13]),
+            b: tf.tensor(b, tb ? [6, 13] : [13, 6]),
+            transposeA: ta,
+            transposeB: tb,
+            bias: withBias ? tf.tensor1d(bias) : undefined,
+            activation,
+          }),
+        );
+      }
+    }
   }
 });
 

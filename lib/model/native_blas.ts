@@ -26,6 +26,8 @@ export interface NativeBlas {
     c1: number, c2: number, eps: number, dropout: number, seed: number): number;
   /** Forward pass without dropout: out (rows × last width) from x (rows × first width). */
   trainerPredict(handle: object, x: Float32Array, rows: number, out: Float32Array): void;
+  /** C (rows × cols, row-major) ← act(C + bias) in place; bias null: none. Activation codes as trainerCreate. */
+  biasActivate(C: Float32Array, bias: Float32Array | null, rows: number, cols: number, activation: number): void;
   /** OpenBLAS build description (version, kernel). */
   config(): string;
 }
@@ -51,7 +53,7 @@ export function loadNativeBlas(): NativeBlas | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const addon = require(file) as NativeBlas;
-    for (const fn of ["sgemm", "adamUpdate", "setNumThreads", "config", "trainerCreate", "trainerStep", "trainerPredict"] as const) {
+    for (const fn of ["sgemm", "adamUpdate", "setNumThreads", "config", "trainerCreate", "trainerStep", "trainerPredict", "biasActivate"] as const) {
       if (typeof addon[fn] !== "function") throw new Error(`addon lacks ${fn}() (stale build? run \`npm run build:native\`)`);
     }
     // One thread: the machine's cores are shared, and the comparison peer runs single-threaded.

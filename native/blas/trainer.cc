@@ -547,6 +547,33 @@ napi_value TrainerPredict(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// biasActivate(C, bias | null, rows, cols, activation): C ← act(C + bias) in place, row-major
+// (the epilogue of tfjs's _FusedMatMul after an sgemm; activation codes as trainerCreate).
+napi_value BiasActivate(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  CHECK(env, argc == 5, "biasActivate(C, bias, rows, cols, activation): 5 arguments expected");
+  float *C, *bias = nullptr;
+  size_t lc, lb = 0;
+  CHECK(env, getF32(env, argv[0], &C, &lc), "biasActivate: C must be a Float32Array");
+  napi_valuetype bt;
+  napi_typeof(env, argv[1], &bt);
+  if (bt != napi_null && bt != napi_undefined) CHECK(env, getF32(env, argv[1], &bias, &lb), "biasActivate: bias must be a Float32Array or null");
+  int32_t rows, cols, act;
+  CHECK(env, napi_get_value_int32(env, argv[2], &rows) == napi_ok && napi_get_value_int32(env, argv[3], &cols) == napi_ok && rows >= 0 && cols >= 0,
+        "biasActivate: rows and cols must be integers ≥ 0");
+  CHECK(env, napi_get_value_int32(env, argv[4], &act) == napi_ok && act >= 0 && act <= 4, "biasActivate: bad activation code");
+  CHECK(env, lc >= (size_t)rows * cols && (!bias || lb >= (size_t)cols), "biasActivate: C or bias too short");
+  std::vector<float> zeros;
+  if (!bias) {
+    zeros.assign(cols, 0.0f);
+    bias = zeros.data();
+  }
+  for (int r = 0; r < rows; r++) biasAct(C + (size_t)r * cols, bias, cols, act);
+  return nullptr;
+}
+
 }  // namespace
 
 napi_value InitTrainer(napi_env env, napi_value exports) {
@@ -554,7 +581,8 @@ napi_value InitTrainer(napi_env env, napi_value exports) {
       {"trainerCreate", nullptr, TrainerCreate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerStep", nullptr, TrainerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"trainerPredict", nullptr, TrainerPredict, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"biasActivate", nullptr, BiasActivate, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
