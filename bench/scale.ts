@@ -40,6 +40,8 @@ interface SizeResult {
   epochCpuMs: number;
   trainRows: number;
   samplesPerSec: number;
+  /** Wall ms in the optimisation steps (trainRows / samplesPerSec); the rest of epochMs is scaler fits, standardisation, validation. */
+  stepsMs: number;
   step: string;
   peakRssMb: number;
   featureMb: number;
@@ -134,6 +136,7 @@ async function runSize(n: number): Promise<SizeResult> {
     epochCpuMs,
     trainRows: nTrain,
     samplesPerSec: res.timing.samplesPerSec,
+    stepsMs: (nTrain / res.timing.samplesPerSec) * 1000,
     step: res.timing.optimizer,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     featureMb: X.byteLength / 2 ** 20,
@@ -172,15 +175,16 @@ async function main(): Promise<void> {
     (r.sites / (r.featuriseMs / 1000)).toFixed(0),
     (r.epochMs / 1000).toFixed(1),
     (r.epochCpuMs / 1000).toFixed(1),
+    (r.stepsMs / 1000).toFixed(1),
     r.samplesPerSec.toFixed(0),
     r.peakRssMb.toFixed(0),
     r.featureMb.toFixed(0),
     r.load[0].toFixed(1),
     `${r.columns} columns, ${r.skipped} skipped, dataset read ${(r.datasetMs / 1000).toFixed(1)} s, ${r.step}`,
   ]);
-  const header = ["sites", "featurise s", "(CPU s)", "sites/s", "epoch s", "(CPU s)", "train samples/s", "peak RSS MB", "features MB", "load", "notes"];
+  const header = ["sites", "featurise s", "(CPU s)", "sites/s", "epoch s", "(CPU s)", "of which steps s", "train samples/s", "peak RSS MB", "features MB", "load", "notes"];
   const widths = header.map((h, i) => Math.max(h.length, ...rowsOut.map((row) => row[i].length)));
-  const fmt = (row: string[]) => row.map((c, i) => (i < 10 ? c.padStart(widths[i]) : c)).join("  ");
+  const fmt = (row: string[]) => row.map((c, i) => (i < 11 ? c.padStart(widths[i]) : c)).join("  ");
   console.log("\n" + fmt(header));
   for (const row of rowsOut) console.log(fmt(row));
   // Growth exponent between consecutive sizes: time ∝ N^k.
