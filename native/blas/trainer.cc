@@ -4,10 +4,10 @@
 // gradients live in one Float32Array "arena" owned by JS ([params | m | v | grads], tfjs order:
 // kernel (in×out, row-major), bias per layer), so JS copies them into the tfjs model when needed.
 //
-// Two threads (optional): the calling thread and one worker split every phase in a fixed way
-// (forward products by output columns, backward: dX on one thread while the other computes dW,
-// elementwise passes by columns). The single-thread mode runs exactly the same tasks in sequence,
-// so results are bitwise identical for 1 and 2 threads.
+// Two threads (optional): every phase is two fixed tasks (forward products by output columns,
+// backward: dX as one task and dW as the other, elementwise passes by columns) that the calling
+// thread and one worker claim as they come free. The single-thread mode runs the same tasks in
+// sequence, so results are bitwise identical for 1 and 2 threads.
 #include <node_api.h>
 #include <cblas.h>
 #include <atomic>
@@ -30,7 +30,9 @@ namespace {
 
 enum Act { ACT_LINEAR = 0, ACT_RELU = 1, ACT_TANH = 2, ACT_SIGMOID = 3, ACT_ELU = 4 };
 
-// One worker thread; run(f) calls f(0) here and f(1) on the worker (or f(0), f(1) in sequence).
+// One worker thread. run(f) runs the phase's two fixed tasks f(0), f(1): each thread claims the
+// next unclaimed task, so when the worker is not scheduled (busy shared cores) the caller runs
+// both itself instead of waiting. Which thread runs a task never changes what it computes.
 class Pool {
  public:
   explicit Pool(bool two) {
@@ -41,13 +43,12 @@ class Pool {
       {
         std::lock_guard<std::mutex> lk(mu_);
         stop_ = true;
-        gen_.fetch_add(1, std::memory_order_release);
+        state_.fetch_add(kGenStep, std::memory_order_acq_rel);
       }
       cv_.notify_all();
       worker_.join();
     }
   }
-  bool parallel() const { return worker_.joinable(); }
   template <class F>
   void run(F& f) {
     if (!worker_.joinable()) {
@@ -57,55 +58,77 @@ class Pool {
     }
     ctx_ = &f;
     fn_ = [](void* c, int t) { (*static_cast<F*>(c))(t); };
+    completed_.store(0, std::memory_order_relaxed);
     uint64_t g;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      g = gen_.fetch_add(1, std::memory_order_release) + 1;
+      // New generation, task index 0 (release: the worker sees fn_/ctx_ once it sees the generation).
+      g = (state_.load(std::memory_order_relaxed) >> kGenShift) + 1;
+      state_.store(g << kGenShift, std::memory_order_release);
     }
     cv_.notify_one();
-    f(0);
-    // Spin briefly (phases are short), then sleep: the cores are shared with other processes.
-    for (int i = 0; done_.load(std::memory_order_acquire) != g; i++) {
+    int t;
+    while ((t = claim(g)) >= 0) {
+      fn_(ctx_, t);
+      completed_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    // Wait only for a task the worker has claimed and is running.
+    for (int i = 0; completed_.load(std::memory_order_acquire) != 2; i++) {
       if (i < kSpin) {
         CPU_PAUSE();
       } else {
         std::unique_lock<std::mutex> lk(mu_);
-        doneCv_.wait(lk, [&] { return done_.load(std::memory_order_acquire) == g; });
+        doneCv_.wait(lk, [&] { return completed_.load(std::memory_order_acquire) == 2; });
       }
     }
   }
 
  private:
   static constexpr int kSpin = 4000;  // ≈ 0.1 ms of PAUSE
+  static constexpr int kGenShift = 8;
+  static constexpr uint64_t kGenStep = 1ull << kGenShift;
+  // Claims the next task of generation g: its index, or −1 when none is left (or g is over).
+  int claim(uint64_t g) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((s >> kGenShift) != g) return -1;
+      const int next = (int)(s & (kGenStep - 1));
+      if (next >= 2) return -1;
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return next;
+    }
+  }
   void loop() {
     uint64_t seen = 0;
     for (;;) {
       uint64_t g;
       for (int i = 0;; i++) {
-        g = gen_.load(std::memory_order_acquire);
-        if (g != seen) break;
+        g = state_.load(std::memory_order_acquire) >> kGenShift;
+        if (g != seen || stop_) break;
         if (i < kSpin) {
           CPU_PAUSE();
         } else {
           std::unique_lock<std::mutex> lk(mu_);
-          cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
+          cv_.wait(lk, [&] { return (state_.load(std::memory_order_acquire) >> kGenShift) != seen || stop_; });
         }
       }
-      seen = g;
       if (stop_) return;
-      fn_(ctx_, 1);
-      {
+      seen = g;
+      int t;
+      while ((t = claim(g)) >= 0) {
+        fn_(ctx_, t);
+        // The caller may be asleep waiting for this task.
         std::lock_guard<std::mutex> lk(mu_);
-        done_.store(g, std::memory_order_release);
+        completed_.fetch_add(1, std::memory_order_acq_rel);
+        doneCv_.notify_one();
       }
-      doneCv_.notify_one();
     }
   }
   std::thread worker_;
   std::mutex mu_;
   std::condition_variable cv_, doneCv_;
-  std::atomic<uint64_t> gen_{0}, done_{0};
-  bool stop_ = false;
+  std::atomic<uint64_t> state_{0};  // generation << 8 | next task index
+  std::atomic<int> completed_{0};
+  std::atomic<bool> stop_{false};
   void* ctx_ = nullptr;
   void (*fn_)(void*, int) = nullptr;
 };
