@@ -11,7 +11,7 @@
  * robust to load drifting on a shared machine; slow ones (stock wasm, cpu) run once. The load
  * average is printed with the table.
  *
- *   node --import tsx bench/train.ts [--seconds 3] [--rounds 3] [--only native-1t,native-2t,tfjs-step,pytorch]
+ *   node --import tsx bench/train.ts [--seconds 3] [--rounds 3] [--batch 256] [--only native-1t,native-2t,tfjs-step,pytorch]
  */
 import * as os from "os";
 import { spawnSync } from "child_process";
@@ -22,7 +22,8 @@ import { loadNativeBlas, nativeBlasStatus } from "../lib/model/native_blas";
 import { createRng } from "../lib/util/random";
 
 const LAYERS = [1500, 512, 512, 256, 150];
-const BATCH = 256;
+/** Batch size: --batch (default 256, the figure; the study's final net trains with 64). */
+const BATCH = Number(arg("batch", "256"));
 const TORCH_PYTHON = "/usr/bin/python3";
 
 interface Variant {
