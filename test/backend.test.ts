@@ -336,3 +336,20 @@ test("trainMlp: native step vs the tfjs step on the same data (seeded, determini
   b.model.dispose();
   c.model.dispose();
 });
+
+test("native training step: refuses what it cannot train, and says why", async (t) => {
+  const blas = loadNativeBlas();
+  if (!blas) return t.skip("native addon not built (npm run build:native)");
+  await initBackend({ backend: "wasm", nativeBlas: true });
+  assert.match(nativeTrainStepUnavailable({ activation: "relu", loss: "mse+cosine" }) ?? "", /loss 'mse\+cosine' runs on tfjs/);
+  assert.match(nativeTrainStepUnavailable({ activation: "gelu", loss: "mse" }) ?? "", /activation 'gelu' runs on tfjs/);
+  await initBackend({ backend: "cpu" });
+  assert.match(nativeTrainStepUnavailable({ activation: "relu", loss: "mse" }) ?? "", /wasm backend/);
+  // a network whose hidden activation differs from the one asked for
+  const net = buildMlpNetwork(5, 3, [4], "tanh", 1);
+  assert.throws(() => new NativeTrainStep(blas, net, { activation: "relu", dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 8 }), /layer 0 is Dense\/tanh, expected Dense\/relu/);
+  // rows beyond the batch the step was built for
+  const ok = new NativeTrainStep(blas, net, { activation: "tanh", dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 8 });
+  assert.throws(() => ok.step(new Float32Array(9 * 5), new Float32Array(9 * 3), 9, null), /rows out of range/);
+  assert.throws(() => ok.step(new Float32Array(4 * 5), new Float32Array(8 * 3), 8, null), /shorter than rows/);
+});
