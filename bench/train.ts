@@ -11,7 +11,9 @@
  * robust to load drifting on a shared machine; slow ones (stock wasm, cpu) run once. The load
  * average is printed with the table.
  *
- *   node --import tsx bench/train.ts [--seconds 3] [--rounds 3] [--batch 256] [--only native-1t,native-2t,tfjs-step,pytorch]
+ *   node --import tsx bench/train.ts [--seconds 3] [--rounds 3] [--batch 256] [--layers 1500,512,512,256,150] [--dropout 0]
+ *     [--only native-1t,native-2t,tfjs-step,pytorch]
+ * e.g. the study's final net on the Cu set's widths: --layers 1303,512,512,256,261 --batch 64 --dropout 0.1
  */
 import * as os from "os";
 import { spawnSync } from "child_process";
@@ -21,7 +23,10 @@ import { trainMlp } from "../lib/model/mlp";
 import { loadNativeBlas, nativeBlasStatus } from "../lib/model/native_blas";
 import { createRng } from "../lib/util/random";
 
-const LAYERS = [1500, 512, 512, 256, 150];
+/** Widths input-hidden…-output: --layers (default the issue's study MLP 1500-512-512-256-150). */
+const LAYERS = arg("layers", "1500,512,512,256,150").split(",").map(Number);
+/** --dropout (default 0): trainMlp's dropout; the PyTorch peer has none, so it is skipped when > 0. */
+const DROPOUT = Number(arg("dropout", "0"));
 /** Batch size: --batch (default 256, the issue's figure; the study's final net trains with 64). */
 const BATCH = Number(arg("batch", "256"));
 const TORCH_PYTHON = "/usr/bin/python3";
@@ -83,6 +88,7 @@ async function benchTfjsRun(v: Variant, seconds: number): Promise<Result> {
     hidden: LAYERS.slice(1, -1),
     activation: "relu",
     batchSize: BATCH,
+    dropout: DROPOUT,
     learningRate: 1e-3,
     epochs: 1_000_000,
     seed: 0,
@@ -155,14 +161,15 @@ async function main(): Promise<void> {
   else console.log("(tensorflow row skipped: @tensorflow/tfjs-node not installed)");
   variants.push({ name: "cpu", init: { backend: "cpu" }, rows: 512, note: "pure JS", slow: true });
 
-  console.log(`MLP ${LAYERS.join("-")} ReLU, batch ${BATCH}, Adam, MSE. Fast configurations: ${rounds} rounds of ${seconds} s,`);
+  console.log(`MLP ${LAYERS.join("-")} ReLU, batch ${BATCH}, dropout ${DROPOUT}, Adam, MSE. Fast configurations: ${rounds} rounds of ${seconds} s,`);
   console.log("each round next to its own PyTorch runs (1 and 2 threads); ratio = median over rounds of");
   console.log("(ours / the better PyTorch of that round; per CPU-second: / the better PyTorch per CPU-second).");
   const loadAtStart = os.loadavg();
   console.log("The 2 cores are shared with other processes: wall-clock samples/s drift with load; samples per");
   console.log("CPU-second (process CPU time, both sides single-threaded compute) are steadier.\n");
 
-  const torchOn = want("pytorch") || want("torch");
+  const torchOn = (want("pytorch") || want("torch")) && DROPOUT === 0;
+  if (DROPOUT > 0) console.log("(PyTorch peer skipped: bench/train_torch.py has no dropout)");
   let torchNote = "";
   /** Both PyTorch runs of a round, and the better one (wall-clock and per CPU-second separately). */
   const runTorch = (): { runs: Result[]; best: Result } | null => {
