@@ -1,4 +1,4 @@
-"""PyTorch peer for bench/train.ts: same MLP (ReLU), Adam, MSE, batch, random data; one thread.
+"""PyTorch peer for bench/train.ts: same MLP (ReLU), Adam, MSE, batch, random data; --threads (default 1).
 
 Prints one JSON line: {"samples_per_sec", "samples_per_cpu_sec", "steps", "seconds", "cpu_seconds", "torch"}.
 Usage: /usr/bin/python3 bench/train_torch.py --layers 1500,512,512,256,150 --batch 256 --rows 2560 --seconds 4
@@ -18,9 +18,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--warmup-steps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     widths = [int(w) for w in args.layers.split(",")]
     mods = []
@@ -63,6 +64,7 @@ def main() -> None:
         "seconds": secs,
         "cpu_seconds": cpu,
         "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
     }))
 
 

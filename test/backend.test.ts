@@ -9,6 +9,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, backendInfo, BackendName } from "../lib/model/backend";
 import { createRng } from "../lib/util/random";
 import { loadNativeBlas } from "../lib/model/native_blas";
+import { buildMlpNetwork, mlpConfig, trainMlp } from "../lib/model/mlp";
+import { NativeTrainStep, nativeTrainStepUnavailable } from "../lib/model/train_step";
 
 const REL_TOL = 1e-5;
 /** wasm configurations under test: replacement kernels alone, and with native BLAS when built. */
@@ -67,7 +69,7 @@ test("wasm backend loads with the replacement kernels installed", async () => {
   assert.equal(await initBackend({ backend: "wasm", nativeBlas: false }), sel);
   if (WASM_MODES.includes(true)) {
     const withBlas = await initBackend({ backend: "wasm", nativeBlas: true });
-    assert.deepEqual(withBlas.kernelsPatched, ["BatchMatMul(openblas)", "_FusedMatMul", "Slice"]);
+    assert.deepEqual(withBlas.kernelsPatched, ["BatchMatMul(openblas)", "_FusedMatMul(openblas)", "Slice"]);
     assert.match(withBlas.reason, /OpenBLAS/);
   }
   const stock = await initBackend({ backend: "wasm", patchKernels: false });
@@ -101,21 +103,26 @@ test("matMul broadcasts a 2-D operand against a batch", async () => {
   await compareBackends("batched a × shared bᵀ", () => tf.matMul(tf.tensor(a, [4, 6, 5]), tf.tensor(b, [7, 5]), false, true));
 });
 
-test("fused matMul (bias, relu) with transposed operands", async () => {
+test("fused matMul (bias, every fused activation) with transposed operands", async () => {
   const a = randomArray(9 * 13, 3);
   const b = randomArray(13 * 6, 4);
   const bias = randomArray(6, 5);
+  const acts = ["relu", "linear", "elu", "sigmoid", "relu6", "leakyrelu"] as const; // the last two stay on wasm
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
-    await compareBackends(`fused tA=${ta} tB=${tb}`, () =>
-      tf.fused.matMul({
-        a: tf.tensor(a, ta ? [13, 9] : [9, 13]),
-        b: tf.tensor(b, tb ? [6, 13] : [13, 6]),
-        transposeA: ta,
-        transposeB: tb,
-        bias: tf.tensor1d(bias),
-        activation: "relu",
-      }),
-    );
+    for (const activation of acts) {
+      for (const withBias of [true, false]) {
+        await compareBackends(`fused tA=${ta} tB=${tb} ${activation} bias=${withBias}`, () =>
+          tf.fused.matMul({
+            a: tf.tensor(a, ta ? [13, 9] : [9, 13]),
+            b: tf.tensor(b, tb ? [6, 13] : [13, 6]),
+            transposeA: ta,
+            transposeB: tb,
+            bias: withBias ? tf.tensor1d(bias) : undefined,
+            activation,
+          }),
+        );
+      }
+    }
   }
 });
 
@@ -198,4 +205,154 @@ test("XANES_BACKEND forces a backend; bad names and unavailable backends give cl
     if (saved === undefined) delete process.env.XANES_BACKEND;
     else process.env.XANES_BACKEND = saved;
   }
+});
+
+// ---- native training step (lib/model/train_step.ts, native/blas/trainer.cc) ----
+
+/** Gradients and loss of a Dense stack's MSE on the cpu backend (the reference). */
+async function cpuGradients(net: tf.LayersModel, x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; grads: Float32Array[] }> {
+  await initBackend({ backend: "cpu" });
+  const d = net.inputs[0].shape[1]!;
+  const m = net.outputs[0].shape[1]!;
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(tf.squaredDifference(net.apply(tf.tensor2d(x, [n, d])) as tf.Tensor, tf.tensor2d(y, [n, m]))) as tf.Scalar,
+    vars,
+  );
+  const res = { loss: value.dataSync()[0], grads: vars.map((v) => Float32Array.from(grads[v.name].dataSync() as Float32Array)) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return res;
+}
+
+test("native training step: loss and gradients match the cpu backend for every activation, 1 and 2 threads", async (t) => {
+  const blas = loadNativeBlas();
+  if (!blas) return t.skip("native addon not built (npm run build:native)");
+  const d = 37;
+  const m = 11;
+  for (const n of [50, 1]) {
+    const x = randomArray(n * d, 20 + n);
+    const y = randomArray(n * m, 21 + n);
+    for (const act of ["relu", "tanh", "sigmoid", "elu", "linear"] as const) {
+      // widths not multiples of the SIMD width; several layers so dX chains through activations
+      const net = buildMlpNetwork(d, m, [40, 23, 17], act, 5);
+      const ref = await cpuGradients(net, x, y, n);
+      const byThreads: Float32Array[][] = [];
+      for (const threads of [1, 2] as const) {
+        const step = new NativeTrainStep(blas, net, { activation: act, dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 64, threads });
+        const loss = step.step(x, y, n, null);
+        assert.ok(Math.abs(loss - ref.loss) <= 1e-6 * ref.loss, `${act} n=${n} loss ${loss} vs cpu ${ref.loss}`);
+        const g = step.gradients();
+        g.forEach((a, i) => assertClose(a, ref.grads[i], `${act} n=${n} threads=${threads} gradient ${i}`));
+        byThreads.push(g.map((a) => a.slice()));
+      }
+      // the thread count changes who computes what, never the arithmetic
+      byThreads[0].forEach((a, i) => assert.deepEqual(byThreads[1][i], a, `${act}: 1 vs 2 threads, gradient ${i}`));
+    }
+  }
+});
+
+test("native training step: Adam matches tf.train.adam; dropout is seeded and independent of threads", async (t) => {
+  const blas = loadNativeBlas();
+  if (!blas) return t.skip("native addon not built (npm run build:native)");
+  const d = 9;
+  const m = 5;
+  const n = 16;
+  const x = randomArray(n * d, 30);
+  const y = randomArray(n * m, 31);
+  // 4 steps of tf.train.adam on the cpu backend vs 4 native steps on the same batch
+  const net = buildMlpNetwork(d, m, [12], "relu", 2);
+  const start = net.getWeights().map((w) => w.clone());
+  await initBackend({ backend: "cpu" });
+  const opt = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  for (let s = 0; s < 4; s++) {
+    opt.minimize(() => tf.mean(tf.squaredDifference(net.apply(tf.tensor2d(x, [n, d])) as tf.Tensor, tf.tensor2d(y, [n, m]))) as tf.Scalar, false, vars);
+  }
+  const ref = net.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+  net.setWeights(start);
+  const step = new NativeTrainStep(blas, net, { activation: "relu", dropout: 0, loss: "mse", learningRate: 0.01, batchSize: n, threads: 2 });
+  for (let s = 0; s < 4; s++) step.step(x, y, n, null);
+  step.syncWeights();
+  net.getWeights().forEach((w, i) => assertClose(w.dataSync() as Float32Array, ref[i], `weights after 4 Adam steps, tensor ${i}`));
+  opt.dispose();
+
+  // dropout: same seed → same weights; another seed → different; rate 0.5 keeps about half the units
+  const runDropout = (seed: number, threads: 1 | 2): Float32Array[] => {
+    net.setWeights(start);
+    const st = new NativeTrainStep(blas, net, { activation: "relu", dropout: 0.5, loss: "mse", learningRate: 0.01, batchSize: n, threads });
+    st.step(x, y, n, seed);
+    return st.gradients().map((a) => a.slice());
+  };
+  const a = runDropout(7, 1);
+  assert.deepEqual(runDropout(7, 2), a);
+  assert.notDeepEqual(runDropout(8, 1), a);
+  net.setWeights(start);
+  const noDrop = new NativeTrainStep(blas, net, { activation: "relu", dropout: 0.5, loss: "mse", learningRate: 0.01, batchSize: n, threads: 1 });
+  noDrop.step(x, y, n, null); // a null seed means no dropout (trainMlp passes null when dropout is 0)
+  assert.notDeepEqual(noDrop.gradients()[0], a[0]);
+  const nonzero = a[2].filter((v) => v !== 0).length;
+  assert.ok(nonzero > 0 && nonzero < a[2].length, `with dropout some second-layer weight gradients are zero, not all (${nonzero}/${a[2].length})`);
+});
+
+test("trainMlp: native step vs the tfjs step on the same data (seeded, deterministic, close)", async (t) => {
+  if (!loadNativeBlas()) return t.skip("native addon not built (npm run build:native)");
+  const d = 12;
+  const m = 8;
+  const n = 300;
+  const X = randomArray(n * d, 40);
+  const Y = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) Y[i * m + j] = Math.sin(X[i * d] * (j + 1)) + 0.5 * X[i * d + 1];
+  const Xm = { data: X, rows: n, cols: d };
+  const Ym = { data: Y, rows: n, cols: m };
+  const cfg = mlpConfig({ hidden: [32, 16], batchSize: 32, epochs: 4, seed: 3 });
+  const split = { train: Array.from({ length: 240 }, (_, i) => i), val: Array.from({ length: 60 }, (_, i) => 240 + i) };
+  await initBackend({ backend: "wasm", nativeBlas: true });
+  assert.equal(nativeTrainStepUnavailable({ activation: "relu", loss: "mse" }), null);
+  const a = await trainMlp(Xm, Ym, cfg, split);
+  const b = await trainMlp(Xm, Ym, cfg, split);
+  assert.match(a.timing.optimizer, /^native-step/);
+  const wa = a.model.weightsSnapshot();
+  b.model.weightsSnapshot().forEach((w, i) => assert.deepEqual(w, wa[i], `same seed, same weights (tensor ${i})`));
+  const saved = process.env.XANES_TRAIN_STEP;
+  process.env.XANES_TRAIN_STEP = "tfjs";
+  let c;
+  try {
+    c = await trainMlp(Xm, Ym, cfg, split);
+  } finally {
+    if (saved === undefined) delete process.env.XANES_TRAIN_STEP;
+    else process.env.XANES_TRAIN_STEP = saved;
+  }
+  assert.equal(c.timing.optimizer, "native-adam");
+  // 4 epochs × 8 steps: different summation orders drift, but only at float32-rounding scale
+  let worst = 0;
+  c.model.weightsSnapshot().forEach((w, i) => {
+    let maxAbs = 0;
+    for (let k = 0; k < w.length; k++) maxAbs = Math.max(maxAbs, Math.abs(w[k]));
+    for (let k = 0; k < w.length; k++) worst = Math.max(worst, Math.abs(w[k] - wa[i][k]) / maxAbs);
+  });
+  assert.ok(worst < 1e-3, `native vs tfjs weights after 32 steps differ by ${worst} of the largest weight`);
+  for (let e = 0; e < a.history.length; e++) {
+    assert.ok(Math.abs(a.history[e].valLoss - c.history[e].valLoss) <= 1e-3 * c.history[e].valLoss, `epoch ${e + 1} validation loss`);
+  }
+  console.log(`native vs tfjs step after 32 Adam steps: max |Δw| = ${worst.toExponential(2)} of the largest weight`);
+  a.model.dispose();
+  b.model.dispose();
+  c.model.dispose();
+});
+
+test("native training step: refuses what it cannot train, and says why", async (t) => {
+  const blas = loadNativeBlas();
+  if (!blas) return t.skip("native addon not built (npm run build:native)");
+  await initBackend({ backend: "wasm", nativeBlas: true });
+  assert.match(nativeTrainStepUnavailable({ activation: "relu", loss: "mse+cosine" }) ?? "", /loss 'mse\+cosine' runs on tfjs/);
+  assert.match(nativeTrainStepUnavailable({ activation: "gelu", loss: "mse" }) ?? "", /activation 'gelu' runs on tfjs/);
+  await initBackend({ backend: "cpu" });
+  assert.match(nativeTrainStepUnavailable({ activation: "relu", loss: "mse" }) ?? "", /wasm backend/);
+  // a network whose hidden activation differs from the one asked for
+  const net = buildMlpNetwork(5, 3, [4], "tanh", 1);
+  assert.throws(() => new NativeTrainStep(blas, net, { activation: "relu", dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 8 }), /layer 0 is Dense\/tanh, expected Dense\/relu/);
+  // rows beyond the batch the step was built for
+  const ok = new NativeTrainStep(blas, net, { activation: "tanh", dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 8 });
+  assert.throws(() => ok.step(new Float32Array(9 * 5), new Float32Array(9 * 3), 9, null), /rows out of range/);
+  assert.throws(() => ok.step(new Float32Array(4 * 5), new Float32Array(8 * 3), 8, null), /shorter than rows/);
 });

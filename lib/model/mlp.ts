@@ -10,6 +10,7 @@ import { createRng, shuffleInPlace } from "../util/random";
 import { StandardScaler } from "./scaler";
 import { createAdam, type AdamStepper } from "./optimizer";
 import type { Matrix } from "../util/matrix";
+import { createNativeTrainStep, type NativeTrainStep } from "./train_step";
 
 /** tfjs-layers activation identifiers accepted for hidden layers. */
 export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swish" | "gelu" | "softplus" | "relu6" | "linear";
@@ -89,7 +90,7 @@ export interface TrainTiming {
   /** Training samples per second over the optimisation steps only (first epoch excluded as warm-up when >1). */
   samplesPerSec: number;
   backend: string;
-  /** Adam implementation used ("native-adam" on wasm+OpenBLAS, else "tfjs-adam"). */
+  /** Training step used ("native-step(N threads)" on wasm+OpenBLAS for mse, else "native-adam" or "tfjs-adam"). */
   optimizer: string;
 }
 
@@ -372,7 +373,7 @@ function scaleData(X: Matrix, Y: Matrix, train: Int32Array, cfg: MlpConfig): Sca
 /** One pass over the shuffled training rows; returns the mean training objective. */
 function trainEpoch(
   net: tf.LayersModel, vars: tf.Variable[], optimizer: AdamStepper, data: ScaledData, order: Int32Array, rng: () => number,
-  cfg: MlpConfig, buffers: { xb: Float32Array; yb: Float32Array; bs: number },
+  cfg: MlpConfig, buffers: { xb: Float32Array; yb: Float32Array; bs: number }, nativeStep: NativeTrainStep | null,
 ): number {
   const { Xs, Ys, d, m, units } = data;
   const { xb, yb, bs } = buffers;
@@ -380,14 +381,21 @@ function trainEpoch(
   let lossSum = 0;
   for (let s = 0; s < order.length; s += bs) {
     const rows = Math.min(bs, order.length - s);
-    const xt = tf.tensor2d(gatherRows(Xs, d, order, s, rows, xb), [rows, d]);
-    const yt = tf.tensor2d(gatherRows(Ys, m, order, s, rows, yb), [rows, m]);
+    const xv = gatherRows(Xs, d, order, s, rows, xb);
+    const yv = gatherRows(Ys, m, order, s, rows, yb);
     const dropSeed = cfg.dropout > 0 ? Math.floor(rng() * 2147483647) : null;
+    if (nativeStep) {
+      lossSum += nativeStep.step(xv, yv, rows, dropSeed) * rows;
+      continue;
+    }
+    const xt = tf.tensor2d(xv, [rows, d]);
+    const yt = tf.tensor2d(yv, [rows, m]);
     const batchLoss = optimizer.minimize(() => objective(forward(net, xt, cfg.dropout, dropSeed), yt, cfg.loss, cfg.lossWeight, units), vars);
     lossSum += batchLoss * rows;
     xt.dispose();
     yt.dispose();
   }
+  nativeStep?.syncWeights();
   return lossSum / order.length;
 }
 
@@ -409,6 +417,8 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
   const net = buildMlpNetwork(X.cols, Y.cols, cfg.hidden, cfg.activation, cfg.seed);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = createAdam(cfg.learningRate);
+  // Whole training step in native code when it applies (lib/model/train_step.ts); else tfjs below.
+  const nativeStep = createNativeTrainStep(net, { ...cfg, batchSize: Math.min(cfg.batchSize, train.length) });
   const rng = createRng(cfg.seed);
   const order = Int32Array.from(train);
   const bs = Math.min(cfg.batchSize, order.length);
@@ -425,7 +435,7 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const te = performance.now();
-      const loss = trainEpoch(net, vars, optimizer, data, order, rng, cfg, buffers);
+      const loss = trainEpoch(net, vars, optimizer, data, order, rng, cfg, buffers, nativeStep);
       const trainMs = performance.now() - te;
       if (epoch === 1) firstEpochMs = trainMs;
       else {
@@ -471,7 +481,7 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
       // Only one epoch ran: report it, warm-up included.
       samplesPerSec: stepSamples > 0 ? (stepSamples / stepMs) * 1000 : (order.length / firstEpochMs) * 1000,
       backend: tf.getBackend(),
-      optimizer: optimizer.name,
+      optimizer: nativeStep?.name ?? optimizer.name,
     },
   };
 }

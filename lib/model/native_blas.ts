@@ -15,6 +15,19 @@ export interface NativeBlas {
   adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array,
     lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number): void;
   setNumThreads(n: number): void;
+  /**
+   * Native MLP trainer (native/blas/trainer.cc; used through lib/model/train_step.ts). `arena` holds
+   * [params | Adam m | Adam v | gradients], each in tfjs weight order (kernel in×out, bias per layer).
+   * activation: 0 linear, 1 relu, 2 tanh, 3 sigmoid, 4 elu (hidden layers; the last is linear).
+   */
+  trainerCreate(widths: Int32Array, activation: number, maxRows: number, arena: Float32Array, threads: 1 | 2): object;
+  /** One forward/backward/Adam step on `rows` rows; returns the MSE before the update. */
+  trainerStep(handle: object, x: Float32Array, y: Float32Array, rows: number, lr: number, beta1: number, beta2: number,
+    c1: number, c2: number, eps: number, dropout: number, seed: number): number;
+  /** Forward pass without dropout: out (rows × last width) from x (rows × first width). */
+  trainerPredict(handle: object, x: Float32Array, rows: number, out: Float32Array): void;
+  /** C (rows × cols, row-major) ← act(C + bias) in place; bias null: none. Activation codes as trainerCreate. */
+  biasActivate(C: Float32Array, bias: Float32Array | null, rows: number, cols: number, activation: number): void;
   /** OpenBLAS build description (version, kernel). */
   config(): string;
 }
@@ -40,7 +53,7 @@ export function loadNativeBlas(): NativeBlas | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const addon = require(file) as NativeBlas;
-    for (const fn of ["sgemm", "adamUpdate", "setNumThreads", "config"] as const) {
+    for (const fn of ["sgemm", "adamUpdate", "setNumThreads", "config", "trainerCreate", "trainerStep", "trainerPredict", "biasActivate"] as const) {
       if (typeof addon[fn] !== "function") throw new Error(`addon lacks ${fn}() (stale build? run \`npm run build:native\`)`);
     }
     // One thread: the machine's cores are shared, and the comparison peer runs single-threaded.

@@ -90,16 +90,31 @@ export class StandardScaler {
     const s1 = StandardScaler.fit(X, nColumns, rows);
     const d = nColumns;
     const count = rows ? rows.length : X.length / d;
-    // Clipped z-scores of the fitting rows only (count × d).
-    const Z = new Float32Array(count * d);
+    // Moments of the clipped z-scores (as float32, what a stored copy would hold), computed on the
+    // fly in the same order as fit(): no count × d copy (560 MB at 120k sites × 1303 columns).
+    const clipped = (off: number, j: number): number => {
+      const z = Math.fround((X[off + j] - s1.mean[j]) / s1.scale[j]);
+      return z < -clip ? Math.fround(-clip) : z > clip ? Math.fround(clip) : z;
+    };
+    const zMean = new Float64Array(d);
+    const zM2 = new Float64Array(d);
+    for (let k = 0; k < count; k++) {
+      const off = (rows ? rows[k] : k) * d;
+      for (let j = 0; j < d; j++) zMean[j] += clipped(off, j);
+    }
+    for (let j = 0; j < d; j++) zMean[j] /= count;
     for (let k = 0; k < count; k++) {
       const off = (rows ? rows[k] : k) * d;
       for (let j = 0; j < d; j++) {
-        const z = (X[off + j] - s1.mean[j]) / s1.scale[j];
-        Z[k * d + j] = z < -clip ? -clip : z > clip ? clip : z;
+        const dz = clipped(off, j) - zMean[j];
+        zM2[j] += dz * dz;
       }
     }
-    const s2 = StandardScaler.fit(Z, d);
+    const s2 = { mean: zMean, scale: new Float64Array(d) };
+    for (let j = 0; j < d; j++) {
+      const sd = Math.sqrt(zM2[j] / count);
+      s2.scale[j] = sd > 1e-7 * Math.max(1, Math.abs(zMean[j])) ? sd : 1; // as fit()
+    }
     const mean = new Float64Array(d);
     const scale = new Float64Array(d);
     const lo = new Float64Array(d);

@@ -8,7 +8,9 @@
  *   before copying the slice. We copy only the sliced elements from a heap view.
  *
  * - Optionally (nativeBlas) BatchMatMul runs OpenBLAS sgemm from the native addon directly on the
- *   wasm heap (float32 views, no copies); transposes are passed to sgemm.
+ *   wasm heap (float32 views, no copies); transposes are passed to sgemm. _FusedMatMul (what Dense
+ *   layers call in every forward pass) does the same, then adds the bias and applies linear, relu,
+ *   elu or sigmoid in one native pass; other activations and batched bias shapes go to wasm.
  *
  * The replacements reuse the stock kernels (looked up from the registry), so they inherit their
  * numerics; tests compare against the cpu backend.
@@ -112,6 +114,35 @@ function blasBatchMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFu
   };
 }
 
+/** tfjs fused activation → the addon's activation code (others stay on wasm). */
+const FUSED_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 3, elu: 4 };
+
+/** _FusedMatMul (2-D operands, 1-D bias) as sgemm + native bias/activation on heap views. */
+function blasFusedMatMul(blas: NativeBlas, fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const a = inputs.a as TensorInfo;
+    const b = inputs.b as TensorInfo;
+    const bias = inputs.bias as TensorInfo | undefined;
+    const activation = String(attrs?.activation ?? "linear");
+    const code = FUSED_ACTIVATIONS[activation];
+    const ta = Boolean(attrs?.transposeA);
+    const tb = Boolean(attrs?.transposeB);
+    if (code === undefined || a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length !== 2 || b.shape.length !== 2) return fallback(args);
+    const M = ta ? a.shape[1] : a.shape[0];
+    const K = ta ? a.shape[0] : a.shape[1];
+    const N = tb ? b.shape[0] : b.shape[1];
+    if ((tb ? b.shape[1] : b.shape[0]) !== K) return fallback(args);
+    if (bias && (bias.dtype !== "float32" || tf.util.sizeFromShape(bias.shape) !== N || (bias.shape.length > 1 && bias.shape[bias.shape.length - 1] !== N))) return fallback(args);
+    const wasm = backend as unknown as WasmBackendLike;
+    const out = wasm.makeOutput([M, N], "float32"); // allocate before taking heap views
+    const C = wasm.typedArrayFromHeap(out) as Float32Array;
+    blas.sgemm(ta, tb, M, N, K, wasm.typedArrayFromHeap(a) as Float32Array, wasm.typedArrayFromHeap(b) as Float32Array, C);
+    if (bias || code !== 0) blas.biasActivate(C, bias ? (wasm.typedArrayFromHeap(bias) as Float32Array) : null, M, N, code);
+    return out;
+  };
+}
+
 /** Slice copying only the selected elements; contiguous slices (row ranges) are one memcpy. */
 const fastSlice: tf.KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
@@ -180,6 +211,7 @@ export function setWasmKernelPatches(enabled: boolean, nativeBlas = false): stri
     }
     let kernelFunc = name === "Slice" ? fastSlice : transposeThenMultiply(name);
     if (name === "BatchMatMul" && blas) kernelFunc = blasBatchMatMul(blas, kernelFunc);
+    if (name === "_FusedMatMul" && blas) kernelFunc = blasFusedMatMul(blas, kernelFunc);
     // Keep the stock setupFunc: it binds the wasm function the stock kernel calls into.
     tf.registerKernel({ ...original, kernelFunc });
   }
@@ -188,8 +220,8 @@ export function setWasmKernelPatches(enabled: boolean, nativeBlas = false): stri
   return wasmKernelPatches();
 }
 
-/** Names of wasm kernels currently replaced by this module ("BatchMatMul(openblas)" when native). */
+/** Names of wasm kernels currently replaced by this module ("BatchMatMul(openblas)", "_FusedMatMul(openblas)" when native). */
 export function wasmKernelPatches(): string[] {
   if (!patched) return [];
-  return PATCHED.map((n) => (n === "BatchMatMul" && blasActive ? "BatchMatMul(openblas)" : n));
+  return PATCHED.map((n) => (n !== "Slice" && blasActive ? `${n}(openblas)` : n));
 }

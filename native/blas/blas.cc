@@ -114,6 +114,8 @@ static napi_value Config(napi_env env, napi_callback_info info) {
   return s;
 }
 
+napi_value InitTrainer(napi_env env, napi_value exports);  // trainer.cc
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -122,7 +124,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"config", nullptr, Config, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, 4, props);
-  return exports;
+  return InitTrainer(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
