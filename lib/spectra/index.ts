@@ -1,3 +1,4 @@
 export * from "./types";
 export * from "./xmu";
 export * from "./mesh";
+export * from "./normalize";
