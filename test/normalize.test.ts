@@ -67,7 +67,7 @@ test("preEdgeNormalize refuses a single 10^6 spike (larch's E0 search would take
   const { energy, mu } = synthetic(8980, 1);
   const spiked = Float64Array.from(mu);
   spiked[100] = 1e6;
-  assert.throws(() => preEdgeNormalize(energy, spiked, {}, "spike.dat"), (e: Error) => e instanceof InputError && /^spike\.dat: point 101 \(8880 eV\): isolated spike/.test(e.message));
+  assert.throws(() => preEdgeNormalize(energy, spiked, {}, "spike.dat"), (e: Error) => e instanceof InputError && /^spike\.dat: point 101 \(8830 eV\): isolated spike/.test(e.message));
   // A sharp white line one point wide on a coarse grid is not a spike.
   const coarse = synthetic(8980, 1, 8780, 9580, 4);
   assert.equal(findSpike(coarse.mu), -1);
