@@ -9,21 +9,27 @@
  * fitted on the other standard(s) only.
  *
  *   npm run validate:measured                     # FEFF ceiling, every score/window option
- *   npm run validate:measured -- --train --seeds 3 --epochs 60   # + a model trained here
+ *   npm run validate:measured -- --train --seeds 3 --epochs 60   # + a model trained here on every material
+ *   npm run validate:measured -- --train --holdout               # + a second model without the true structures
  *   npm run validate:measured -- --model results/model --json results/measured-validation.json
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { sharedDataDir } from "../lib/config";
-import { meshFromWindow } from "../lib/spectra/mesh";
 import { readXdiFile } from "../lib/spectra/xdi";
+import * as os from "node:os";
+import { parsePoscar } from "../lib/structure/poscar";
+import { ensemblePredictor } from "../lib/screening/predictor";
+import { loadEnsemble } from "../lib/screening/ensemble";
+import { predictMaterial, trainMeasuredModel } from "../lib/screening/model-validation";
+import { initBackend } from "../lib/model/backend";
 import {
+  BROADENINGS,
   DEFAULT_MATCH,
   MATCH_SCORES,
   MatchCandidate,
-  MatchOptions,
-  MatchScore,
+  broadeningOptions,
   calibrateOffset,
   normaliseTarget,
   prepareMatch,
@@ -40,10 +46,14 @@ const { values: opt } = parseArgs({
     epochs: { type: "string", default: "60" },
     json: { type: "string" },
     quick: { type: "boolean", default: false },
+    holdout: { type: "boolean", default: false },
   },
 });
 
+const loadAvg = () => os.loadavg().map((v) => v.toFixed(1)).join(" ");
+
 async function main(): Promise<void> {
+  if (opt.train || opt.model) await initBackend();
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
   const xaslib = path.join(sharedDataDir(), "xaslib", "data");
   const mesh = VALIDATION_MESH;
@@ -73,37 +83,65 @@ async function main(): Promise<void> {
   });
   for (const t of targets) console.log(`target ${t.name}: ${t.file}, mu = ${t.rule}, E0 ${t.target.preEdge.e0} eV, step ${t.target.preEdge.edgeStep.toFixed(4)}`);
 
-  const feffCands: MatchCandidate[] = [...refs].map(([id, s]) => ({ id, members: [s] }));
+  const sets: { label: string; cands: MatchCandidate[] }[] = [{ label: "FEFF", cands: [...refs].map(([id, sp]) => ({ id, members: [sp] })) }];
+  if (opt.train || opt.model) {
+    const seeds = Array.from({ length: Number(opt.seeds) }, (_, i) => i + 1);
+    const variants: { label: string; exclude: string[] }[] = opt.model
+      ? [{ label: "model", exclude: [] }]
+      : [
+          { label: "model", exclude: [] },
+          ...(opt.holdout ? [{ label: "model-heldout", exclude: required }] : []),
+        ];
+    for (const v of variants) {
+      const t1 = performance.now();
+      const predictor = opt.model
+        ? ensemblePredictor(await loadEnsemble(opt.model))
+        : (await trainMeasuredModel({ root, mesh, seeds, epochs: Number(opt.epochs), exclude: v.exclude, maxMaterials: opt.quick ? 300 : undefined, log: (l) => console.log(`  ${v.label}: ${l}`) })).predictor;
+      if (predictor.energy.length !== mesh.points || Math.abs(predictor.energy[0] - mesh.start) > 1e-6) throw new Error(`model mesh ${predictor.energy[0]}… (${predictor.energy.length} points) is not the validation mesh`);
+      const cands: MatchCandidate[] = [];
+      for (const id of refs.keys()) {
+        const structure = parsePoscar(fs.readFileSync(path.join(root, id, "POSCAR"), "utf8"), id);
+        const p = await predictMaterial(predictor, structure);
+        cands.push({ id, members: p.members, band: p.band });
+      }
+      console.log(`${v.label}: ${seeds.length} member(s), ${cands.length} candidates predicted; ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${loadAvg()})`);
+      sets.push({ label: v.label, cands });
+    }
+  }
   const report: Record<string, unknown>[] = [];
-  const windows: [number, number][] = [[8975, 9060], [8975, 9120], [8983, 9040]];
-  const scores: MatchScore[] = [...MATCH_SCORES];
-  const run = (label: string, cands: MatchCandidate[], refOf: (id: string) => ArrayLike<number>) => {
-    for (const score of scores) {
-      for (const window of windows) {
-        const base = { ...DEFAULT_MATCH, score, window };
-        const cells: string[] = [];
-        for (const [ti, t] of targets.entries()) {
-          // Leave-one-out: the offset comes from the other standards only.
-          const others = targets.filter((_, j) => j !== ti).map((o) => ({ name: o.name, target: o.target, reference: refOf(o.trueIds[0]) }));
-          const cal = calibrateOffset(others, mesh, "Cu", "K", base);
-          const options: MatchOptions = { ...base, offset: cal.offset };
-          const ranked = rankMatches(prepareMatch(t.target, mesh, options), cands);
-          const trueRows = ranked.filter((r) => t.trueIds.includes(r.id));
-          const rank = Math.min(...trueRows.map((r) => r.rank));
-          const edges = ranked.filter((r) => r.shiftAtEdge).length;
-          const sEdges = ranked.filter((r) => r.sigmaAtEdge).length;
-          cells.push(`${t.name} rank ${trueRows.map((r) => `${r.id}:${r.rank}`).join(",")} (offset ${cal.offset.toFixed(2)}; top ${ranked.slice(0, 3).map((r) => r.id).join(" ")}; shift-edge ${edges}, σ-edge ${sEdges})`);
-          report.push({
-            spectra: label, score, window, target: t.name, rank, trueRanks: Object.fromEntries(trueRows.map((r) => [r.id, r.rank])),
-            offset: cal.offset, offsetFrom: others.map((o) => o.name), candidates: ranked.length, shiftAtEdge: edges, sigmaAtEdge: sEdges,
-            top5: ranked.slice(0, 5).map((r) => ({ id: r.id, score: r.score, shift: r.shift, sigma: r.sigma })),
-          });
+  const windows: [number, number][] = [[8990, 9120], [8975, 9060], [8985, 9120], [8990, 9080]];
+  for (const score of MATCH_SCORES) {
+    for (const window of windows) {
+      for (const broadening of BROADENINGS) {
+        for (const shiftWindow of [1, 2]) {
+          const base = { ...DEFAULT_MATCH, score, window, shiftWindow, ...broadeningOptions(broadening) };
+          const isDefault = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian" && shiftWindow === DEFAULT_MATCH.shiftWindow;
+          const cells: string[] = [];
+          for (const set of sets) {
+            for (const [ti, t] of targets.entries()) {
+              // Leave-one-out: the offset comes from the other standards only, against their FEFF spectra.
+              const others = targets.filter((_, j) => j !== ti).map((o) => ({ name: o.name, target: o.target, reference: refs.get(o.trueIds[0])! }));
+              const cal = calibrateOffset(others, mesh, "Cu", "K", base);
+              const ranked = rankMatches(prepareMatch(t.target, mesh, { ...base, offset: cal.offset }), set.cands);
+              const trueRows = ranked.filter((r) => t.trueIds.includes(r.id));
+              const rank = Math.min(...trueRows.map((r) => r.rank));
+              const edges = ranked.filter((r) => r.shiftAtEdge).length;
+              const bEdges = ranked.filter((r) => r.sigmaAtEdge).length;
+              cells.push(`${set.label} ${t.name.split(" ")[0]} ${rank}`);
+              report.push({
+                spectra: set.label, score, window, broadening, shiftWindow, isDefault, target: t.name, rank,
+                trueRanks: Object.fromEntries(trueRows.map((r) => [r.id, r.rank])),
+                offset: cal.offset, offsetFrom: others.map((o) => o.name), candidates: ranked.length, shiftAtEdge: edges, broadeningAtEdge: bEdges,
+                top5: ranked.slice(0, 5).map((r) => ({ id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, sigma: r.sigma, gamma: r.gamma })),
+              });
+              if (isDefault) console.log(`  default, ${set.label}, ${t.name}: true ${trueRows.map((r) => `${r.id} rank ${r.rank} (score ${r.score.toFixed(4)}, shift ${r.shift}, γ ${r.gamma}, σ ${r.sigma})`).join("; ")}; offset ${cal.offset.toFixed(2)} eV from ${others.map((o) => o.name).join(", ")}; top 3 ${ranked.slice(0, 3).map((r) => `${r.id} ${r.score.toFixed(4)}`).join(", ")}; shift at edge ${edges}/${ranked.length}, broadening at bound ${bEdges}/${ranked.length}`);
+            }
+          }
+          console.log(`${isDefault ? "*" : " "} ${score.padEnd(18)} ${window.join("–")} ${broadening.padEnd(10)} ±${shiftWindow} eV: ${cells.join(" | ")}`);
         }
-        console.log(`${label} ${score.padEnd(18)} ${window.join("–")}: ${cells.join(" | ")}`);
       }
     }
-  };
-  run("FEFF", feffCands, (id) => refs.get(id)!);
+  }
   if (opt.json) {
     fs.mkdirSync(path.dirname(opt.json), { recursive: true });
     fs.writeFileSync(opt.json, JSON.stringify({ mesh, candidates: set, skipped, report }, null, 1));

@@ -43,13 +43,28 @@ export interface MatchOptions {
  * lib/screening/README.md): score, window, shift and broadening bounds.
  */
 export const DEFAULT_MATCH: Omit<MatchOptions, "offset"> = {
-  score: "pearson+derivative",
-  window: [8975, 9060],
-  shiftWindow: 2,
+  score: "l2",
+  window: [8990, 9120],
+  shiftWindow: 1,
   shiftStep: 0.25,
-  sigmas: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3],
-  gammas: [0],
+  sigmas: [0],
+  gammas: broadeningGrid(4, 0.25),
 };
+
+/** 0, step, 2·step, …, max (eV). */
+export function broadeningGrid(max: number, step: number): number[] {
+  return Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
+}
+
+export const BROADENINGS = ["lorentzian", "gaussian", "both"] as const;
+export type Broadening = (typeof BROADENINGS)[number];
+
+/** σ and γ grids for a broadening kind, each 0…max eV ("both": a coarser 0.5 eV grid for each). */
+export function broadeningOptions(kind: Broadening, max = 4): Pick<MatchOptions, "sigmas" | "gammas"> {
+  if (kind === "gaussian") return { sigmas: broadeningGrid(max, 0.25), gammas: [0] };
+  if (kind === "lorentzian") return { sigmas: [0], gammas: broadeningGrid(max, 0.25) };
+  return { sigmas: broadeningGrid(max, 0.5), gammas: broadeningGrid(max, 0.5) };
+}
 
 /** A measured spectrum, edge-step normalised (flattened), ready for matching. */
 export interface NormalisedTarget {
@@ -170,7 +185,7 @@ export interface MatchFit {
   gamma: number;
   /** The best s is at ±shiftWindow: the optimum may lie outside. */
   shiftAtEdge: boolean;
-  /** The best σ is the largest allowed (the spectrum wants more broadening than the bounds give). */
+  /** The best σ or γ is the largest allowed (the spectrum wants more broadening than the bounds give). */
   sigmaAtEdge: boolean;
 }
 
@@ -264,7 +279,7 @@ export class MatchScorer {
               sigma,
               gamma,
               shiftAtEdge: p.shifts.length > 1 && (i === 0 || i === p.shifts.length - 1),
-              sigmaAtEdge: o.sigmas.length > 1 && si === o.sigmas.length - 1,
+              sigmaAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
             };
           }
         }
@@ -292,7 +307,7 @@ export interface EnergyCalibration {
   readonly offset: number;
   /** Standard deviation over standards, eV (NaN for one standard). */
   readonly spread: number;
-  readonly standards: readonly { name: string; shift: number; sigma: number; score: number }[];
+  readonly standards: readonly { name: string; shift: number; sigma: number; gamma: number; score: number }[];
   /** How it was fitted: window, score, search range. */
   readonly method: string;
 }
@@ -315,7 +330,7 @@ export function calibrateOffset(
     const prep = prepareMatch(s.target, mesh, { ...opts, offset: 0, shiftWindow: search });
     const f = new MatchScorer(prep).fit(s.reference);
     if (f.shiftAtEdge) throw new InputError(`${s.name}: calibration shift at the ±${search} eV search edge; the standard does not match its structure's spectrum`);
-    return { name: s.name, shift: f.shift, sigma: f.sigma, score: f.score };
+    return { name: s.name, shift: f.shift, sigma: f.sigma, gamma: f.gamma, score: f.score };
   });
   const mean = fits.reduce((a, f) => a + f.shift, 0) / fits.length;
   const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : NaN;
@@ -325,7 +340,7 @@ export function calibrateOffset(
     offset: mean,
     spread,
     standards: fits,
-    method: `mean best shift of ${fits.length} standard(s), score ${opts.score}, window ${opts.window[0]}–${opts.window[1]} eV, search ±${search} eV step ${opts.shiftStep} eV, σ ${opts.sigmas[0]}–${opts.sigmas[opts.sigmas.length - 1]} eV`,
+    method: `mean best shift of ${fits.length} standard(s), score ${opts.score}, window ${opts.window[0]}–${opts.window[1]} eV, search ±${search} eV step ${opts.shiftStep} eV, σ ${opts.sigmas[0]}–${opts.sigmas[opts.sigmas.length - 1]} eV, γ ${(opts.gammas ?? [0])[0]}–${(opts.gammas ?? [0]).slice(-1)[0]} eV`,
   };
 }
 
