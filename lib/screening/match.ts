@@ -237,9 +237,16 @@ export class MatchScorer {
     }
   }
 
-  /** Best (s, σ, γ) for `prediction` (a spectrum on the mesh, normalised like the training data). */
-  fit(prediction: ArrayLike<number>): MatchFit {
+  /**
+   * Best (s, σ, γ) for `prediction` (a spectrum on the mesh, normalised like the training data), or for
+   * row `row` of a row-major matrix of such spectra.
+   */
+  fit(spectra: ArrayLike<number>, row = 0): MatchFit {
     const p = this.prepared;
+    const m0 = row * p.mesh.points;
+    const prediction: ArrayLike<number> = ArrayBuffer.isView(spectra)
+      ? (spectra as unknown as Float32Array).subarray(m0, m0 + p.mesh.points)
+      : Array.prototype.slice.call(spectra, m0, m0 + p.mesh.points);
     const o = p.options;
     const m = p.mesh.points;
     const w = p.i1 - p.i0;
