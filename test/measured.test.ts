@@ -8,6 +8,7 @@ import { gaussianBroaden, lorentzianBroaden } from "../lib/spectra/broaden";
 import { readXdiFile } from "../lib/spectra/xdi";
 import {
   DEFAULT_MATCH,
+  MatchCandidate,
   MatchScorer,
   NormalisedTarget,
   calibrateOffset,
@@ -70,7 +71,7 @@ test("prepareMatch refuses a target that misses the window or has too few points
   assert.throws(() => prepareMatch(short, mesh, { ...DEFAULT_MATCH, offset: -5 }), (e: Error) => e instanceof InputError && /^short\.xdi: energies 8900–8989\.7 eV do not cover/.test(e.message));
   // Five points over the whole window: no features to match.
   const five: NormalisedTarget = { source: "five.dat", energy: Float64Array.from([8900, 8990, 9040, 9090, 9200]), norm: Float64Array.from([0, 1, 1.1, 1, 1]), preEdge: undefined as never };
-  assert.throws(() => prepareMatch(five, mesh, { ...DEFAULT_MATCH, offset: -5 }), (e: Error) => e instanceof InputError && /^five\.dat: only 3 points within the comparison window/.test(e.message));
+  assert.throws(() => prepareMatch(five, mesh, { ...DEFAULT_MATCH, offset: -5 }), (e: Error) => e instanceof InputError && /^five\.dat: only 3 points within 8984\.0–9116\.0 eV/.test(e.message));
 });
 
 test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the ceiling, offset left-one-out): CuO top 3, azurite top 10", () => {
@@ -80,7 +81,7 @@ test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the cei
   const mesh = VALIDATION_MESH;
   const set = validationCandidates(root, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds), 100, 10);
   assert.ok(set.binaries.length + set.others.length >= 100 && set.others.length >= 65);
-  const cands = [];
+  const cands: MatchCandidate[] = [];
   for (const id of set.ids) {
     const r = feffMaterialSpectrum(path.join(root, id), mesh);
     if (typeof r !== "string") cands.push({ id, members: [r.spectrum] });

@@ -9,3 +9,7 @@ export * from "./table";
 export * from "./plot";
 export * from "./recovery";
 export * from "./ensemble";
+export * from "./match";
+export * from "./reference";
+export * from "./standards";
+export * from "./model-validation";

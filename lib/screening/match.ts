@@ -75,8 +75,29 @@ export interface NormalisedTarget {
   readonly preEdge: PreEdgeResult;
 }
 
-/** Normalise a measured spectrum as Athena does (see lib/spectra/normalize); errors name `source`. */
-export function normaliseTarget(energy: Float64Array, mu: Float64Array, source: string, opts: PreEdgeOptions = {}): NormalisedTarget {
+/**
+ * Refuse a spectrum too sparse to match: fewer than 20 points, or than one per 5 eV, within
+ * [lo, hi] (measured energies). A 5-point "spectrum" over the whole window has no features.
+ */
+export function checkSampling(energy: ArrayLike<number>, source: string, lo: number, hi: number): void {
+  let inside = 0;
+  for (let i = 0; i < energy.length; i++) if (energy[i] >= lo && energy[i] <= hi) inside++;
+  const need = Math.max(20, Math.ceil((hi - lo) / 5));
+  if (inside === 0) {
+    throw new InputError(`${source}: energies ${energy[0]}–${energy[energy.length - 1]} eV miss the XANES window ${lo.toFixed(1)}–${hi.toFixed(1)} eV of the model's edge (another element or edge, or edge-relative energies?)`);
+  }
+  if (inside < need) {
+    throw new InputError(`${source}: only ${inside} points within ${lo.toFixed(1)}–${hi.toFixed(1)} eV, the XANES window to compare; at least ${need} are needed (one per 5 eV, and 20)`);
+  }
+}
+
+/**
+ * Normalise a measured spectrum as Athena does (see lib/spectra/normalize); errors name `source`.
+ * With `window` (the comparison window on the computed scale), the sampling is checked first over
+ * that window widened 20 eV downwards (FEFF-vs-experiment offsets are −3…−8 eV for Cu K).
+ */
+export function normaliseTarget(energy: Float64Array, mu: Float64Array, source: string, opts: PreEdgeOptions = {}, window?: readonly [number, number]): NormalisedTarget {
+  if (window) checkSampling(energy, source, window[0] - 20, window[1]);
   const r = preEdgeNormalize(energy, mu, opts, source);
   return { source, energy, norm: r.flat, preEdge: r };
 }
@@ -153,12 +174,7 @@ export function prepareMatch(target: NormalisedTarget, mesh: EnergyMesh, options
         `(model window ${lo}–${hi} eV + offset ${options.offset.toFixed(2)} ± ${options.shiftWindow} eV)`,
     );
   }
-  let inside = 0;
-  for (let i = 0; i < x.length; i++) if (x[i] >= need0 && x[i] <= need1) inside++;
-  const minPoints = Math.max(20, Math.ceil((need1 - need0) / 5));
-  if (inside < minPoints) {
-    throw new InputError(`${target.source}: only ${inside} points within the comparison window ${need0.toFixed(1)}–${need1.toFixed(1)} eV; at least ${minPoints} are needed (one per 5 eV, and 20)`);
-  }
+  checkSampling(x, target.source, need0, need1);
   const full = new Float64Array(mesh.points);
   const rows = new Float64Array(k * w);
   const unit = new Float64Array(k * w);

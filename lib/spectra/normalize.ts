@@ -271,11 +271,12 @@ export function findE0(energy: ArrayLike<number>, mu: ArrayLike<number>): { e0: 
  * Index of an isolated spike (a glitch or a corrupted value), or −1: a point that departs from the
  * median of its four nearest neighbours by more than the whole robust range of the spectrum (1st to
  * 99th percentile). An edge rises over several points and a white line is wider than one point, so
- * neither triggers it; larch's E0 search would take such a spike for the edge.
+ * neither triggers it; larch's E0 search would take such a spike for the edge. Needs ≥ 20 points.
  */
 export function findSpike(mu: ArrayLike<number>): number {
   const n = mu.length;
-  if (n < 5) return -1;
+  // With fewer points the percentiles are the extremes themselves: sparse data is judged elsewhere.
+  if (n < 20) return -1;
   const sorted = Float64Array.from(mu).sort();
   const range = sorted[Math.floor(0.99 * (n - 1))] - sorted[Math.ceil(0.01 * (n - 1))];
   const nb = new Float64Array(4);
