@@ -12,6 +12,8 @@
  *   npm run validate:measured -- --train --seeds 3 --epochs 60   # + a model trained here on every material
  *   npm run validate:measured -- --train --holdout               # + a second model without the true structures
  *   npm run validate:measured -- --model results/model --json results/measured-validation.json
+ *   npm run validate:measured -- --train --save results/model-measured   # keep the model (all materials) and
+ *       its energy calibration (both standards; energy-calibration.json) for `npm run screen`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,7 +23,7 @@ import { readXdiFile } from "../lib/spectra/xdi";
 import * as os from "node:os";
 import { parsePoscar } from "../lib/structure/poscar";
 import { ensemblePredictor } from "../lib/screening/predictor";
-import { loadEnsemble } from "../lib/screening/ensemble";
+import { loadEnsemble, saveEnsemble } from "../lib/screening/ensemble";
 import { predictMaterial, trainMeasuredModel } from "../lib/screening/model-validation";
 import { initBackend } from "../lib/model/backend";
 import {
@@ -47,6 +49,8 @@ const { values: opt } = parseArgs({
     json: { type: "string" },
     quick: { type: "boolean", default: false },
     holdout: { type: "boolean", default: false },
+    save: { type: "string" },
+    "defaults-only": { type: "boolean", default: false },
   },
 });
 
@@ -94,9 +98,19 @@ async function main(): Promise<void> {
         ];
     for (const v of variants) {
       const t1 = performance.now();
-      const predictor = opt.model
-        ? ensemblePredictor(await loadEnsemble(opt.model))
-        : (await trainMeasuredModel({ root, mesh, seeds, epochs: Number(opt.epochs), exclude: v.exclude, maxMaterials: opt.quick ? 300 : undefined, log: (l) => console.log(`  ${v.label}: ${l}`) })).predictor;
+      let predictor;
+      if (opt.model) predictor = ensemblePredictor(await loadEnsemble(opt.model));
+      else {
+        const trained = await trainMeasuredModel({ root, mesh, seeds, epochs: Number(opt.epochs), exclude: v.exclude, maxMaterials: opt.quick ? 300 : undefined, log: (l) => console.log(`  ${v.label}: ${l}`) });
+        predictor = trained.predictor;
+        if (opt.save && v.exclude.length === 0) {
+          await saveEnsemble(opt.save, trained.members);
+          const standards = targets.map((o) => ({ name: o.name, target: o.target, reference: refs.get(o.trueIds[0])! }));
+          const cal = calibrateOffset(standards, mesh, "Cu", "K", DEFAULT_MATCH);
+          fs.writeFileSync(path.join(opt.save, "energy-calibration.json"), JSON.stringify(cal, null, 1));
+          console.log(`saved ${seeds.length} member(s) to ${opt.save}; energy calibration ${cal.offset.toFixed(2)} ± ${cal.spread.toFixed(2)} eV (${cal.standards.map((x) => `${x.name} ${x.shift}`).join(", ")})`);
+        }
+      }
       if (predictor.energy.length !== mesh.points || Math.abs(predictor.energy[0] - mesh.start) > 1e-6) throw new Error(`model mesh ${predictor.energy[0]}… (${predictor.energy.length} points) is not the validation mesh`);
       const cands: MatchCandidate[] = [];
       for (const id of refs.keys()) {
@@ -116,6 +130,7 @@ async function main(): Promise<void> {
         for (const shiftWindow of [1, 2]) {
           const base = { ...DEFAULT_MATCH, score, window, shiftWindow, ...broadeningOptions(broadening) };
           const isDefault = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian" && shiftWindow === DEFAULT_MATCH.shiftWindow;
+          if (opt["defaults-only"] && !isDefault) continue;
           const cells: string[] = [];
           for (const set of sets) {
             for (const [ti, t] of targets.entries()) {
