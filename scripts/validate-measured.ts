@@ -11,6 +11,7 @@
  *   npm run validate:measured                     # FEFF ceiling, every score/window option
  *   npm run validate:measured -- --train --seeds 3 --epochs 60   # + a model trained here on every material
  *   npm run validate:measured -- --train --holdout               # + a second model without the true structures
+ *   npm run validate:measured -- --train --heldout-only          # only the model without the true structures
  *   npm run validate:measured -- --model results/model --json results/measured-validation.json
  *   npm run validate:measured -- --train --save results/model-measured   # keep the model (all materials) and
  *       its energy calibration (both standards; energy-calibration.json) for `npm run screen`
@@ -51,6 +52,7 @@ const { values: opt } = parseArgs({
     holdout: { type: "boolean", default: false },
     save: { type: "string" },
     "defaults-only": { type: "boolean", default: false },
+    "heldout-only": { type: "boolean", default: false },
   },
 });
 
@@ -93,8 +95,8 @@ async function main(): Promise<void> {
     const variants: { label: string; exclude: string[] }[] = opt.model
       ? [{ label: "model", exclude: [] }]
       : [
-          { label: "model", exclude: [] },
-          ...(opt.holdout ? [{ label: "model-heldout", exclude: required }] : []),
+          ...(opt["heldout-only"] ? [] : [{ label: "model", exclude: [] }]),
+          ...(opt.holdout || opt["heldout-only"] ? [{ label: "model-heldout", exclude: required }] : []),
         ];
     for (const v of variants) {
       const t1 = performance.now();

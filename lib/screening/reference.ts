@@ -93,7 +93,8 @@ export interface ValidationCandidateSet {
  * by a seeded shuffle of the sorted remaining folder names.
  */
 export function validationCandidates(root: string, required: readonly string[], nOthers = 100, seed = 10): ValidationCandidateSet {
-  const names = fs.readdirSync(root).filter((n) => /^mp-\d+$/.test(n)).sort();
+  // Every material folder (Materials Project mp-… and mvc-… ids alike): two Cu–O binaries are mvc-.
+  const names = fs.readdirSync(root).filter((n) => fs.existsSync(path.join(root, n, "POSCAR"))).sort();
   const binaries: string[] = [];
   const rest: string[] = [];
   for (const n of names) {
