@@ -1,15 +1,17 @@
 /**
- * Rank candidate structures by how well their predicted spectra match a target.
- *
- * Per candidate: its absorbing sites — by default one per environment-equivalence class of the
- * element (lib/geometry equivalentSites), weighted by the class size — are predicted by every
- * ensemble member. A "site" target is compared with each site and the candidate keeps its
- * best-matching site; a "material" target is compared with the weighted (multiplicity) average over
- * sites (site = -1). Each member's spectrum is scored with its own fitted shift (see shift.ts); the
- * candidate's score is the mean over members and the spread their standard deviation, so the
- * ranking carries the model's uncertainty. The per-metric columns (mse, cosine, pearson, spearman,
- * peak error) describe the ensemble-mean spectrum at the mean fitted shift, computed with lib/eval's
- * metrics.
+ * Rank candidate structures by how well their predicted spectra match a target, in named steps:
+ *   1. planSiteJobs      — which sites of each candidate to predict (one per environment-equivalence
+ *                          class of the element, weighted by the class size, unless listed);
+ *   2. predictSiteJobs   — featurise + predict in batches; one sites × mesh Matrix per ensemble member
+ *                          (a failing batch is retried per candidate; failures are skipped with reasons);
+ *   3. comparisonUnits   — each site (site target) or the weighted average (material target);
+ *   4. fitCandidate      — each member's fit of each unit (shift, and for measured targets broadening);
+ *                          the unit with the best member-mean score is kept;
+ *   5. rankFits          — order by member-mean score, and the rank range over members.
+ * `screenCandidates` runs them for a target on the model's energy scale (ShiftScorer: ±window shift,
+ * lib/eval metrics); `screenMeasured` for a measured spectrum (MatchScorer: calibrated offset ± small
+ * shift, fitted broadening, see match.ts). A candidate's score is the mean over members and the spread
+ * their standard deviation, so the ranking carries the model's uncertainty.
  */
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./types";
 import { sitesOfElement } from "./candidates";
