@@ -1,26 +1,35 @@
 /**
- * Rank candidate structures against a target spectrum with a trained model (or ensemble).
+ * Rank candidate structures against a spectrum with a trained model (or ensemble).
  *
- *   npm run screen -- --target spectrum.dat --candidates structures/ --model results/model
+ *   npm run screen -- --target CuO.xdi --candidates structures/ --model results/model
+ *   npm run screen -- --target project.prj --record "CuO 13K" --candidates structures/ --model m/
  *   npm run screen -- --dataset data/datasets/cu --target-row 17 --candidates-split test --model results/ensemble
- *   npm run screen -- --target exp.csv --base CuO.cif --substitute O:S,Se --strain=-0.02,0.02 --vacancy 0 --model m/
  *
- * Target:      --target FILE (two columns: energy eV, intensity; # comments; any common delimiter)
- *              [--column N  intensity column, 1-based, default 2] [--kind material|site, default material]
- *              or --dataset DIR --target-row N (a dataset spectrum; kind from its site)
+ * Target (measured): --target FILE — XDI (mu by rule: ln(i0/itrans), mutrans, ifluor/i0, …; override with
+ *              --mu "ln(i0/itrans)"), Athena .prj (--record LABEL|INDEX, or several comma-separated to
+ *              average aligned scans), or plain columns (energy eV, intensity; --column N when there are
+ *              more than two). Normalised as Athena does (E0, pre-edge line, post-edge, flattened), aligned
+ *              with the calibrated FEFF-vs-experiment offset ± --shift-window, broadened (--broadening), scored.
+ *              [--kind material|site, default material] [--e0 EV: E0 instead of the derivative]
+ *              [--offset EV: use this offset instead of the calibration]
+ *              [--xanes-window LO,HI: comparison window on the model's energy scale, default 8990,9120]
+ *              [--score l2|pearson|pearson+derivative, default l2] [--broadening lorentzian|gaussian|both]
+ *              [--shift-window EV, default 1]
+ * Target (computed, already on the model's energy scale): --computed with --target FILE, or
+ *              --dataset DIR --target-row N; scored with --metric cosine|pearson|mse|spearman (default
+ *              cosine), --window EV (shift ±EV, default 5), --normalisation (default the model's).
  * Candidates:  --candidates DIR|FILE (repeatable; structure files or <name>/POSCAR folders)
  *              --candidates-list FILE (one structure file path per line; # comments)
  *              --candidates-split train|test|val (with --dataset; grouped-by-material split)
  *              --base FILE with generated variants: --substitute FROM:TO1,TO2  --strain=S1,S2 (fractions)
  *                [--uniaxial false]  --vacancy SITE [--vacancy-element O]
  * Model:       --model DIR (a saved predictor, or a folder of them = ensemble; repeatable)
- * Scoring:     --metric cosine|pearson|mse|spearman (default cosine)  --window EV (shift search ±EV,
- *              default 5; 0 = none)  --element Cu (default: the model's absorber)
- *              --normalisation max|area|edge-step|none (default: the model's)
+ *              --element Cu --edge K (default: the model's absorber, K)
  * Output:      --top N (rows printed, default 20)  --out DIR (ranking.csv, ranking.json, overlay.html)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { InputError } from "../lib/util/errors";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
@@ -31,19 +40,34 @@ import { recordsToCsv } from "../lib/util/csv";
 import { NORMALISATIONS, Normalisation } from "../lib/spectra/mesh";
 import { writeFigureHtml } from "../lib/plots/figure";
 import {
+  BROADENINGS,
+  Broadening,
   Candidate,
+  DEFAULT_MATCH,
+  MATCH_SCORES,
+  MatchScore,
   RANKING_COLUMNS,
   ScreeningMetric,
   TargetSpectrum,
+  broadeningOptions,
   candidatesFromDataset,
   candidatesFromFiles,
+  energyCalibrationFor,
   ensemblePredictor,
+  formatMeasuredTable,
   formatRankingTable,
   listStructureFiles,
+  measuredOverlayFigure,
+  measuredRankingRecords,
+  MEASURED_RANKING_COLUMNS,
+  normaliseTarget,
+  prepareMatch,
   prepareTarget,
   rankingRecords,
+  readMeasuredTarget,
   readTargetFile,
   screenCandidates,
+  screenMeasured,
   screeningOverlayFigure,
   strainCandidates,
   substitutionCandidates,
@@ -51,108 +75,59 @@ import {
   vacancyCandidates,
 } from "../lib/screening";
 
-type Args = Map<string, string[]>;
+const OPTIONS = {
+  target: { type: "string" },
+  mu: { type: "string" },
+  record: { type: "string" },
+  column: { type: "string" },
+  kind: { type: "string" },
+  e0: { type: "string" },
+  offset: { type: "string" },
+  "xanes-window": { type: "string" },
+  score: { type: "string" },
+  broadening: { type: "string" },
+  "shift-window": { type: "string" },
+  computed: { type: "boolean" },
+  dataset: { type: "string" },
+  "target-row": { type: "string" },
+  candidates: { type: "string", multiple: true },
+  "candidates-list": { type: "string", multiple: true },
+  "candidates-split": { type: "string" },
+  base: { type: "string" },
+  substitute: { type: "string", multiple: true },
+  strain: { type: "string" },
+  uniaxial: { type: "string" },
+  vacancy: { type: "string", multiple: true },
+  "vacancy-element": { type: "string" },
+  model: { type: "string", multiple: true },
+  metric: { type: "string" },
+  window: { type: "string" },
+  element: { type: "string" },
+  edge: { type: "string" },
+  normalisation: { type: "string" },
+  top: { type: "string" },
+  out: { type: "string" },
+  help: { type: "boolean" },
+} as const;
 
-function parseArgs(argv: string[]): Args {
-  const out: Args = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    if (!a.startsWith("--")) throw new InputError(`unexpected argument "${a}" (options start with --)`);
-    let value: string;
-    const eq = a.indexOf("=");
-    if (eq > 0) {
-      value = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) value = "true";
-      else {
-        value = next;
-        i++;
-      }
-    }
-    const key = a.slice(2);
-    out.set(key, [...(out.get(key) ?? []), value]);
-  }
-  return out;
-}
-
-const KNOWN = [
-  "target", "column", "kind", "dataset", "target-row", "candidates", "candidates-list", "candidates-split", "base", "substitute", "strain",
-  "uniaxial", "vacancy", "vacancy-element", "model", "metric", "window", "element", "normalisation", "top", "out", "help",
-];
-
-function one(args: Args, key: string): string | undefined {
-  const v = args.get(key);
-  if (v && v.length > 1) throw new InputError(`--${key} given ${v.length} times`);
-  return v?.[0];
-}
-
-function num(args: Args, key: string, dflt: number): number {
-  const v = one(args, key);
+function num(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const x = Number(v);
-  if (!Number.isFinite(x)) throw new InputError(`--${key}: "${v}" is not a number`);
+  if (v.trim() === "" || !Number.isFinite(x)) throw new InputError(`--${name}: "${v}" is not a number`);
   return x;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.has("help") || args.size === 0) {
-    const src = fs.readFileSync(__filename, "utf8");
-    console.log(src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim());
-    return;
-  }
-  for (const k of args.keys()) if (!KNOWN.includes(k)) throw new InputError(`unknown option --${k} (see --help)`);
+function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!allowed.includes(v as T)) throw new InputError(`--${name} must be ${allowed.join(", ")}; got "${v}"`);
+  return v as T;
+}
 
-  // Model(s)
-  const modelDirs = args.get("model");
-  if (!modelDirs) throw new InputError("--model DIR is required (a saved predictor, e.g. results/model, or a folder of ensemble members)");
-  const backend = await initBackend();
-  const members: XanesPredictor[] = [];
-  for (const d of modelDirs) members.push(...(await loadEnsemble(d)));
-  const predictor = ensemblePredictor(members);
-  // The model's spectral contract says mesh, element and normalisation; nothing is guessed.
-  const meta = { normalisation: members[0].spectral.normalisation };
-  const absorber = members[0].spectral.mesh.element;
-  const element = one(args, "element") ?? absorber;
-  if (!element) throw new InputError("--element is required: the model does not record its absorbing element");
-  const givenNorm = one(args, "normalisation");
-  const normalisation = (givenNorm ?? meta.normalisation) as Normalisation;
-  if (!NORMALISATIONS.includes(normalisation)) {
-    throw new InputError(
-      givenNorm !== undefined
-        ? `--normalisation must be ${NORMALISATIONS.join(", ")}; got "${givenNorm}"`
-        : `--normalisation ${NORMALISATIONS.join("|")} is required: the model records ${JSON.stringify(meta.normalisation)}`,
-    );
-  }
-  const mesh = energyMeshOf(members[0].spectral.mesh);
-
-  // Target
-  const datasetDir = one(args, "dataset");
-  const ds = datasetDir ? loadDataset(datasetDir) : undefined;
-  let target: TargetSpectrum;
-  const targetFile = one(args, "target");
-  const targetRow = one(args, "target-row");
-  if (targetFile && targetRow) throw new InputError("give --target FILE or --target-row N, not both");
-  if (targetFile) {
-    const kind = one(args, "kind") ?? "material";
-    if (kind !== "site" && kind !== "material") throw new InputError(`--kind must be site or material, got "${kind}"`);
-    target = readTargetFile(targetFile, { intensityColumn: num(args, "column", 2) - 1, kind });
-  } else if (targetRow !== undefined) {
-    if (!ds) throw new InputError("--target-row needs --dataset DIR");
-    target = targetFromDataset(ds, num(args, "target-row", 0));
-  } else throw new InputError("--target FILE (or --dataset DIR --target-row N) is required");
-  const metric = (one(args, "metric") ?? "cosine") as ScreeningMetric;
-  if (!["cosine", "pearson", "mse", "spearman"].includes(metric)) throw new InputError(`--metric must be cosine, pearson, mse or spearman, got "${metric}"`);
-  const prepared = prepareTarget(target, mesh, { normalisation, window: num(args, "window", 5) });
-
-  // Candidates
+async function loadCandidates(a: Record<string, unknown>, ds: ReturnType<typeof loadDataset> | undefined): Promise<{ candidates: Candidate[]; skippedFiles: { file: string; reason: string }[] }> {
   const candidates: Candidate[] = [];
   const skippedFiles: { file: string; reason: string }[] = [];
-  // All files in one call so ids stay unique across folders.
-  const files = (args.get("candidates") ?? []).flatMap((c) => (fs.statSync(c, { throwIfNoEntry: false })?.isDirectory() ? listStructureFiles(c) : [c]));
-  for (const list of args.get("candidates-list") ?? []) {
+  const files = ((a.candidates as string[] | undefined) ?? []).flatMap((c) => (fs.statSync(c, { throwIfNoEntry: false })?.isDirectory() ? listStructureFiles(c) : [c]));
+  for (const list of (a["candidates-list"] as string[] | undefined) ?? []) {
     let text: string;
     try {
       text = fs.readFileSync(list, "utf8");
@@ -170,38 +145,164 @@ async function main(): Promise<void> {
     candidates.push(...load.candidates);
     skippedFiles.push(...load.skipped);
   }
-  const split = one(args, "candidates-split");
+  const split = a["candidates-split"] as string | undefined;
   if (split) {
     if (!ds) throw new InputError("--candidates-split needs --dataset DIR");
     const rows = (ds.splits.grouped as unknown as Record<string, number[]>)[split];
     if (!rows) throw new InputError(`--candidates-split must be train, val or test, got "${split}"`);
     candidates.push(...candidatesFromDataset(ds, rows));
   }
-  const baseFile = one(args, "base");
+  const baseFile = a.base as string | undefined;
   if (baseFile) {
     const baseLoad = candidatesFromFiles([baseFile]);
     if (baseLoad.skipped.length) throw new InputError(baseLoad.skipped[0].reason);
     const base: Candidate = { ...baseLoad.candidates[0], origin: "base" };
     candidates.push(base);
-    for (const spec of args.get("substitute") ?? []) {
+    for (const spec of (a.substitute as string[] | undefined) ?? []) {
       const m = /^([A-Z][a-z]?):([A-Za-z,]+)$/.exec(spec);
       if (!m) throw new InputError(`--substitute "${spec}": expected FROM:TO1,TO2 (e.g. O:S,Se)`);
       candidates.push(...substitutionCandidates(base, m[1], m[2].split(",")));
     }
-    const strain = one(args, "strain");
+    const strain = a.strain as string | undefined;
     if (strain) {
       const steps = strain.split(",").map(Number);
       if (steps.some((x) => !Number.isFinite(x))) throw new InputError(`--strain "${strain}": expected comma-separated fractions, e.g. -0.02,0.02`);
-      candidates.push(...strainCandidates(base, steps, { uniaxial: one(args, "uniaxial") !== "false" }));
+      candidates.push(...strainCandidates(base, steps, { uniaxial: a.uniaxial !== "false" }));
     }
-    for (const v of args.get("vacancy") ?? []) {
-      candidates.push(...vacancyCandidates(base, Number(v), { element: one(args, "vacancy-element") }));
+    for (const v of (a.vacancy as string[] | undefined) ?? []) {
+      candidates.push(...vacancyCandidates(base, num(v, "vacancy", 0), { element: a["vacancy-element"] as string | undefined }));
     }
-  } else if (args.has("substitute") || args.has("strain") || args.has("vacancy")) {
+  } else if (a.substitute || a.strain || a.vacancy) {
     throw new InputError("--substitute/--strain/--vacancy generate variants of --base FILE; give --base");
   }
-  if (candidates.length === 0) throw new InputError("no candidates: give --candidates DIR|FILE, --candidates-split (with --dataset) or --base FILE");
+  if (candidates.length === 0) {
+    const why = skippedFiles.length
+      ? `every candidate file was skipped:\n${skippedFiles.map((s) => `  ${s.file}: ${s.reason}`).join("\n")}`
+      : "give --candidates DIR|FILE, --candidates-split (with --dataset) or --base FILE";
+    throw new InputError(`no candidates: ${why}`);
+  }
+  return { candidates, skippedFiles };
+}
 
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: OPTIONS, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new InputError(`${(err as Error).message} (see --help)`);
+  }
+  const a = parsed.values as Record<string, unknown> & { [K in keyof typeof OPTIONS]?: string };
+  if (a.help || Object.keys(a).length === 0) {
+    const src = fs.readFileSync(__filename, "utf8");
+    console.log(src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim());
+    return;
+  }
+  const modelDirs = a.model as unknown as string[] | undefined;
+  if (!modelDirs) throw new InputError("--model DIR is required (a saved predictor, e.g. results/model, or a folder of ensemble members)");
+  const datasetDir = a.dataset;
+  const ds = datasetDir ? loadDataset(datasetDir) : undefined;
+  const targetFile = a.target;
+  const targetRow = a["target-row"];
+  if (targetFile && targetRow) throw new InputError("give --target FILE or --target-row N, not both");
+  if (!targetFile && targetRow === undefined) throw new InputError("--target FILE (or --dataset DIR --target-row N) is required");
+  const kind = oneOf(a.kind, "kind", ["material", "site"] as const, "material");
+
+  // The target is read before the model is loaded, so a bad file fails fast.
+  const measured = targetFile !== undefined && !a.computed;
+  const element0 = a.element;
+  const edge = a.edge ?? "K";
+  const spec = measured
+    ? readMeasuredTarget(targetFile!, { mu: a.mu, record: a.record, column: a.column === undefined ? undefined : num(a.column, "column", 2), element: element0, edge })
+    : undefined;
+  const win = (a["xanes-window"] ?? DEFAULT_MATCH.window.join(",")).split(",").map((v) => num(v, "xanes-window", NaN));
+  if (win.length !== 2 || !(win[1] > win[0])) throw new InputError(`--xanes-window "${a["xanes-window"]}": expected LO,HI in eV`);
+  const normTarget = spec ? normaliseTarget(spec.energy, spec.mu, spec.source, a.e0 === undefined ? {} : { e0: num(a.e0, "e0", 0) }, [win[0], win[1]]) : undefined;
+  const { candidates, skippedFiles } = await loadCandidates(a, ds);
+
+  const backend = await initBackend();
+  const members: XanesPredictor[] = [];
+  for (const d of modelDirs) members.push(...(await loadEnsemble(d)));
+  const predictor = ensemblePredictor(members);
+  // The model's spectral contract says mesh, element, edge and normalisation; nothing is guessed.
+  const spectral = members[0].spectral;
+  const meta = { normalisation: spectral.normalisation };
+  const element = element0 ?? spectral.mesh.element;
+  const mesh = energyMeshOf(spectral.mesh);
+  const top = num(a.top, "top", 20);
+  const outDir = a.out;
+
+  if (spec && normTarget) {
+    if (spec.element === undefined) console.log(`note: ${spec.source} does not name its element/edge; assumed ${element} ${edge}`);
+    else if (spec.element.toLowerCase() !== element.toLowerCase() || (spec.edge ?? edge).toLowerCase() !== edge.toLowerCase()) {
+      throw new InputError(`${spec.source}: spectrum of ${spec.element} ${spec.edge ?? ""}, but the model predicts ${element} ${edge}`);
+    }
+    const score = oneOf<MatchScore>(a.score, "score", MATCH_SCORES, DEFAULT_MATCH.score);
+    // l2 compares absolute levels: the model must predict edge-step-normalised spectra like the target.
+    if (score === "l2" && meta.normalisation !== "edge-step") {
+      throw new InputError(
+        `the model predicts ${JSON.stringify(meta.normalisation)}-normalised spectra, but a measured spectrum is compared edge-step normalised; ` +
+          `use a model trained with edge-step normalisation, or --score pearson (insensitive to the scale)`,
+      );
+    }
+    const broadening = oneOf<Broadening>(a.broadening, "broadening", BROADENINGS, "lorentzian");
+    const base = { ...DEFAULT_MATCH, score, window: [win[0], win[1]] as [number, number], shiftWindow: num(a["shift-window"], "shift-window", DEFAULT_MATCH.shiftWindow), ...broadeningOptions(broadening) };
+    if (!(base.shiftWindow >= 0)) throw new InputError(`--shift-window must be ≥ 0, got ${base.shiftWindow}`);
+    const cal = a.offset !== undefined ? undefined : energyCalibrationFor(normTarget, mesh, element, edge, base, modelDirs[0]);
+    const offset = a.offset !== undefined ? num(a.offset, "offset", 0) : cal!.offset;
+    const prepared = prepareMatch(normTarget, mesh, { ...base, offset });
+    const pe = normTarget.preEdge;
+    console.log(
+      `target ${spec.source}: ${spec.energy.length} points ${spec.energy[0]}–${spec.energy[spec.energy.length - 1]} eV (${spec.energyNote}); mu = ${spec.rule} [${spec.ruleReason}]; ` +
+        `E0 ${pe.e0} eV (${pe.e0Source}), edge step ${pe.edgeStep.toPrecision(4)}, pre-edge ${pe.pre1}…${pe.pre2} eV, post-edge ${pe.norm1.toFixed(0)}…${pe.norm2.toFixed(0)} eV (degree ${pe.nnorm}), flattened`,
+    );
+    console.log(
+      a.offset !== undefined
+        ? `energy offset ${offset} eV (given)`
+        : `energy offset ${cal!.offset.toFixed(2)} ± ${Number.isFinite(cal!.spread) ? cal!.spread.toFixed(2) : "—"} eV (${cal!.note})`,
+    );
+    console.log(
+      `${candidates.length} candidates; model: ${members.length} member(s), ${mesh.points}-point mesh ${mesh.start}–${predictor.energy[mesh.points - 1]} eV, ${backend.name} backend; ` +
+        `score ${score} over ${base.window[0]}–${base.window[1]} eV, shift ±${base.shiftWindow} eV, ${broadening} broadening ≤ ${broadening === "gaussian" ? base.sigmas.slice(-1)[0] : (base.gammas ?? [0]).slice(-1)[0]} eV`,
+    );
+    const t0 = performance.now();
+    const res = await screenMeasured(prepared, candidates, predictor, { element, kind });
+    const secs = (performance.now() - t0) / 1000;
+    console.log(formatMeasuredTable(res, top));
+    console.log(`${res.rows.length} ranked, ${res.sitesPredicted} sites in ${secs.toFixed(2)} s (predict ${(res.predictMs / 1000).toFixed(2)} s, score ${(res.scoreMs / 1000).toFixed(2)} s)`);
+    for (const s of skippedFiles) console.log(`skipped file ${s.file}: ${s.reason}`);
+    for (const s of res.skipped) console.log(`skipped candidate ${s.id}: ${s.reason}`);
+    if (outDir) {
+      fs.mkdirSync(outDir, { recursive: true });
+      const recs = measuredRankingRecords(res);
+      fs.writeFileSync(path.join(outDir, "ranking.csv"), recordsToCsv(recs, MEASURED_RANKING_COLUMNS));
+      fs.writeFileSync(
+        path.join(outDir, "ranking.json"),
+        JSON.stringify({ target: spec.source, rule: spec.rule, e0: pe.e0, edgeStep: pe.edgeStep, kind, options: { ...base, offset }, calibration: cal, members: members.length, rows: recs, skipped: [...skippedFiles, ...res.skipped] }, null, 1),
+      );
+      writeFigureHtml(measuredOverlayFigure(res, { top: 5 }), path.join(outDir, "overlay.html"), `screening ${spec.source}`);
+      console.log(`wrote ${path.join(outDir, "ranking.csv")}, ranking.json, overlay.html`);
+    }
+    return;
+  }
+
+  // Computed target, already on the model's energy scale.
+  let target: TargetSpectrum;
+  if (targetFile) {
+    target = readTargetFile(targetFile, { intensityColumn: a.column === undefined ? undefined : num(a.column, "column", 2) - 1, kind });
+  } else {
+    if (!ds) throw new InputError("--target-row needs --dataset DIR");
+    target = targetFromDataset(ds, num(targetRow, "target-row", 0));
+  }
+  const normalisation = (a.normalisation ?? meta.normalisation) as Normalisation;
+  if (!NORMALISATIONS.includes(normalisation)) {
+    throw new InputError(
+      a.normalisation !== undefined
+        ? `--normalisation must be ${NORMALISATIONS.join(", ")}; got "${a.normalisation}"`
+        : `--normalisation ${NORMALISATIONS.join("|")} is required: the model records ${JSON.stringify(meta.normalisation)}`,
+    );
+  }
+  const metric = oneOf<ScreeningMetric>(a.metric, "metric", ["cosine", "pearson", "mse", "spearman"], "cosine");
+  const prepared = prepareTarget(target, mesh, { normalisation, window: num(a.window, "window", 5) });
   console.log(
     `target ${target.source} (${target.kind}, ${target.energy.length} points, ${target.energy[0]}–${target.energy[target.energy.length - 1]} eV, ` +
       `${(prepared.coverage * 100).toFixed(0)}% of the mesh covered); ${candidates.length} candidates; ` +
@@ -210,15 +311,13 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const res = await screenCandidates(prepared, candidates, predictor, { element, metric });
   const secs = (performance.now() - t0) / 1000;
-  console.log(formatRankingTable(res, num(args, "top", 20)));
+  console.log(formatRankingTable(res, top));
   console.log(
     `${res.rows.length} ranked, ${res.sitesPredicted} sites in ${secs.toFixed(2)} s ` +
       `(predict ${(res.predictMs / 1000).toFixed(2)} s, score ${(res.scoreMs / 1000).toFixed(2)} s; ${(res.sitesPredicted / secs).toFixed(0)} sites/s)`,
   );
   for (const s of skippedFiles) console.log(`skipped file ${s.file}: ${s.reason}`);
   for (const s of res.skipped) console.log(`skipped candidate ${s.id}: ${s.reason}`);
-
-  const outDir = one(args, "out");
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true });
     const recs = rankingRecords(res);

@@ -443,7 +443,7 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     const good = path.join(dir, "target.txt");
     fs.writeFileSync(good, "# energy mu\n" + Array.from(ds.energy, (e, j) => `${e + 1.5}\t${ds.spectra[row * m + j]}`).join("\n"));
     const cli = (...a: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/screen.ts", ...a], { encoding: "utf8", cwd: path.join(__dirname, "..") });
-    const ok = cli("--target", good, "--kind", "site", "--candidates", cands, "--model", path.join(dir, "ens"), "--out", path.join(dir, "out"));
+    const ok = cli("--target", good, "--computed", "--kind", "site", "--candidates", cands, "--model", path.join(dir, "ens"), "--out", path.join(dir, "out"));
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /model: 2 member\(s\)/);
     assert.match(ok.stdout, /rank +candidate +site +cosine↑ +shift eV +rank range/);
@@ -459,7 +459,7 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     assert.ok(fs.statSync(path.join(dir, "out", "overlay.html")).size > 1000);
     // A list file (paths relative to it) plus variants generated from a base structure.
     fs.writeFileSync(path.join(dir, "list.txt"), `# two candidates\ncands/${chosen[0]}/POSCAR\ncands/${chosen[1]}/POSCAR\n`);
-    const gen = cli("--target", good, "--kind", "site", "--candidates-list", path.join(dir, "list.txt"), "--base", path.join(cands, chosen[2], "POSCAR"),
+    const gen = cli("--target", good, "--computed", "--kind", "site", "--candidates-list", path.join(dir, "list.txt"), "--base", path.join(cands, chosen[2], "POSCAR"),
       "--strain=-0.02,0.02", "--uniaxial", "false", "--substitute", "O:S", "--model", path.join(dir, "ens"), "--metric", "pearson", "--window", "2");
     assert.equal(gen.status, 0, gen.stderr);
     assert.match(gen.stdout, /; 6 candidates;/); // 2 listed + base + 2 strained + 1 substituted
@@ -470,6 +470,23 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     const err = cli("--target", bad, "--candidates", cands, "--model", path.join(dir, "ens"));
     assert.equal(err.status, 2);
     assert.match(err.stderr, /^screen: .*bad\.csv:4: energies are not monotonic/);
+    // A raw measured XDI file: read by rule, normalised, aligned with the calibrated offset, ranked.
+    const xdi = path.join(sharedDataDir(), "xaslib", "data", "Cu", "CuO_tenorite_13K_01.xdi");
+    const l2 = cli("--target", xdi, "--candidates", cands, "--model", path.join(dir, "ens"));
+    assert.equal(l2.status, 2); // this model predicts max-normalised spectra: l2 against edge-step would be wrong
+    assert.match(l2.stderr, /predicts "max"-normalised spectra.*--score pearson/);
+    const meas = cli("--target", xdi, "--candidates", cands, "--model", path.join(dir, "ens"), "--score", "pearson", "--out", path.join(dir, "m"));
+    assert.equal(meas.status, 0, meas.stderr);
+    assert.match(meas.stdout, /mu = ln\(i0\/itrans\) \[transmission \(columns i0, itrans\)\]; E0 8983\.499 eV \(derivative\)/);
+    assert.match(meas.stdout, /energy offset -\d\.\d\d ± —? ?.*eV \(leave-one-out: the target is the standard "CuO tenorite", so the offset comes from azurite only\)/);
+    assert.match(meas.stdout, /rank +candidate +site +pearson↑ +shift eV +γ eV +rank range +flags/);
+    assert.match(meas.stdout, /6 ranked/);
+    assert.match(meas.stdout, /candidates have their best shift at the ±1 eV window edge/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "m", "ranking.json"), "utf8")).rows.length, 6);
+    // No readable candidate: the error says why each file was skipped.
+    const none = cli("--target", xdi, "--candidates", path.join(cands, "broken.cif"), "--model", path.join(dir, "ens"), "--score", "pearson");
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /no candidates: every candidate file was skipped:\n {2}.*broken\.cif: /);
     const missing = cli("--target", good, "--candidates", cands);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--model DIR is required/);

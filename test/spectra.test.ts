@@ -113,9 +113,11 @@ test("normaliseInPlace: max = 1, unit trapezoid area, edge step 0 → 1; refuses
   let area = 0;
   for (let i = 1; i < b.length; i++) area += 0.5 * (b[i] + b[i - 1]) * step;
   assert.ok(Math.abs(area - 1) < 1e-12);
-  const c = y.slice();
-  assert.ok(normaliseInPlace(c, "edge-step"));
-  assert.ok(Math.abs(c[0]) < 0.01 && Math.abs(c[199] - 1) < 0.01);
+  // Edge step (larch pre_edge with a zero pre-edge, as for FEFF): a computed edge of height 2 → 0 … 1.
+  const c = Float64Array.from({ length: 200 }, (_, i) => 2 / (1 + Math.exp(-(i - 60) / 4)));
+  assert.ok(normaliseInPlace(c, "edge-step", step, 8983));
+  assert.ok(Math.abs(c[0]) < 0.01 && Math.abs(c[199] - 1) < 0.01, `${c[0]} ${c[199]}`);
+  assert.equal(normaliseInPlace(y.map((v) => -v), "edge-step", step), false); // falling edge
   assert.equal(normaliseInPlace(new Float64Array(10), "max"), false);
   assert.equal(normaliseInPlace(new Float32Array(10), "area"), false);
   // A typo is an error, not silently the edge-step branch.

@@ -8,3 +8,7 @@ export * from "./sources";
 export * from "./table";
 export * from "./plot";
 export * from "./recovery";
+export * from "./match";
+export * from "./reference";
+export * from "./standards";
+export * from "./model-validation";

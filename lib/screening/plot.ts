@@ -1,5 +1,7 @@
 import type { Figure, FigureTrace } from "../plots/figure";
-import type { ScreeningResult } from "./rank";
+import type { MeasuredScreeningResult, ScreeningResult } from "./rank";
+import { measuredTargetOnMesh } from "./rank";
+import { broaden } from "../spectra/broaden";
 import type { RecoveryResult } from "./recovery";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
@@ -83,4 +85,56 @@ export function rankRecoveryFigure(runs: readonly { label: string; result: Recov
       height: 450,
     },
   };
+}
+
+/**
+ * Measured target (black, normalised as Athena does, on the model's energy scale: T(E + offset)) and
+ * the top candidates' ensemble-mean predictions, broadened as fitted and drawn at their own shift,
+ * with ±1 std bands of the ensemble.
+ */
+export function measuredOverlayFigure(result: MeasuredScreeningResult, opts: { top?: number; title?: string; highlight?: string } = {}): Figure {
+  const top = opts.top ?? 5;
+  const t = result.target;
+  const e = Float64Array.from({ length: t.mesh.points }, (_, i) => t.mesh.start + i * t.mesh.step);
+  const traces: FigureTrace[] = [];
+  const buf2 = new Float64Array(e.length);
+  result.rows.slice(0, top).forEach((r, n) => {
+    const colour = COLOURS[n % COLOURS.length];
+    // Drawn on the target's axis less the offset: x = E − shift, so the curve sits where it matched.
+    const x = Float64Array.from(e, (v) => v - r.shift);
+    broaden(r.prediction, t.mesh.step, r.gamma, "lorentzian", buf2);
+    const y = broaden(buf2, t.mesh.step, r.sigma, "gaussian", new Float64Array(e.length));
+    const label = `#${r.rank} ${r.id}${r.id === opts.highlight ? " (true)" : ""}`;
+    if (result.members > 1) {
+      const lo = Float64Array.from(y, (v, j) => v - r.predictionStd[j]);
+      const hi = Float64Array.from(y, (v, j) => v + r.predictionStd[j]);
+      traces.push({ type: "scatter", mode: "lines", x, y: lo, line: { width: 0 }, showlegend: false, hoverinfo: "skip", legendgroup: r.id });
+      traces.push({ type: "scatter", mode: "lines", x, y: hi, line: { width: 0 }, fill: "tonexty", fillcolor: `${colour}33`, showlegend: false, hoverinfo: "skip", legendgroup: r.id });
+    }
+    traces.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${label}: ${result.score} ${r.score.toFixed(4)}, shift ${r.shift.toFixed(2)} eV, σ ${r.sigma.toFixed(2)}, γ ${r.gamma.toFixed(2)} eV`,
+      x,
+      y,
+      line: { color: colour, width: r.id === opts.highlight ? 3 : 1.5, dash: n === 0 || r.id === opts.highlight ? "solid" : "dot" },
+      legendgroup: r.id,
+    });
+  });
+  traces.push({ type: "scatter", mode: "lines", name: `measured ${t.target.source} (offset ${t.options.offset.toFixed(2)} eV)`, x: e, y: measuredTargetOnMesh(t, 0), line: { color: "black", width: 2.5 } });
+  const w = t.options.window;
+  return {
+    data: traces,
+    layout: {
+      title: { text: opts.title ?? `Measured spectrum vs top ${Math.min(top, result.rows.length)} candidates (${result.score}${result.members > 1 ? `, ${result.members}-model ensemble ±1σ` : ""})` },
+      xaxis: { title: { text: "energy on the computed (FEFF) scale, eV = measured energy − offset" }, range: [w[0] - 10, w[1]] },
+      yaxis: { title: { text: "normalised μ (edge step = 1, flattened)" } },
+      shapes: [
+        { type: "rect", xref: "x", yref: "paper", x0: w[0], x1: w[1], y0: 0, y1: 1, fillcolor: "#88888811", line: { width: 0 } },
+      ],
+      legend: { font: { size: 10 } },
+      width: 900,
+      height: 500,
+    },
+  } as Figure;
 }

@@ -1,15 +1,17 @@
 /**
- * Rank candidate structures by how well their predicted spectra match a target.
- *
- * Per candidate: its absorbing sites — by default one per environment-equivalence class of the
- * element (lib/geometry equivalentSites), weighted by the class size — are predicted by every
- * ensemble member. A "site" target is compared with each site and the candidate keeps its
- * best-matching site; a "material" target is compared with the weighted (multiplicity) average over
- * sites (site = -1). Each member's spectrum is scored with its own fitted shift (see shift.ts); the
- * candidate's score is the mean over members and the spread their standard deviation, so the
- * ranking carries the model's uncertainty. The per-metric columns (mse, cosine, pearson, spearman,
- * peak error) describe the ensemble-mean spectrum at the mean fitted shift, computed with lib/eval's
- * metrics.
+ * Rank candidate structures by how well their predicted spectra match a target, in named steps:
+ *   1. planSiteJobs      — which sites of each candidate to predict (one per environment-equivalence
+ *                          class of the element, weighted by the class size, unless listed);
+ *   2. predictSiteJobs   — featurise + predict in batches; one sites × mesh Matrix per ensemble member
+ *                          (a failing batch is retried per candidate; failures are skipped with reasons);
+ *   3. comparisonUnits   — each site (site target) or the weighted average (material target);
+ *   4. fitCandidate      — each member's fit of each unit (shift, and for measured targets broadening);
+ *                          the unit with the best member-mean score is kept;
+ *   5. rankFits          — order by member-mean score, and the rank range over members.
+ * `screenCandidates` runs them for a target on the model's energy scale (ShiftScorer: ±window shift,
+ * lib/eval metrics); `screenMeasured` for a measured spectrum (MatchScorer: calibrated offset ± small
+ * shift, fitted broadening, see match.ts). A candidate's score is the mean over members and the spread
+ * their standard deviation, so the ranking carries the model's uncertainty.
  */
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./types";
 import { sitesOfElement } from "./candidates";
@@ -18,6 +20,9 @@ import { mainPeakPosition, createRankScratch, meanStd } from "../eval/metrics";
 import { errorMessage } from "../util/errors";
 import { equivalentSites } from "../geometry/equivalence";
 import type { Structure } from "../structure/types";
+import { Matrix, matrix, rowView } from "../util/matrix";
+import { MatchScorer, PreparedMatch, MatchScore } from "./match";
+import { resampleLinear } from "../spectra/mesh";
 
 export interface ScreenOptions {
   /** Absorbing element ("Cu"): the sites predicted when a candidate does not list its own. */
@@ -85,14 +90,15 @@ export interface ScreeningResult {
   scoreMs: number;
 }
 
-interface Job {
+/** Step 1 output: the sites of one candidate to predict and their weights. */
+export interface SiteJob {
   readonly cand: Candidate;
   readonly sites: readonly number[];
   readonly weights: readonly number[];
 }
 
 /** Per structure object and element: its first site of each equivalence class, and the class sizes. */
-const CLASS_SITES = new WeakMap<Structure, Map<string, Pick<Job, "sites" | "weights">>>();
+const CLASS_SITES = new WeakMap<Structure, Map<string, Pick<SiteJob, "sites" | "weights">>>();
 
 /**
  * Equivalent sites have the same environment, hence the same descriptors (up to the 1e-3 Å
@@ -100,7 +106,7 @@ const CLASS_SITES = new WeakMap<Structure, Map<string, Pick<Job, "sites" | "weig
  * Cached per structure object (structures are not mutated; cf. neighbourFinder), so screening many
  * targets against the same candidates groups their sites once.
  */
-function classSites(s: Structure, element: string): Pick<Job, "sites" | "weights"> {
+function classSites(s: Structure, element: string): Pick<SiteJob, "sites" | "weights"> {
   let byElement = CLASS_SITES.get(s);
   if (!byElement) CLASS_SITES.set(s, (byElement = new Map()));
   let out = byElement.get(element);
@@ -111,7 +117,7 @@ function classSites(s: Structure, element: string): Pick<Job, "sites" | "weights
   return out;
 }
 
-function plan(c: Candidate, element: string): Job | string {
+function planOne(c: Candidate, element: string): SiteJob | string {
   const n = c.structure.species.length;
   if (!c.sites && !c.weights) {
     if (!c.structure.species.includes(element)) return `no ${element} site`;
@@ -132,177 +138,79 @@ function plan(c: Candidate, element: string): Job | string {
   return { cand: c, sites, weights };
 }
 
-/**
- * Predict, score and rank `candidates` against `target`. Candidates whose sites cannot be predicted are
- * skipped and listed in `skipped` with the reason; a failing batch is retried one candidate at a time
- * so one bad structure does not sink the others.
- */
-export async function screenCandidates(
-  target: PreparedTarget,
-  candidates: readonly Candidate[],
-  predictor: ScreeningPredictor,
-  opts: ScreenOptions,
-): Promise<ScreeningResult> {
-  const metric = opts.metric ?? "pearson";
-  const higher = metricHigherIsBetter(metric);
-  const sign = higher ? 1 : -1;
-  const m = target.mesh.points;
-  if (predictor.energy.length !== m || Math.abs(predictor.energy[0] - target.energy[0]) > 1e-6 * Math.max(1, Math.abs(target.energy[0]))) {
-    throw new Error(`screening: target prepared on a mesh of ${m} points from ${target.energy[0]} eV, model predicts ${predictor.energy.length} from ${predictor.energy[0]} eV`);
-  }
-  const k = predictor.members;
-  const batchSize = opts.batchSize ?? 1024;
-  const scorer = new ShiftScorer(target, metric);
+/** Step 1: which sites of each candidate to predict; candidates that cannot be planned are skipped with the reason. */
+export function planSiteJobs(candidates: readonly Candidate[], element: string): { jobs: SiteJob[]; skipped: SkippedCandidate[] } {
+  const jobs: SiteJob[] = [];
   const skipped: SkippedCandidate[] = [];
-  const jobs: Job[] = [];
-  const seenIds = new Set<string>();
-  const tPlan = performance.now();
+  const seen = new Set<string>();
   for (const c of candidates) {
-    if (seenIds.has(c.id)) throw new Error(`screening: candidate id "${c.id}" appears twice`);
-    seenIds.add(c.id);
-    const j = plan(c, opts.element);
+    if (seen.has(c.id)) throw new Error(`screening: candidate id "${c.id}" appears twice`);
+    seen.add(c.id);
+    const j = planOne(c, element);
     if (typeof j === "string") skipped.push({ id: c.id, reason: j });
     else jobs.push(j);
   }
-  let predictMs = performance.now() - tPlan; // site grouping decides what is featurised
+  return { jobs, skipped };
+}
 
-  const rows: RankedCandidate[] = [];
-  const memberScores: Float64Array[] = []; // per row, k values
-  let scoreMs = 0;
-  let sitesPredicted = 0;
-  const avg = new Float64Array(k * m);
-  const sc = new Float64Array(k);
-  const sh = new Float64Array(k);
-  const exact = new Float64Array(m);
-  const rankScratch = createRankScratch(m);
+/** Step 2 output: one candidate's predictions, one sites × mesh Matrix per ensemble member. */
+export interface JobPrediction {
+  readonly job: SiteJob;
+  readonly members: readonly Matrix[];
+}
 
-  const scoreJob = (job: Job, preds: Float32Array[], row0: number) => {
-    const ns = job.sites.length;
-    const material = target.target.kind === "material";
-    // Units to compare: each site (site target) or the weighted average (material target).
-    const units = material ? 1 : ns;
-    // Each member's spectrum of unit u into avg (row e).
-    const loadUnit = (u: number) => {
-      for (let e = 0; e < k; e++) {
-        const p = preds[e];
-        const o = e * m;
-        if (material) {
-          let wsum = 0;
-          for (let j = 0; j < m; j++) avg[o + j] = 0;
-          for (let s = 0; s < ns; s++) {
-            const w = job.weights[s];
-            wsum += w;
-            const po = (row0 + s) * m;
-            for (let j = 0; j < m; j++) avg[o + j] += w * p[po + j];
-          }
-          for (let j = 0; j < m; j++) avg[o + j] /= wsum;
-        } else {
-          const po = (row0 + u) * m;
-          for (let j = 0; j < m; j++) avg[o + j] = p[po + j];
-        }
-      }
-    };
-    let bestUnit = -1;
-    let bestMean = -Infinity;
-    const bestScores = new Float64Array(k);
-    const bestShifts = new Float64Array(k);
-    let bestEdge = false;
-    for (let u = 0; u < units; u++) {
-      loadUnit(u);
-      let edge = false;
-      for (let e = 0; e < k; e++) {
-        const fit = scorer.fit(avg, e);
-        sc[e] = fit.score;
-        sh[e] = fit.shift;
-        edge = edge || fit.atEdge;
-      }
-      const { mean } = meanStd(sc);
-      const v = Number.isNaN(mean) ? -Infinity : sign * mean;
-      if (bestUnit < 0 || v > bestMean) {
-        bestUnit = u;
-        bestMean = v;
-        bestScores.set(sc);
-        bestShifts.set(sh);
-        bestEdge = edge;
-      }
-    }
-    if (bestUnit !== units - 1) loadUnit(bestUnit); // avg holds the last unit's spectra
-    const prediction = new Float32Array(m);
-    const predictionStd = new Float32Array(m);
-    for (let j = 0; j < m; j++) {
-      let s = 0;
-      for (let e = 0; e < k; e++) s += avg[e * m + j];
-      const mu = s / k;
-      let v = 0;
-      for (let e = 0; e < k; e++) v += (avg[e * m + j] - mu) ** 2;
-      prediction[j] = mu;
-      predictionStd[j] = k > 1 ? Math.sqrt(v / (k - 1)) : NaN;
-    }
-    const { mean: score, std: scoreStd } = meanStd(bestScores);
-    const { mean: shift, std: shiftStd } = meanStd(bestShifts);
-    targetOnMesh(target.target, target.mesh, target.normalisation, shift, exact);
-    const peakT = mainPeakPosition(exact, target.energy, m);
-    const peakP = mainPeakPosition(prediction, target.energy, m);
-    rows.push({
-      rank: 0,
-      id: job.cand.id,
-      origin: job.cand.origin ?? "",
-      site: target.target.kind === "material" ? -1 : job.sites[bestUnit],
-      nSites: ns,
-      score,
-      scoreStd,
-      shift,
-      shiftStd,
-      rankBest: 0,
-      rankWorst: 0,
-      shiftAtEdge: bestEdge,
-      mse: metricRow("mse", prediction, exact, m),
-      cosine: metricRow("cosine", prediction, exact, m),
-      pearson: metricRow("pearson", prediction, exact, m),
-      spearman: metricRow("spearman", prediction, exact, m, 0, rankScratch),
-      peakError: Math.abs(peakP - peakT),
-      prediction,
-      predictionStd,
-    });
-    memberScores.push(bestScores);
-  };
-
-  const runBatch = async (batch: Job[]): Promise<void> => {
+/**
+ * Step 2: predict every job's sites in batches of about `batchSize` sites. A failing batch is
+ * retried one candidate at a time so one bad structure does not sink the others; a candidate that
+ * still fails goes to `skipped`. Yields each batch's predictions as they come.
+ */
+export async function* predictSiteJobs(
+  jobs: readonly SiteJob[],
+  predictor: ScreeningPredictor,
+  skipped: SkippedCandidate[],
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void; timing?: { predictMs: number; sites: number } } = {},
+): AsyncGenerator<JobPrediction[]> {
+  const m = predictor.energy.length;
+  const k = predictor.members;
+  const batchSize = opts.batchSize ?? 1024;
+  const timing = opts.timing ?? { predictMs: 0, sites: 0 };
+  const run = async (batch: SiteJob[]): Promise<JobPrediction[]> => {
     const items: SiteRef[] = [];
     for (const j of batch) for (const s of j.sites) items.push({ structure: j.cand.structure, site: s });
-    let preds: Float32Array[];
     const t0 = performance.now();
+    let preds: Float32Array[];
     try {
       preds = await predictor.predictSites(items);
     } catch (err) {
-      predictMs += performance.now() - t0;
+      timing.predictMs += performance.now() - t0;
       if (batch.length === 1) {
         skipped.push({ id: batch[0].cand.id, reason: errorMessage(err) });
-        return;
+        return [];
       }
-      for (const j of batch) await runBatch([j]);
-      return;
+      const out: JobPrediction[] = [];
+      for (const j of batch) out.push(...(await run([j])));
+      return out;
     }
-    predictMs += performance.now() - t0;
+    timing.predictMs += performance.now() - t0;
     if (preds.length !== k || preds.some((p) => p.length !== items.length * m)) {
       throw new Error(`screening: predictor returned ${preds.length} arrays for ${k} members, expected ${items.length} × ${m} values each`);
     }
-    sitesPredicted += items.length;
-    const t1 = performance.now();
+    timing.sites += items.length;
+    const out: JobPrediction[] = [];
     let row0 = 0;
     for (const j of batch) {
-      scoreJob(j, preds, row0);
-      row0 += j.sites.length;
+      const ns = j.sites.length;
+      out.push({ job: j, members: preds.map((p) => matrix(p.subarray(row0 * m, (row0 + ns) * m), ns, m)) });
+      row0 += ns;
     }
-    scoreMs += performance.now() - t1;
+    return out;
   };
-
-  let batch: Job[] = [];
+  let batch: SiteJob[] = [];
   let inBatch = 0;
   let done = 0;
   for (const j of jobs) {
     if (inBatch > 0 && inBatch + j.sites.length > batchSize) {
-      await runBatch(batch);
+      yield await run(batch);
       done += batch.length;
       opts.onProgress?.(done, jobs.length);
       batch = [];
@@ -312,29 +220,305 @@ export async function screenCandidates(
     inBatch += j.sites.length;
   }
   if (batch.length) {
-    await runBatch(batch);
+    yield await run(batch);
     done += batch.length;
     opts.onProgress?.(done, jobs.length);
   }
+}
 
-  const t2 = performance.now();
+/**
+ * Step 3: the spectra to compare, per member: each site (a site target) or the class-size-weighted
+ * average over the sites (a material target), as a units × mesh Matrix per member.
+ */
+export function comparisonUnits(p: JobPrediction, material: boolean): Matrix[] {
+  if (!material) return p.members.map((x) => x);
+  const { weights } = p.job;
+  let wsum = 0;
+  for (const w of weights) wsum += w;
+  return p.members.map((x) => {
+    const out = new Float32Array(x.cols);
+    for (let s = 0; s < x.rows; s++) {
+      const w = weights[s] / wsum;
+      const r = rowView(x, s);
+      for (let j = 0; j < x.cols; j++) out[j] += w * r[j];
+    }
+    return matrix(out, 1, x.cols);
+  });
+}
+
+/** One member's fit of one unit: the score and what was fitted to get it. */
+export interface UnitFit {
+  score: number;
+  shift: number;
+  shiftAtEdge: boolean;
+  /** Gaussian σ / Lorentzian γ (eV) and a fit on the largest allowed width (measured targets only). */
+  sigma?: number;
+  gamma?: number;
+  broadeningAtEdge?: boolean;
+}
+
+/** Fits one spectrum (row `row` of a row-major mesh matrix) against the target. */
+export interface UnitScorer {
+  readonly higherIsBetter: boolean;
+  fit(spectra: Float32Array, row: number): UnitFit;
+}
+
+/** Step 4 output: the best unit of a candidate and each member's fit of it. */
+export interface CandidateFit {
+  readonly prediction: JobPrediction;
+  /** Index of the best unit (site row, or 0 for a material average). */
+  readonly unit: number;
+  readonly units: readonly Matrix[];
+  readonly fits: readonly UnitFit[];
+}
+
+/** Step 4: score every unit with every member; keep the unit whose member-mean score is best. */
+export function fitCandidate(p: JobPrediction, units: readonly Matrix[], scorer: UnitScorer): CandidateFit {
+  const sign = scorer.higherIsBetter ? 1 : -1;
+  const nu = units[0].rows;
+  let best = -1;
+  let bestV = -Infinity;
+  let bestFits: UnitFit[] = [];
+  for (let u = 0; u < nu; u++) {
+    const fits = units.map((x) => scorer.fit(x.data, u));
+    const { mean } = meanStd(fits.map((f) => f.score));
+    const v = Number.isNaN(mean) ? -Infinity : sign * mean;
+    if (best < 0 || v > bestV) {
+      best = u;
+      bestV = v;
+      bestFits = fits;
+    }
+  }
+  return { prediction: p, unit: best, units, fits: bestFits };
+}
+
+/** Member-mean spectrum of unit `u` and its pointwise standard deviation (NaN for one member). */
+export function unitMeanStd(units: readonly Matrix[], u: number): { mean: Float32Array; std: Float32Array } {
+  const m = units[0].cols;
+  const k = units.length;
+  const mean = new Float32Array(m);
+  const std = new Float32Array(m);
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (const x of units) s += x.data[u * m + j];
+    const mu = s / k;
+    let v = 0;
+    for (const x of units) v += (x.data[u * m + j] - mu) ** 2;
+    mean[j] = mu;
+    std[j] = k > 1 ? Math.sqrt(v / (k - 1)) : NaN;
+  }
+  return { mean, std };
+}
+
+/**
+ * Step 5: order by member-mean score (ties keep input order) and, per member, the rank each
+ * candidate gets when that member ranks alone (how much the ensemble disagrees about the order).
+ */
+export function rankFits(fits: readonly CandidateFit[], higherIsBetter: boolean): { order: number[]; rankBest: Int32Array; rankWorst: Int32Array; score: Float64Array } {
+  const sign = higherIsBetter ? 1 : -1;
   const key = (v: number) => (Number.isNaN(v) ? -Infinity : sign * v);
-  const order = rows.map((_, i) => i).sort((a, b) => key(rows[b].score) - key(rows[a].score) || a - b);
-  // Per-member ranks: how much the ensemble's members disagree about the order.
-  const n = rows.length;
-  const best = new Int32Array(n).fill(n);
-  const worst = new Int32Array(n);
+  const n = fits.length;
+  const score = Float64Array.from(fits, (f) => meanStd(f.fits.map((x) => x.score)).mean);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => key(score[b]) - key(score[a]) || a - b);
+  const k = Math.max(0, ...fits.map((f) => f.fits.length));
+  const rankBest = new Int32Array(n).fill(n);
+  const rankWorst = new Int32Array(n);
   const idx = new Int32Array(n);
   for (let e = 0; e < k; e++) {
     for (let i = 0; i < n; i++) idx[i] = i;
-    idx.sort((a, b) => key(memberScores[b][e]) - key(memberScores[a][e]) || a - b);
+    idx.sort((a, b) => key(fits[b].fits[e]?.score ?? NaN) - key(fits[a].fits[e]?.score ?? NaN) || a - b);
     for (let r = 0; r < n; r++) {
       const i = idx[r];
-      if (r + 1 < best[i]) best[i] = r + 1;
-      if (r + 1 > worst[i]) worst[i] = r + 1;
+      if (r + 1 < rankBest[i]) rankBest[i] = r + 1;
+      if (r + 1 > rankWorst[i]) rankWorst[i] = r + 1;
     }
   }
-  const ranked = order.map((i, r) => ({ ...rows[i], rank: r + 1, rankBest: best[i], rankWorst: worst[i] }));
-  scoreMs += performance.now() - t2;
-  return { metric, higherIsBetter: higher, members: k, target, rows: ranked, skipped, sitesPredicted, predictMs, scoreMs };
+  return { order, rankBest, rankWorst, score };
+}
+
+/** Steps 1–4 for any scorer: plan, predict in batches, combine units, fit. */
+async function fitAll(
+  candidates: readonly Candidate[],
+  predictor: ScreeningPredictor,
+  scorer: UnitScorer,
+  material: boolean,
+  opts: ScreenOptions,
+): Promise<{ fits: CandidateFit[]; skipped: SkippedCandidate[]; sitesPredicted: number; predictMs: number; scoreMs: number }> {
+  const tPlan = performance.now();
+  const { jobs, skipped } = planSiteJobs(candidates, opts.element);
+  const timing = { predictMs: performance.now() - tPlan, sites: 0 }; // site grouping decides what is featurised
+  let scoreMs = 0;
+  const fits: CandidateFit[] = [];
+  for await (const batch of predictSiteJobs(jobs, predictor, skipped, { batchSize: opts.batchSize, onProgress: opts.onProgress, timing })) {
+    const t = performance.now();
+    for (const p of batch) fits.push(fitCandidate(p, comparisonUnits(p, material), scorer));
+    scoreMs += performance.now() - t;
+  }
+  return { fits, skipped, sitesPredicted: timing.sites, predictMs: timing.predictMs, scoreMs };
+}
+
+function checkMesh(predictor: ScreeningPredictor, energy: Float64Array): void {
+  const m = energy.length;
+  if (predictor.energy.length !== m || Math.abs(predictor.energy[0] - energy[0]) > 1e-6 * Math.max(1, Math.abs(energy[0]))) {
+    throw new Error(`screening: target prepared on a mesh of ${m} points from ${energy[0]} eV, model predicts ${predictor.energy.length} from ${predictor.energy[0]} eV`);
+  }
+}
+
+/**
+ * Predict, score and rank `candidates` against a target prepared with `prepareTarget` (a computed
+ * spectrum or one already on the model's scale). Candidates whose sites cannot be predicted are
+ * skipped and listed in `skipped` with the reason.
+ */
+export async function screenCandidates(
+  target: PreparedTarget,
+  candidates: readonly Candidate[],
+  predictor: ScreeningPredictor,
+  opts: ScreenOptions,
+): Promise<ScreeningResult> {
+  const metric = opts.metric ?? "pearson";
+  const higher = metricHigherIsBetter(metric);
+  const m = target.mesh.points;
+  checkMesh(predictor, target.energy);
+  const shiftScorer = new ShiftScorer(target, metric);
+  const scorer: UnitScorer = {
+    higherIsBetter: higher,
+    fit: (x, row) => {
+      const f = shiftScorer.fit(x, row);
+      return { score: f.score, shift: f.shift, shiftAtEdge: f.atEdge };
+    },
+  };
+  const run = await fitAll(candidates, predictor, scorer, target.target.kind === "material", opts);
+  const t2 = performance.now();
+  const exact = new Float64Array(m);
+  const rankScratch = createRankScratch(m);
+  const ranks = rankFits(run.fits, higher);
+  const rows: RankedCandidate[] = ranks.order.map((i, r) => {
+    const f = run.fits[i];
+    const { mean: prediction, std: predictionStd } = unitMeanStd(f.units, f.unit);
+    const { mean: score, std: scoreStd } = meanStd(f.fits.map((x) => x.score));
+    const { mean: shift, std: shiftStd } = meanStd(f.fits.map((x) => x.shift));
+    targetOnMesh(target.target, target.mesh, target.normalisation, shift, exact);
+    const job = f.prediction.job;
+    return {
+      rank: r + 1,
+      id: job.cand.id,
+      origin: job.cand.origin ?? "",
+      site: target.target.kind === "material" ? -1 : job.sites[f.unit],
+      nSites: job.sites.length,
+      score,
+      scoreStd,
+      shift,
+      shiftStd,
+      rankBest: ranks.rankBest[i],
+      rankWorst: ranks.rankWorst[i],
+      shiftAtEdge: f.fits.some((x) => x.shiftAtEdge),
+      mse: metricRow("mse", prediction, exact, m),
+      cosine: metricRow("cosine", prediction, exact, m),
+      pearson: metricRow("pearson", prediction, exact, m),
+      spearman: metricRow("spearman", prediction, exact, m, 0, rankScratch),
+      peakError: Math.abs(mainPeakPosition(prediction, target.energy, m) - mainPeakPosition(exact, target.energy, m)),
+      prediction,
+      predictionStd,
+    };
+  });
+  const scoreMs = run.scoreMs + performance.now() - t2;
+  return { metric, higherIsBetter: higher, members: predictor.members, target, rows, skipped: run.skipped, sitesPredicted: run.sitesPredicted, predictMs: run.predictMs, scoreMs };
+}
+
+/** One ranked candidate against a measured spectrum. */
+export interface MeasuredRankedCandidate {
+  rank: number;
+  id: string;
+  origin: string;
+  /** Best site (site target) or -1 (material average). */
+  site: number;
+  nSites: number;
+  /** Match score (higher is better; l2: −RMS), mean and spread over members. */
+  score: number;
+  scoreStd: number;
+  /** Per-candidate shift s, eV (target compared as T(E + offset + s)), mean and spread over members. */
+  shift: number;
+  shiftStd: number;
+  /** Fitted broadening, eV: Gaussian σ and Lorentzian γ, mean and spread over members. */
+  sigma: number;
+  sigmaStd: number;
+  gamma: number;
+  gammaStd: number;
+  rankBest: number;
+  rankWorst: number;
+  /** Some member's shift is at ±shiftWindow / broadening at its upper bound. */
+  shiftAtEdge: boolean;
+  broadeningAtEdge: boolean;
+  /** Ensemble-mean spectrum on the model mesh, broadened as fitted, and its pointwise spread (unbroadened). */
+  prediction: Float32Array;
+  predictionStd: Float32Array;
+}
+
+export interface MeasuredScreeningResult {
+  score: MatchScore;
+  members: number;
+  target: PreparedMatch;
+  rows: MeasuredRankedCandidate[];
+  skipped: SkippedCandidate[];
+  sitesPredicted: number;
+  predictMs: number;
+  scoreMs: number;
+}
+
+/**
+ * Predict, align, broaden, score and rank `candidates` against a measured spectrum prepared with
+ * `prepareMatch` (lib/screening/match: calibrated offset, per-candidate shift, broadening).
+ */
+export async function screenMeasured(
+  target: PreparedMatch,
+  candidates: readonly Candidate[],
+  predictor: ScreeningPredictor,
+  opts: Omit<ScreenOptions, "metric"> & { kind?: "site" | "material" },
+): Promise<MeasuredScreeningResult> {
+  checkMesh(predictor, Float64Array.from({ length: target.mesh.points }, (_, i) => target.mesh.start + i * target.mesh.step));
+  const match = new MatchScorer(target);
+  const scorer: UnitScorer = {
+    higherIsBetter: true,
+    fit: (x, row) => {
+      const f = match.fit(x, row);
+      return { score: f.score, shift: f.shift, shiftAtEdge: f.shiftAtEdge, sigma: f.sigma, gamma: f.gamma, broadeningAtEdge: f.sigmaAtEdge };
+    },
+  };
+  const run = await fitAll(candidates, predictor, scorer, (opts.kind ?? "material") === "material", opts);
+  const ranks = rankFits(run.fits, true);
+  const rows = ranks.order.map((i, r): MeasuredRankedCandidate => {
+    const f = run.fits[i];
+    const { mean: prediction, std: predictionStd } = unitMeanStd(f.units, f.unit);
+    const ms = (key: "score" | "shift" | "sigma" | "gamma") => meanStd(f.fits.map((x) => (x[key] as number | undefined) ?? 0));
+    const job = f.prediction.job;
+    return {
+      rank: r + 1,
+      id: job.cand.id,
+      origin: job.cand.origin ?? "",
+      site: (opts.kind ?? "material") === "material" ? -1 : job.sites[f.unit],
+      nSites: job.sites.length,
+      score: ms("score").mean,
+      scoreStd: ms("score").std,
+      shift: ms("shift").mean,
+      shiftStd: ms("shift").std,
+      sigma: ms("sigma").mean,
+      sigmaStd: ms("sigma").std,
+      gamma: ms("gamma").mean,
+      gammaStd: ms("gamma").std,
+      rankBest: ranks.rankBest[i],
+      rankWorst: ranks.rankWorst[i],
+      shiftAtEdge: f.fits.some((x) => x.shiftAtEdge),
+      broadeningAtEdge: f.fits.some((x) => x.broadeningAtEdge === true),
+      prediction,
+      predictionStd,
+    };
+  });
+  return { score: target.options.score, members: predictor.members, target, rows, skipped: run.skipped, sitesPredicted: run.sitesPredicted, predictMs: run.predictMs, scoreMs: run.scoreMs };
+}
+
+/** The measured target as normalised on the mesh at total shift offset + s (for overlays). */
+export function measuredTargetOnMesh(target: PreparedMatch, s: number): Float64Array {
+  const out = new Float64Array(target.mesh.points);
+  resampleLinear(target.target.energy, target.target.norm, target.mesh, out, target.options.offset + s, true);
+  return out;
 }

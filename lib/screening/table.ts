@@ -6,7 +6,7 @@
 // moduleResolution "node" does not read; at run time require("danfojs") resolves normally.
 type Danfo = typeof import("danfojs/dist/danfojs-browser/src/index");
 export type RankingDataFrame = InstanceType<Danfo["DataFrame"]>;
-import type { RankedCandidate, ScreeningResult } from "./rank";
+import type { MeasuredRankedCandidate, MeasuredScreeningResult, RankedCandidate, ScreeningResult } from "./rank";
 
 /** One row of the ranked table without the spectra. */
 export type RankingRecord = Omit<RankedCandidate, "prediction" | "predictionStd">;
@@ -79,5 +79,51 @@ export function formatRankingTable(result: ScreeningResult, top = 20): string {
   const line = (cells: string[]) => cells.map((s, c) => (c === 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
   const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
   if (result.rows.slice(0, top).some((r) => r.shiftAtEdge)) out.push(`* shift at the ±${result.target.window} eV window edge: the best alignment may lie outside it`);
+  return out.join("\n");
+}
+
+/** One row of the measured-target ranking without the spectra. */
+export type MeasuredRankingRecord = Omit<MeasuredRankedCandidate, "prediction" | "predictionStd">;
+
+export const MEASURED_RANKING_COLUMNS: readonly (keyof MeasuredRankingRecord)[] = [
+  "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "sigma", "sigmaStd", "gamma", "gammaStd",
+  "rankBest", "rankWorst", "shiftAtEdge", "broadeningAtEdge", "nSites", "origin",
+];
+
+export function measuredRankingRecords(result: MeasuredScreeningResult, top = Infinity): MeasuredRankingRecord[] {
+  return result.rows.slice(0, top).map(({ prediction, predictionStd, ...rest }) => rest);
+}
+
+/**
+ * Fixed-width table for a measured target: score, shift (total = offset + shift), broadening, the
+ * ensemble's spread and rank range, and window-edge flags spelled out (not only starred).
+ */
+export function formatMeasuredTable(result: MeasuredScreeningResult, top = 20): string {
+  const o = result.target.options;
+  const ens = result.members > 1;
+  const lorentz = (o.gammas ?? [0]).length > 1;
+  const gauss = o.sigmas.length > 1;
+  const head = ["rank", "candidate", "site", `${result.score}${result.score === "l2" ? " (−rms)" : ""}↑`, "shift eV", ...(gauss ? ["σ eV"] : []), ...(lorentz ? ["γ eV"] : []), ...(ens ? ["rank range"] : []), "flags"];
+  const rows = result.rows.slice(0, top).map((r) => [
+    String(r.rank),
+    r.id,
+    r.site < 0 ? "avg" : String(r.site),
+    pm(r.score, r.scoreStd, 4),
+    pm(r.shift, r.shiftStd, 2),
+    ...(gauss ? [pm(r.sigma, r.sigmaStd, 2)] : []),
+    ...(lorentz ? [pm(r.gamma, r.gammaStd, 2)] : []),
+    ...(ens ? [`${r.rankBest}–${r.rankWorst}`] : []),
+    [r.shiftAtEdge ? "shift-at-window-edge" : "", r.broadeningAtEdge ? "broadening-at-bound" : ""].filter(Boolean).join(",") || "-",
+  ]);
+  const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((s, c) => (c === 1 || c === cells.length - 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
+  const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
+  const nEdge = result.rows.filter((r) => r.shiftAtEdge).length;
+  const nBound = result.rows.filter((r) => r.broadeningAtEdge).length;
+  out.push(
+    `total shift = offset ${o.offset.toFixed(2)} eV + shift (target compared as T(E + total)); ` +
+      `${nEdge} of ${result.rows.length} candidates have their best shift at the ±${o.shiftWindow} eV window edge, ${nBound} their broadening at the upper bound` +
+      (ens ? `; ± = spread over ${result.members} ensemble members` : ""),
+  );
   return out.join("\n");
 }

@@ -1,5 +1,8 @@
 import * as fs from "node:fs";
 import { InputError } from "../util/errors";
+import { parseDecimal } from "../spectra/expression";
+import { MeasuredSpectrum, checkElementEdge, parseXdi, xdiSpectrum } from "../spectra/xdi";
+import { athenaRecord, athenaSpectrum, athenaText, averageAthenaRecords, looksLikeAthena, parseAthena } from "../spectra/athena";
 
 /** A measured (or reference) spectrum to match, on its own energy axis. */
 export interface TargetSpectrum {
@@ -14,7 +17,10 @@ export interface TargetSpectrum {
 }
 
 export interface ParseTargetOptions {
-  /** 0-based column holding the intensity; energy is always column 0. Default 1. */
+  /**
+   * 0-based column holding the intensity; energy is always column 0. Required when rows have more
+   * than two columns (the error lists them): a file is never read from a guessed column.
+   */
   intensityColumn?: number;
   kind?: "site" | "material";
   /** Fewest data rows accepted. Default 5. */
@@ -27,13 +33,18 @@ function splitRow(line: string): string[] {
   return line.split(re).filter((p) => p.length > 0);
 }
 
-/** Number(field) accepting a decimal comma when the field has no dot ("8979,5" in ;-separated files). */
+/**
+ * A strict decimal number (no hex such as "0x2318", no "Infinity"), accepting a decimal comma when the
+ * field has no dot ("8979,5" in ;-separated files); "nan"/"inf" words give NaN/±Infinity so the
+ * caller can name them.
+ */
 function parseField(f: string): number {
   const t = f.trim();
-  if (t === "") return NaN;
-  const v = Number(t);
+  if (/^[+-]?nan$/i.test(t)) return NaN;
+  if (/^[+-]?inf(inity)?$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+  const v = parseDecimal(t);
   if (!Number.isNaN(v) || !/^[+-]?\d+,\d+([eE][+-]?\d+)?$/.test(t)) return v;
-  return Number(t.replace(",", "."));
+  return parseDecimal(t.replace(",", "."));
 }
 
 /**
@@ -46,6 +57,7 @@ function parseField(f: string): number {
  */
 export function parseTargetText(text: string, source = "target", opts: ParseTargetOptions = {}): TargetSpectrum {
   const col = opts.intensityColumn ?? 1;
+  let header: string[] | undefined;
   if (!Number.isInteger(col) || col < 1) throw new InputError(`${source}: intensity column must be an integer ≥ 1, got ${col}`);
   const minPoints = opts.minPoints ?? 5;
   const energy: number[] = [];
@@ -65,10 +77,15 @@ export function parseTargetText(text: string, source = "target", opts: ParseTarg
     const isNanWord = (s: string) => /^[+-]?nan$/i.test(s.trim());
     if (bad >= 0 && energy.length === 0 && !headerSeen && parts.every((p) => Number.isNaN(parseField(p)) && !isNanWord(p))) {
       headerSeen = true; // column titles such as "energy  mu"
+      header = parts;
       continue;
     }
     if (parts.length < 2) {
       throw new InputError(`${source}:${lineNo}: expected two columns (energy, intensity), found one: "${line.slice(0, 60)}"`);
+    }
+    if (opts.intensityColumn === undefined && parts.length > 2 && energy.length === 0) {
+      const names = parts.map((p, j) => `${j + 1}: ${header?.[j] ?? `"${p}"`}`).join(", ");
+      throw new InputError(`${source}:${lineNo}: ${parts.length} numeric columns (${names}); say which one is the spectrum (--column N, or --mu "ln(i0/itrans)" for XDI files)`);
     }
     if (parts.length <= col) {
       throw new InputError(`${source}:${lineNo}: intensity column ${col + 1} requested but the row has ${parts.length} columns`);
@@ -115,4 +132,52 @@ export function readTargetFile(path: string, opts: ParseTargetOptions = {}): Tar
     throw new InputError(`${path}: cannot read target spectrum (${(e as Error).message})`);
   }
   return parseTargetText(text, path, opts);
+}
+
+export interface MeasuredTargetOptions {
+  /** XDI: column expression for mu ("ln(i0/itrans)"); default: the XDI rule (lib/spectra/xdi). */
+  mu?: string;
+  /** Athena: record label or 0-based index; several (comma-separated) are averaged after an alignment check. */
+  record?: string;
+  /** Plain columns: 1-based intensity column (energy is column 1); required with more than two columns. */
+  column?: number;
+  /** Model's absorber and edge: an XDI/Athena header naming another is refused. */
+  element?: string;
+  edge?: string;
+}
+
+/**
+ * Read a measured spectrum from an XDI file, an Athena project (gzip or plain) or a plain column file,
+ * recognised by content. Every failure is an InputError naming the file (and line or record).
+ */
+export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {}): MeasuredSpectrum {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(path);
+  } catch (e) {
+    throw new InputError(`${path}: cannot read target spectrum (${(e as Error).message})`);
+  }
+  let spec: MeasuredSpectrum;
+  const head = bytes.subarray(0, 64).toString("latin1");
+  if (looksLikeAthena(bytes)) {
+    const p = parseAthena(athenaText(bytes, path), path);
+    const picks = opts.record?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (!picks || picks.length === 0) {
+      const mu = p.records.filter((r) => r.kind === "mu");
+      if (mu.length !== 1) {
+        throw new InputError(`${path}: Athena project with ${p.records.length} records; choose one with --record LABEL|INDEX (or several, comma-separated, to average): ${p.records.map((r) => `${r.index}: "${r.label}"`).join("; ")}`);
+      }
+      spec = athenaSpectrum(p, mu[0]);
+    } else if (picks.length === 1) spec = athenaSpectrum(p, athenaRecord(p, picks[0]));
+    else spec = averageAthenaRecords(p, picks.map((k) => athenaRecord(p, k)));
+  } else if (/^#\s*XDI\//i.test(head)) {
+    spec = xdiSpectrum(parseXdi(bytes.toString("latin1"), path), { mu: opts.mu });
+  } else {
+    if (bytes.subarray(0, 4096).includes(0)) throw new InputError(`${path}: binary file, not a spectrum (expected XDI, an Athena project or text columns)`);
+    if (opts.mu !== undefined) throw new InputError(`${path}: --mu applies to XDI files; this is a plain column file (use --column N)`);
+    const t = parseTargetText(bytes.toString("utf8"), path, { intensityColumn: opts.column === undefined ? undefined : opts.column - 1 });
+    spec = { energy: t.energy, mu: t.intensity, source: path, rule: `column ${(opts.column ?? 2)}`, ruleReason: opts.column ? "given by --column" : "the only intensity column", energyNote: "eV (plain columns)" };
+  }
+  if (opts.element && opts.edge) checkElementEdge(spec, opts.element, opts.edge);
+  return spec;
 }

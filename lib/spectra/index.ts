@@ -1,3 +1,7 @@
 export * from "./types";
 export * from "./xmu";
 export * from "./mesh";
+export * from "./normalize";
+export * from "./expression";
+export * from "./xdi";
+export * from "./athena";

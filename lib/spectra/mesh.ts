@@ -5,6 +5,8 @@
  * Nothing is extrapolated: a mesh outside the spectrum is reported (or clamped if asked).
  */
 
+import { preEdgeNormalize } from "./normalize";
+
 /** An equally spaced energy mesh `start, start+step, …` with `points` points. */
 export interface EnergyMesh {
   readonly start: number;
@@ -134,8 +136,11 @@ export function estimateEdgeEnergy(energy: ArrayLike<number>, mu: ArrayLike<numb
  * - "none": as computed;
  * - "max": divide by the maximum (max = 1);
  * - "area": divide by the trapezoid integral over the mesh (unit area, eV⁻¹);
- * - "edge-step": (mu − pre) / (post − pre), pre = mean of the first 5% of points, post = mean of the
- *   last 10% (a flat-post-edge approximation suited to short XANES windows).
+ * - "edge-step": edge-step normalisation as Athena/larch `pre_edge` does it (lib/spectra/normalize), for
+ *   computed spectra: pre-edge level 0 (FEFF has no background, and a line fitted on its few eV below
+ *   the edge is unstable: it refused 506 of 4,157 FEFF Cu runs, see test/normalize.test.ts), post-edge line, step
+ *   at E0 from the derivative, flattened. Measured spectra are normalised on their whole scan instead
+ *   (lib/screening/match `normaliseTarget`).
  */
 export const NORMALISATIONS = ["none", "max", "area", "edge-step"] as const;
 export type Normalisation = (typeof NORMALISATIONS)[number];
@@ -145,7 +150,7 @@ export type Normalisation = (typeof NORMALISATIONS)[number];
  * (e.g. an all-zero spectrum), which the builder reports as a drop. An unknown mode (a typo from a
  * command line or a saved model) is a RangeError rather than silently one of the others.
  */
-export function normaliseInPlace(y: Float32Array | Float64Array, mode: Normalisation, step = 1): boolean {
+export function normaliseInPlace(y: Float32Array | Float64Array, mode: Normalisation, step = 1, start = 0): boolean {
   const n = y.length;
   if (mode === "none") return true;
   if (mode === "max") {
@@ -163,16 +168,14 @@ export function normaliseInPlace(y: Float32Array | Float64Array, mode: Normalisa
     return true;
   }
   if (mode !== "edge-step") throw new RangeError(`unknown normalisation "${mode}" (${NORMALISATIONS.join(", ")})`);
-  const npre = Math.max(1, Math.floor(n * 0.05));
-  const npost = Math.max(1, Math.floor(n * 0.1));
-  let pre = 0;
-  for (let i = 0; i < npre; i++) pre += y[i];
-  pre /= npre;
-  let post = 0;
-  for (let i = n - npost; i < n; i++) post += y[i];
-  post /= npost;
-  const d = post - pre;
-  if (!(d > 0) || !Number.isFinite(d)) return false;
-  for (let i = 0; i < n; i++) y[i] = (y[i] - pre) / d;
+  const energy = new Float64Array(n);
+  for (let i = 0; i < n; i++) energy[i] = start + i * step;
+  let flat: Float64Array;
+  try {
+    flat = preEdgeNormalize(energy, y, { preEdge: "zero" }).flat;
+  } catch {
+    return false; // constant, non-finite, too short, or a non-positive step: the caller reports the drop
+  }
+  for (let i = 0; i < n; i++) y[i] = flat[i];
   return true;
 }

@@ -1,0 +1,462 @@
+/**
+ * Matching computed spectra (FEFF runs or the model's predictions) to a measured spectrum.
+ *
+ * Both sides are edge-step normalised the same way (lib/spectra/normalize: Athena/larch `pre_edge`,
+ * flattened): the measurement over its whole scan, the computed spectra with a zero pre-edge.
+ * Then, on the model's mesh and inside a comparison window:
+ *   - energy: the target is compared as T(E + offset + s): `offset` is the FEFF-vs-experiment offset of
+ *     the element and edge, calibrated once from measured standards of known structure
+ *     (`calibrateOffset`); s is a small per-candidate shift within ±shiftWindow;
+ *   - broadening: the computed spectrum is convolved with a Gaussian of σ within [σmin, σmax]
+ *     (and optionally a Lorentzian), since FEFF's broadening and the beamline's resolution differ;
+ *   - score (higher is better): "pearson" (shape), "l2" (−RMS distance of the normalised spectra: uses
+ *     the white-line height relative to the edge step), or "pearson+derivative" (mean of the Pearson
+ *     correlations of the spectra and of their first derivatives, as spectrum-matching studies use).
+ * (s, σ) are fitted per candidate on a grid; a fit on the border of the grid is flagged.
+ */
+import { InputError } from "../util/errors";
+import { EnergyMesh, meshEnergies, meshStop, resampleLinear } from "../spectra/mesh";
+import { broaden } from "../spectra/broaden";
+import { preEdgeNormalize, PreEdgeResult, PreEdgeOptions } from "../spectra/normalize";
+
+export const MATCH_SCORES = ["pearson", "l2", "pearson+derivative"] as const;
+export type MatchScore = (typeof MATCH_SCORES)[number];
+
+export interface MatchOptions {
+  score: MatchScore;
+  /** Comparison window on the model's (computed) energy scale, eV; clipped to the mesh. */
+  window: readonly [number, number];
+  /** FEFF-vs-experiment offset, eV: the target is compared as T(E + offset + s). */
+  offset: number;
+  /** Half-width of the per-candidate shift s, eV. */
+  shiftWindow: number;
+  /** Grid step of s, eV. */
+  shiftStep: number;
+  /** Gaussian σ values tried, eV (ascending; first and last are the bounds). */
+  sigmas: readonly number[];
+  /** Lorentzian γ values tried, eV (default [0]: none). */
+  gammas?: readonly number[];
+}
+
+/**
+ * Defaults of the CLI and the notebook, chosen by measurement (scripts/validate-measured.ts; see
+ * lib/screening/README.md): score, window, shift and broadening bounds.
+ */
+export const DEFAULT_MATCH: Omit<MatchOptions, "offset"> = {
+  score: "l2",
+  window: [8990, 9120],
+  shiftWindow: 1,
+  shiftStep: 0.25,
+  sigmas: [0],
+  gammas: broadeningGrid(4, 0.25),
+};
+
+/** 0, step, 2·step, …, max (eV). */
+export function broadeningGrid(max: number, step: number): number[] {
+  return Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
+}
+
+export const BROADENINGS = ["lorentzian", "gaussian", "both"] as const;
+export type Broadening = (typeof BROADENINGS)[number];
+
+/** σ and γ grids for a broadening kind, each 0…max eV ("both": a coarser 0.5 eV grid for each). */
+export function broadeningOptions(kind: Broadening, max = 4): Pick<MatchOptions, "sigmas" | "gammas"> {
+  if (kind === "gaussian") return { sigmas: broadeningGrid(max, 0.25), gammas: [0] };
+  if (kind === "lorentzian") return { sigmas: [0], gammas: broadeningGrid(max, 0.25) };
+  return { sigmas: broadeningGrid(max, 0.5), gammas: broadeningGrid(max, 0.5) };
+}
+
+/** A measured spectrum, edge-step normalised (flattened), ready for matching. */
+export interface NormalisedTarget {
+  readonly source: string;
+  readonly energy: Float64Array;
+  /** Flattened edge-step-normalised mu (larch `flat`). */
+  readonly norm: Float64Array;
+  readonly preEdge: PreEdgeResult;
+}
+
+/**
+ * Refuse a spectrum too sparse to match: fewer than 20 points, or than one per 5 eV, within
+ * [lo, hi] (measured energies). A 5-point "spectrum" over the whole window has no features.
+ */
+export function checkSampling(energy: ArrayLike<number>, source: string, lo: number, hi: number): void {
+  let inside = 0;
+  for (let i = 0; i < energy.length; i++) if (energy[i] >= lo && energy[i] <= hi) inside++;
+  const need = Math.max(20, Math.ceil((hi - lo) / 5));
+  if (inside === 0) {
+    throw new InputError(`${source}: energies ${energy[0]}–${energy[energy.length - 1]} eV miss the XANES window ${lo.toFixed(1)}–${hi.toFixed(1)} eV of the model's edge (another element or edge, or edge-relative energies?)`);
+  }
+  if (inside < need) {
+    throw new InputError(`${source}: only ${inside} points within ${lo.toFixed(1)}–${hi.toFixed(1)} eV, the XANES window to compare; at least ${need} are needed (one per 5 eV, and 20)`);
+  }
+}
+
+/**
+ * Normalise a measured spectrum as Athena does (see lib/spectra/normalize); errors name `source`.
+ * With `window` (the comparison window on the computed scale), the sampling is checked first over
+ * that window widened 20 eV downwards (FEFF-vs-experiment offsets are −3…−8 eV for Cu K).
+ */
+export function normaliseTarget(energy: Float64Array, mu: Float64Array, source: string, opts: PreEdgeOptions = {}, window?: readonly [number, number]): NormalisedTarget {
+  if (window) checkSampling(energy, source, window[0] - 20, window[1]);
+  const r = preEdgeNormalize(energy, mu, opts, source);
+  return { source, energy, norm: r.flat, preEdge: r };
+}
+
+/** Normalise a computed spectrum (FEFF or similar: no background, so the pre-edge level is zero). */
+export function normaliseComputed(energy: ArrayLike<number>, mu: ArrayLike<number>, source: string): Float64Array {
+  return preEdgeNormalize(energy, mu, { preEdge: "zero" }, source).flat;
+}
+
+/** A target on the model's mesh at every trial shift, restricted to the comparison window. */
+export interface PreparedMatch {
+  readonly target: NormalisedTarget;
+  readonly mesh: EnergyMesh;
+  readonly options: MatchOptions;
+  /** Mesh indices [i0, i1) of the comparison window. */
+  readonly i0: number;
+  readonly i1: number;
+  /** Trial shifts s (not including the offset), ascending. */
+  readonly shifts: Float64Array;
+  /** K × W: target at mesh + offset + s_k over the window. */
+  readonly rows: Float64Array;
+  /** K × W: their centred, unit-norm versions (Pearson), and of their derivatives. */
+  readonly unit: Float64Array;
+  readonly unitDeriv: Float64Array;
+}
+
+function centreUnit(src: Float64Array, o: number, w: number, dst: Float64Array): void {
+  let mean = 0;
+  for (let j = 0; j < w; j++) mean += src[o + j];
+  mean /= w;
+  let nn = 0;
+  for (let j = 0; j < w; j++) {
+    const v = src[o + j] - mean;
+    dst[o + j] = v;
+    nn += v * v;
+  }
+  const inv = nn > 0 ? 1 / Math.sqrt(nn) : NaN;
+  for (let j = 0; j < w; j++) dst[o + j] *= inv;
+}
+
+/** Central-difference derivative of y[o..o+w) (mesh step h) into d[o..o+w). */
+function deriv(y: Float64Array, o: number, w: number, h: number, d: Float64Array): void {
+  for (let j = 0; j < w; j++) {
+    const a = j > 0 ? j - 1 : 0;
+    const b = j < w - 1 ? j + 1 : w - 1;
+    d[o + j] = (y[o + b] - y[o + a]) / ((b - a) * h);
+  }
+}
+
+/**
+ * Put a normalised target on the mesh at every trial shift. InputError (naming the file) when the
+ * target does not cover the window at every shift, or is too sparse there (fewer than one point per
+ * 5 eV of window, or fewer than 20: a 5-point "spectrum" has no features to match).
+ */
+export function prepareMatch(target: NormalisedTarget, mesh: EnergyMesh, options: MatchOptions): PreparedMatch {
+  const e = meshEnergies(mesh);
+  const lo = Math.max(options.window[0], mesh.start);
+  const hi = Math.min(options.window[1], meshStop(mesh));
+  if (!(hi - lo >= 10 * mesh.step)) throw new InputError(`comparison window ${options.window[0]}–${options.window[1]} eV misses the model mesh ${mesh.start}–${meshStop(mesh)} eV`);
+  let i0 = 0;
+  while (e[i0] < lo - 1e-9) i0++;
+  let i1 = mesh.points;
+  while (e[i1 - 1] > hi + 1e-9) i1--;
+  const w = i1 - i0;
+  const nHalf = options.shiftWindow > 0 ? Math.round(options.shiftWindow / options.shiftStep) : 0;
+  const k = 2 * nHalf + 1;
+  const shifts = Float64Array.from({ length: k }, (_, i) => (i - nHalf) * options.shiftStep);
+  const x = target.energy;
+  const need0 = lo + options.offset + shifts[0];
+  const need1 = hi + options.offset + shifts[k - 1];
+  if (x[0] > need0 || x[x.length - 1] < need1) {
+    throw new InputError(
+      `${target.source}: energies ${x[0]}–${x[x.length - 1]} eV do not cover the comparison window ${need0.toFixed(1)}–${need1.toFixed(1)} eV ` +
+        `(model window ${lo}–${hi} eV + offset ${options.offset.toFixed(2)} ± ${options.shiftWindow} eV)`,
+    );
+  }
+  checkSampling(x, target.source, need0, need1);
+  const full = new Float64Array(mesh.points);
+  const rows = new Float64Array(k * w);
+  const unit = new Float64Array(k * w);
+  const d = new Float64Array(k * w);
+  const unitDeriv = new Float64Array(k * w);
+  for (let i = 0; i < k; i++) {
+    resampleLinear(x, target.norm, mesh, full, options.offset + shifts[i], true);
+    rows.set(full.subarray(i0, i1), i * w);
+    centreUnit(rows, i * w, w, unit);
+    deriv(rows, i * w, w, mesh.step, d);
+    centreUnit(d, i * w, w, unitDeriv);
+  }
+  return { target, mesh, options, i0, i1, shifts, rows, unit, unitDeriv };
+}
+
+/** The fitted alignment and broadening of one computed spectrum, and its score. */
+export interface MatchFit {
+  /** Higher is better (l2: −RMS). */
+  score: number;
+  /** Per-candidate shift s, eV (the total is offset + s). */
+  shift: number;
+  /** Gaussian σ and Lorentzian γ, eV. */
+  sigma: number;
+  gamma: number;
+  /** The best s is at ±shiftWindow: the optimum may lie outside. */
+  shiftAtEdge: boolean;
+  /** The best σ or γ is the largest allowed (the spectrum wants more broadening than the bounds give). */
+  sigmaAtEdge: boolean;
+}
+
+/** Scratch buffers for `fitMatch`; one per prepared target. */
+export class MatchScorer {
+  private readonly b1: Float64Array;
+  private readonly b2: Float64Array;
+  private readonly pw: Float64Array;
+  private readonly pd: Float64Array;
+  constructor(readonly prepared: PreparedMatch) {
+    const m = prepared.mesh.points;
+    const w = prepared.i1 - prepared.i0;
+    this.b1 = new Float64Array(m);
+    this.b2 = new Float64Array(m);
+    this.pw = new Float64Array(w);
+    this.pd = new Float64Array(w);
+  }
+
+  /** Score of the window-restricted prediction in pw (and pd) against shift row i. */
+  private scoreRow(i: number, pNorm: number, dNorm: number, pMean: number): number {
+    const p = this.prepared;
+    const w = p.i1 - p.i0;
+    const o = i * w;
+    const pw = this.pw;
+    switch (p.options.score) {
+      case "l2": {
+        let s = 0;
+        for (let j = 0; j < w; j++) {
+          const v = pw[j] - p.rows[o + j];
+          s += v * v;
+        }
+        return -Math.sqrt(s / w);
+      }
+      case "pearson": {
+        let dot = 0;
+        for (let j = 0; j < w; j++) dot += (pw[j] - pMean) * p.unit[o + j];
+        return dot / pNorm;
+      }
+      case "pearson+derivative": {
+        let dot = 0;
+        let dd = 0;
+        const pd = this.pd;
+        for (let j = 0; j < w; j++) {
+          dot += (pw[j] - pMean) * p.unit[o + j];
+          dd += pd[j] * p.unitDeriv[o + j];
+        }
+        return 0.5 * (dot / pNorm + dd / dNorm);
+      }
+    }
+  }
+
+  /**
+   * Best (s, σ, γ) for `prediction` (a spectrum on the mesh, normalised like the training data), or for
+   * row `row` of a row-major matrix of such spectra.
+   */
+  fit(spectra: ArrayLike<number>, row = 0): MatchFit {
+    const p = this.prepared;
+    const m0 = row * p.mesh.points;
+    const prediction: ArrayLike<number> = ArrayBuffer.isView(spectra)
+      ? (spectra as unknown as Float32Array).subarray(m0, m0 + p.mesh.points)
+      : Array.prototype.slice.call(spectra, m0, m0 + p.mesh.points);
+    const o = p.options;
+    const m = p.mesh.points;
+    const w = p.i1 - p.i0;
+    const gammas = o.gammas && o.gammas.length ? o.gammas : [0];
+    let best: MatchFit = { score: -Infinity, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
+    for (const gamma of gammas) {
+      broaden(prediction, p.mesh.step, gamma, "lorentzian", this.b1);
+      for (let si = 0; si < o.sigmas.length; si++) {
+        const sigma = o.sigmas[si];
+        broaden(this.b1, p.mesh.step, sigma, "gaussian", this.b2);
+        for (let j = 0; j < w; j++) this.pw[j] = this.b2[p.i0 + j];
+        let mean = 0;
+        for (let j = 0; j < w; j++) mean += this.pw[j];
+        mean /= w;
+        let nn = 0;
+        for (let j = 0; j < w; j++) nn += (this.pw[j] - mean) ** 2;
+        const pNorm = Math.sqrt(nn);
+        let dNorm = 1;
+        if (o.score === "pearson+derivative") {
+          deriv(this.pw, 0, w, p.mesh.step, this.pd);
+          let dm = 0;
+          for (let j = 0; j < w; j++) dm += this.pd[j];
+          dm /= w;
+          let dn = 0;
+          for (let j = 0; j < w; j++) {
+            this.pd[j] -= dm;
+            dn += this.pd[j] ** 2;
+          }
+          dNorm = Math.sqrt(dn);
+        }
+        for (let i = 0; i < p.shifts.length; i++) {
+          const s = this.scoreRow(i, pNorm, dNorm, mean);
+          if (s > best.score) {
+            best = {
+              score: s,
+              shift: p.shifts[i],
+              sigma,
+              gamma,
+              shiftAtEdge: p.shifts.length > 1 && (i === 0 || i === p.shifts.length - 1),
+              sigmaAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
+            };
+          }
+        }
+      }
+    }
+    if (!Number.isFinite(best.score)) best.score = NaN;
+    void m;
+    return best;
+  }
+}
+
+/** One measured standard of known structure and the computed spectrum of that structure. */
+export interface CalibrationStandard {
+  readonly name: string;
+  readonly target: NormalisedTarget;
+  /** Computed spectrum of the standard's true structure on the mesh. */
+  readonly reference: ArrayLike<number>;
+}
+
+/** The FEFF-vs-experiment energy offset of one element and edge, as stored with a model. */
+export interface EnergyCalibration {
+  readonly element: string;
+  readonly edge: string;
+  /** Mean over standards of their best total shift, eV (target compared as T(E + offset)). */
+  readonly offset: number;
+  /** Standard deviation over standards, eV (NaN for one standard). */
+  readonly spread: number;
+  readonly standards: readonly { name: string; shift: number; sigma: number; gamma: number; score: number }[];
+  /** How it was fitted: window, score, search range. */
+  readonly method: string;
+}
+
+/**
+ * Fit each standard's shift (±searchWindow around 0, with broadening) against its known structure's
+ * computed spectrum; the offset is their mean. Never include a target among its own standards:
+ * use `leaveOneOutOffsets` to rank the standards themselves.
+ */
+export function calibrateOffset(
+  standards: readonly CalibrationStandard[],
+  mesh: EnergyMesh,
+  element: string,
+  edge: string,
+  opts: Omit<MatchOptions, "offset" | "shiftWindow"> & { searchWindow?: number } = DEFAULT_MATCH,
+): EnergyCalibration {
+  if (standards.length === 0) throw new InputError(`energy calibration of ${element} ${edge}: no standards`);
+  const search = opts.searchWindow ?? 15;
+  const fits = standards.map((s) => {
+    const prep = prepareMatch(s.target, mesh, { ...opts, offset: 0, shiftWindow: search });
+    const f = new MatchScorer(prep).fit(s.reference);
+    if (f.shiftAtEdge) throw new InputError(`${s.name}: calibration shift at the ±${search} eV search edge; the standard does not match its structure's spectrum`);
+    return { name: s.name, shift: f.shift, sigma: f.sigma, gamma: f.gamma, score: f.score };
+  });
+  const mean = fits.reduce((a, f) => a + f.shift, 0) / fits.length;
+  const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : NaN;
+  return {
+    element,
+    edge,
+    offset: mean,
+    spread,
+    standards: fits,
+    method: `mean best shift of ${fits.length} standard(s), score ${opts.score}, window ${opts.window[0]}–${opts.window[1]} eV, search ±${search} eV step ${opts.shiftStep} eV, σ ${opts.sigmas[0]}–${opts.sigmas[opts.sigmas.length - 1]} eV, γ ${(opts.gammas ?? [0])[0]}–${(opts.gammas ?? [0]).slice(-1)[0]} eV`,
+  };
+}
+
+/** For each standard, the calibration from all the others (so no target calibrates its own ranking). */
+export function leaveOneOutOffsets(
+  standards: readonly CalibrationStandard[],
+  mesh: EnergyMesh,
+  element: string,
+  edge: string,
+  opts: Omit<MatchOptions, "offset" | "shiftWindow"> & { searchWindow?: number } = DEFAULT_MATCH,
+): EnergyCalibration[] {
+  if (standards.length < 2) throw new InputError(`leave-one-out calibration needs at least 2 standards, got ${standards.length}`);
+  return standards.map((_, i) => calibrateOffset(standards.filter((__, j) => j !== i), mesh, element, edge, opts));
+}
+
+/** A candidate's computed spectra on the mesh: one per ensemble member (one for FEFF). */
+export interface MatchCandidate {
+  readonly id: string;
+  readonly members: readonly ArrayLike<number>[];
+  /** Pointwise ensemble standard deviation for plots (optional). */
+  readonly band?: ArrayLike<number>;
+}
+
+export interface RankedMatch {
+  rank: number;
+  id: string;
+  /** Mean over members of each member's best score; and its standard deviation (NaN for one). */
+  score: number;
+  scoreStd: number;
+  /** Per-candidate shift s (total = offset + s), eV; mean and spread over members. */
+  shift: number;
+  shiftStd: number;
+  /** Gaussian σ (and Lorentzian γ), eV; mean and spread over members. */
+  sigma: number;
+  sigmaStd: number;
+  gamma: number;
+  /** Some member's best shift / σ is on the border of its grid. */
+  shiftAtEdge: boolean;
+  sigmaAtEdge: boolean;
+  /** Best and worst rank over members ranked alone. */
+  rankBest: number;
+  rankWorst: number;
+}
+
+function meanStdOf(v: readonly number[]): [number, number] {
+  const n = v.length;
+  const m = v.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return [m, NaN];
+  return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1))];
+}
+
+/** Fit and rank candidates against a prepared target (best first; ties keep input order). */
+export function rankMatches(prepared: PreparedMatch, candidates: readonly MatchCandidate[]): RankedMatch[] {
+  const scorer = new MatchScorer(prepared);
+  const fits = candidates.map((c) => c.members.map((p) => scorer.fit(p)));
+  const rows: RankedMatch[] = candidates.map((c, i) => {
+    const f = fits[i];
+    const [score, scoreStd] = meanStdOf(f.map((x) => x.score));
+    const [shift, shiftStd] = meanStdOf(f.map((x) => x.shift));
+    const [sigma, sigmaStd] = meanStdOf(f.map((x) => x.sigma));
+    const [gamma] = meanStdOf(f.map((x) => x.gamma));
+    return {
+      rank: 0,
+      id: c.id,
+      score,
+      scoreStd,
+      shift,
+      shiftStd,
+      sigma,
+      sigmaStd,
+      gamma,
+      shiftAtEdge: f.some((x) => x.shiftAtEdge),
+      sigmaAtEdge: f.some((x) => x.sigmaAtEdge),
+      rankBest: 0,
+      rankWorst: 0,
+    };
+  });
+  const key = (v: number) => (Number.isNaN(v) ? -Infinity : v);
+  const k = Math.max(0, ...candidates.map((c) => c.members.length));
+  const n = rows.length;
+  const best = new Int32Array(n).fill(n);
+  const worst = new Int32Array(n);
+  for (let e = 0; e < k; e++) {
+    const idx = rows.map((_, i) => i).sort((a, b) => key(fits[b][e]?.score ?? NaN) - key(fits[a][e]?.score ?? NaN) || a - b);
+    idx.forEach((i, r) => {
+      best[i] = Math.min(best[i], r + 1);
+      worst[i] = Math.max(worst[i], r + 1);
+    });
+  }
+  rows.forEach((r, i) => {
+    r.rankBest = best[i];
+    r.rankWorst = worst[i];
+  });
+  const order = rows.map((_, i) => i).sort((a, b) => key(rows[b].score) - key(rows[a].score) || a - b);
+  return order.map((i, r) => ({ ...rows[i], rank: r + 1 }));
+}
