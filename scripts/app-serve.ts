@@ -1,0 +1,32 @@
+/**
+ * Serves the built app (app/dist, `npm run app:build`) on 127.0.0.1 only. Builds it first when
+ * missing. Options: --port N (default 8140), --dir DIR.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+
+const root = path.resolve(__dirname, "..");
+const { values } = parseArgs({ options: { port: { type: "string", default: "8140" }, dir: { type: "string", default: path.join(root, "app", "dist") } } });
+const dir = path.resolve(values.dir!);
+if (!fs.existsSync(path.join(dir, "index.html"))) {
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts")], { stdio: "inherit", cwd: root });
+}
+const types: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css", ".png": "image/png", ".wasm": "application/wasm" };
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const rel = decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname);
+  const file = path.resolve(dir, "." + rel);
+  if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+    return;
+  }
+  res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
+  fs.createReadStream(file).pipe(res);
+});
+server.listen(Number(values.port), "127.0.0.1", () => {
+  console.log(`XANES app: http://127.0.0.1:${values.port}/  (serving ${path.relative(root, dir) || dir}; Ctrl-C to stop)`);
+});

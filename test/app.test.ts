@@ -1,0 +1,130 @@
+// The static app (app/, `npm run app:build`) in a real browser (Debian chromium, headless, network
+// blocked), opened from file://: it loads with no console error, predicts a FEFF Cu K POSCAR as the
+// Node predictor does, shows the lib's error next to a broken file, and rejects a tampered model
+// folder. The screenshot for the README is written to docs/app-screenshot.png.
+import { after, before, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../lib/plots/export";
+import { chromiumMissing, toolsGate } from "../scripts/run-notebooks";
+import { loadPredictor } from "../lib/model/predictor";
+import { readStructureFile } from "../lib/structure/read";
+import { equivalentSites } from "../lib/geometry/equivalence";
+import { sharedDataDir } from "../lib/config";
+
+const root = path.resolve(__dirname, "..");
+const poscar = path.join(sharedDataDir(), "feff-cu-k-oxides", "mp-1005792", "POSCAR");
+const skip = toolsGate("The app tests", chromiumMissing()) ?? (fs.existsSync(poscar) ? undefined : `no ${poscar}`);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-test-"));
+const modelDir = path.join(dir, "model");
+const outDir = path.join(dir, "dist");
+let browser: Browser | undefined;
+let page: Page | undefined;
+const consoleErrors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  // A current (version 2) model folder: the format fixture upgraded and re-saved, as the study test does.
+  const p = await loadPredictor(path.join(root, "test", "fixtures", "model-v1"), { legacy: { meshKind: "absolute", edge: "K" } });
+  await p.save(modelDir);
+  p.dispose();
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts"), "--model", modelDir, "--out", outDir], { cwd: root, stdio: "pipe" });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+  await page.route((url) => url.protocol !== "file:" && url.protocol !== "data:" && url.protocol !== "blob:", (route) => route.abort());
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.goto(`file://${path.join(outDir, "index.html")}`);
+  await page.evaluate(() => window.xanes.ready);
+});
+after(async () => {
+  await browser?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("app: loads from file:// with the bundled model and no console error", { skip }, async () => {
+  const status = await page!.textContent("#model-status");
+  assert.match(status ?? "", /one model, Cu K edge, 261 points/);
+  assert.equal(await page!.evaluate(() => window.xanes.backend), "cpu");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("app: a FEFF Cu K POSCAR predicts what the Node predictor predicts, per symmetry class", { skip }, async () => {
+  const name = "mp-1005792-POSCAR";
+  const copy = path.join(dir, name);
+  fs.copyFileSync(poscar, copy);
+  await page!.setInputFiles("#structure-files", copy);
+  await page!.waitForFunction((n) => n in window.xanes.results || n in window.xanes.errors, name);
+  const got = await page!.evaluate((n) => {
+    const r = window.xanes.results[n];
+    return r && { energy: Array.from(r.energy), classes: r.classes.map((c) => ({ sites: c.sites, mean: Array.from(c.band.mean) })), average: Array.from(r.average.mean) };
+  }, name);
+  assert.ok(got, await page!.evaluate((n) => window.xanes.errors[n], name));
+  const structure = readStructureFile(copy);
+  const eq = equivalentSites(structure, "Cu");
+  assert.deepEqual(got.classes.map((c) => c.sites), eq.groups);
+  const p = await loadPredictor(modelDir);
+  try {
+    assert.deepEqual(got.energy, Array.from(p.energy));
+    let maxDiff = 0;
+    const avg = new Float64Array(p.energy.length);
+    for (const [k, g] of eq.groups.entries()) {
+      const mu = p.predict(structure, g[0]).mu;
+      mu.forEach((v, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - got.classes[k].mean[j]));
+        avg[j] += (g.length / structure.species.filter((s) => s === "Cu").length) * v;
+      });
+    }
+    assert.ok(maxDiff < 1e-4, `max |page − node| = ${maxDiff}`);
+    avg.forEach((v, j) => assert.ok(Math.abs(v - got.average[j]) < 1e-4, `average at ${j}: ${v} vs ${got.average[j]}`));
+  } finally {
+    p.dispose();
+  }
+  // the plot is drawn, with a curve per class and the average
+  await page!.waitForSelector(`section[data-file="${name}"] .plot .main-svg`);
+  const traces = await page!.locator(`section[data-file="${name}"] .plot .scatterlayer .trace`).count();
+  assert.equal(traces, eq.groups.length + (eq.groups.length > 1 ? 1 : 0));
+  // CSV export: energy, mean, lower, upper per curve
+  const [download] = await Promise.all([page!.waitForEvent("download"), page!.click(`section[data-file="${name}"] button.csv`)]);
+  const csv = fs.readFileSync((await download.path())!, "utf8").trim().split("\n");
+  assert.equal(csv[0], "curve,energy,mean,lower,upper");
+  assert.equal(csv.length, 1 + (eq.groups.length + 1) * p.energy.length);
+  fs.mkdirSync(path.join(root, "docs"), { recursive: true });
+  await page!.screenshot({ path: path.join(root, "docs", "app-screenshot.png"), clip: { x: 0, y: 0, width: 1000, height: 900 } });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("app: a broken file shows the lib's error next to its name, and the page keeps working", { skip }, async () => {
+  const bad = path.join(dir, "broken.cif");
+  fs.writeFileSync(bad, "data_broken\n_cell_length_a 3.0\n_cell_length_b 3.0\n");
+  const good = path.join(dir, "POSCAR");
+  fs.copyFileSync(poscar, good);
+  await page!.setInputFiles("#structure-files", [bad, good]);
+  await page!.waitForFunction(() => "broken.cif" in window.xanes.errors && "POSCAR" in window.xanes.results);
+  const shown = await page!.textContent('section[data-file="broken.cif"] .error');
+  let expected = "";
+  try {
+    readStructureFile(bad);
+  } catch (e) {
+    expected = (e as Error).message.replace(bad, "broken.cif");
+  }
+  assert.ok(expected, "the lib rejects the file");
+  assert.equal(shown, expected);
+  assert.equal(await page!.locator('section[data-file="POSCAR"] .plot').count(), 1);
+});
+
+test("app: a tampered model folder is rejected with the loader's message; the loaded model stays", { skip }, async () => {
+  const tampered = path.join(dir, "tampered");
+  fs.cpSync(modelDir, tampered, { recursive: true });
+  const w = fs.readFileSync(path.join(tampered, "weights.bin"));
+  w[10] ^= 1;
+  fs.writeFileSync(path.join(tampered, "weights.bin"), w);
+  await page!.setInputFiles("#model-files", ["model.json", "weights.bin", "xanes-model.json"].map((f) => path.join(tampered, f)));
+  await page!.waitForFunction(() => document.getElementById("model-error")!.textContent !== "");
+  assert.match((await page!.textContent("#model-error")) ?? "", /weights\.bin: content does not match xanes-model\.json integrity/);
+  assert.match((await page!.textContent("#model-status")) ?? "", /^bundled model: one model/);
+});
