@@ -12,24 +12,17 @@ import { parseStructureText } from "../lib/structure/read";
 import { loadEnsembleFromFiles, type FolderFile } from "../lib/model/browser";
 import type { XanesPredictor } from "../lib/model/predictor";
 import { errorMessage } from "../lib/util/errors";
+import { candidatesFromTexts } from "../lib/screening/sources";
+import { parseTargetText } from "../lib/screening/target";
+import { prepareTarget } from "../lib/screening/shift";
+import { screenCandidates, type ScreeningResult } from "../lib/screening/rank";
+import { ensemblePredictor } from "../lib/screening/predictor";
+import { rankingRecords, RANKING_COLUMNS } from "../lib/screening/table";
+import { screeningOverlayFigure } from "../lib/screening/plot";
+import { energyMeshOf } from "../lib/model/spectral";
+import { recordsToCsv } from "../lib/util/csv";
+import type { ScreeningMetric } from "../lib/screening/types";
 import { className, predictionCsv, predictStructure, type StructurePrediction } from "./predict";
-
-declare global {
-  interface Window {
-    /** Set by model-bundle.js when the build bundled a model folder. */
-    XANES_BUNDLED_MODEL?: { name: string; files: { path: string; base64: string }[] };
-    /** State the tests and the bench read. */
-    xanes: {
-      ready: Promise<void>;
-      backend: string;
-      modelName: string;
-      members: XanesPredictor[];
-      results: Record<string, StructurePrediction>;
-      errors: Record<string, string>;
-      predictFiles(files: { name: string; text: string }[]): Promise<void>;
-    };
-  }
-}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const el = (tag: string, attrs: Record<string, string> = {}, text = "") => {
@@ -39,14 +32,17 @@ const el = (tag: string, attrs: Record<string, string> = {}, text = "") => {
   return e;
 };
 
-const state: Window["xanes"] = {
-  ready: Promise.resolve(),
+const state = {
+  ready: Promise.resolve() as Promise<void>,
   backend: "",
   modelName: "",
-  members: [],
-  results: {},
-  errors: {},
+  members: [] as XanesPredictor[],
+  results: {} as Record<string, StructurePrediction>,
+  errors: {} as Record<string, string>,
   predictFiles,
+  screen,
+  screening: undefined as Window["xanes"]["screening"],
+  screenError: undefined as string | undefined,
 };
 window.xanes = state;
 
@@ -58,7 +54,7 @@ function setModel(name: string, members: XanesPredictor[]): void {
   const mesh = s.mesh;
   $("model-status").textContent =
     `${name}: ${members.length === 1 ? "one model" : `ensemble of ${members.length}`}, ${mesh.element} ${mesh.edge} edge, ${mesh.count} points ` +
-    `${mesh.start}–${(mesh.start + (mesh.count - 1) * mesh.step).toFixed(1)} eV${mesh.kind === "relative" ? " (relative to the edge)" : ""}, ${s.normalisation} normalisation; tfjs ${state.backend} backend`;
+    `${mesh.start}–${(mesh.start + (mesh.count - 1) * mesh.step).toFixed(1)} eV${mesh.kind === "edge-relative" ? " (relative to the edge)" : ""}, ${s.normalisation} normalisation; tfjs ${state.backend} backend`;
   $("model-error").textContent = "";
 }
 
@@ -109,7 +105,7 @@ function figureOf(p: StructurePrediction, title: string): { data: object[]; layo
     data,
     layout: {
       title: { text: title },
-      xaxis: { title: { text: mesh.kind === "relative" ? "E − E0 (eV)" : "energy (eV)" } },
+      xaxis: { title: { text: mesh.kind === "edge-relative" ? "E − E0 (eV)" : "energy (eV)" } },
       yaxis: { title: { text: `μ (${state.members[0].spectral.normalisation})` } },
       margin: { t: 50, r: 20, b: 50, l: 60 },
       legend: { orientation: "h", y: -0.2 },
@@ -173,6 +169,68 @@ async function predictFiles(files: { name: string; text: string }[]): Promise<vo
   }
 }
 
+const fmt = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : "–");
+
+/**
+ * Screening as `npm run screen` does it (same lib calls, defaults: the model's element and
+ * normalisation, ±5 eV shift window, material target): a two-column target and candidate files.
+ */
+async function screen(targetFile: { name: string; text: string }, candidateFiles: { name: string; text: string }[], metric = "cosine"): Promise<void> {
+  const out = $("screen-out");
+  out.replaceChildren();
+  state.screening = undefined;
+  state.screenError = undefined;
+  try {
+    if (state.members.length === 0) throw new Error("no model loaded: pick a model folder first");
+    const t0 = performance.now();
+    const members = state.members;
+    const target = parseTargetText(targetFile.text, targetFile.name, { kind: "material" });
+    const prepared = prepareTarget(target, energyMeshOf(members[0].spectral.mesh), { normalisation: members[0].spectral.normalisation, window: 5 });
+    const load = candidatesFromTexts(candidateFiles.map((f) => ({ file: f.name, text: f.text })));
+    if (load.candidates.length === 0 && load.skipped.length === 0) throw new Error("no candidate structures picked");
+    const res = await screenCandidates(prepared, load.candidates, ensemblePredictor(members), { element: members[0].spectral.mesh.element, metric: metric as ScreeningMetric });
+    const totalMs = performance.now() - t0;
+    state.screening = {
+      rows: res.rows.map((r) => ({ rank: r.rank, id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, nSites: r.nSites })),
+      skipped: res.skipped,
+      skippedFiles: load.skipped,
+      timing: { totalMs, predictMs: res.predictMs, scoreMs: res.scoreMs, sitesPredicted: res.sitesPredicted },
+    };
+    renderScreening(out, targetFile.name, res, load.skipped, totalMs);
+  } catch (err) {
+    state.screenError = errorMessage(err);
+    out.appendChild(el("p", { class: "error" }, errorMessage(err)));
+  }
+}
+
+function renderScreening(out: HTMLElement, targetName: string, res: ScreeningResult, skippedFiles: { file: string; reason: string }[], totalMs: number): void {
+  const t = res.target;
+  out.appendChild(el("p", { class: "summary" },
+    `${targetName}: ${t.target.energy.length} points, ${(t.coverage * 100).toFixed(0)}% of the model mesh covered; ${res.rows.length} candidates ranked by ${res.metric}` +
+    ` (${res.higherIsBetter ? "higher" : "lower"} is better), ${res.sitesPredicted} sites predicted in ${(totalMs / 1000).toFixed(2)} s`));
+  const table = el("table", { class: "classes ranking" });
+  const head = ["rank", "candidate", "score", "± spread", "shift (eV)", "sites", "rank range"];
+  table.appendChild(el("tr")).append(...head.map((h) => el("th", {}, h)));
+  for (const r of res.rows.slice(0, 50)) {
+    table.appendChild(el("tr")).append(
+      ...[String(r.rank), r.id, fmt(r.score), fmt(r.scoreStd), fmt(r.shift, 2) + (r.shiftAtEdge ? " (edge)" : ""), String(r.nSites), `${r.rankBest}–${r.rankWorst}`].map((v) => el("td", {}, v)),
+    );
+  }
+  out.appendChild(table);
+  if (res.rows.length > 50) out.appendChild(el("p", { class: "note" }, `first 50 of ${res.rows.length} shown; the CSV has all`));
+  for (const s of skippedFiles) out.appendChild(el("p", { class: "error" }, `skipped file ${s.file}: ${s.reason}`));
+  for (const s of res.skipped) out.appendChild(el("p", { class: "error" }, `skipped candidate ${s.id}: ${s.reason}`));
+  const csv = el("button", { class: "csv" }, "Export table (CSV)");
+  csv.onclick = () => download(`${targetName.replace(/\.[^.]*$/, "")}-ranking.csv`, new Blob([recordsToCsv(rankingRecords(res), RANKING_COLUMNS)], { type: "text/csv" }));
+  out.appendChild(el("div", { class: "buttons" })).appendChild(csv);
+  if (res.rows.length) {
+    const plot = el("div", { class: "plot" });
+    out.appendChild(plot);
+    const fig = screeningOverlayFigure(res, { top: 5, title: `${targetName}: top candidates` });
+    void Plotly.newPlot(plot, fig.data as object[], fig.layout as object, { responsive: true, displaylogo: false });
+  }
+}
+
 async function readTexts(list: FileList | File[]): Promise<{ name: string; text: string }[]> {
   return Promise.all(Array.from(list, async (f) => ({ name: f.name, text: await f.text() })));
 }
@@ -207,6 +265,22 @@ function wire(): void {
   structures.onchange = async () => {
     if (structures.files?.length) await predictFiles(await readTexts(structures.files));
     structures.value = "";
+  };
+  const run = $("screen-run") as HTMLButtonElement;
+  run.onclick = async () => {
+    const t = ($("target-file") as HTMLInputElement).files?.[0];
+    const picked = [...(($("candidate-files") as HTMLInputElement).files ?? []), ...(($("candidate-dir") as HTMLInputElement).files ?? [])];
+    if (!t) {
+      $("screen-out").replaceChildren(el("p", { class: "error" }, "pick a target spectrum file"));
+      return;
+    }
+    run.disabled = true;
+    try {
+      const cands = await Promise.all(picked.map(async (f) => ({ name: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, text: await f.text() })));
+      await screen({ name: t.name, text: await t.text() }, cands, ($("metric") as HTMLSelectElement).value);
+    } finally {
+      run.disabled = false;
+    }
   };
   const drop = $("drop");
   drop.ondragover = (e) => {

@@ -15,6 +15,7 @@ import { loadPredictor } from "../lib/model/predictor";
 import { readStructureFile } from "../lib/structure/read";
 import { equivalentSites } from "../lib/geometry/equivalence";
 import { sharedDataDir } from "../lib/config";
+import { parseXmuDat } from "../lib/spectra/xmu";
 
 const root = path.resolve(__dirname, "..");
 const poscar = path.join(sharedDataDir(), "feff-cu-k-oxides", "mp-1005792", "POSCAR");
@@ -115,6 +116,34 @@ test("app: a broken file shows the lib's error next to its name, and the page ke
   assert.ok(expected, "the lib rejects the file");
   assert.equal(shown, expected);
   assert.equal(await page!.locator('section[data-file="POSCAR"] .plot').count(), 1);
+});
+
+test("app: a target spectrum and ten candidates give the same ranking as the screen CLI", { skip }, async () => {
+  const data = path.join(sharedDataDir(), "feff-cu-k-oxides");
+  const ids = fs.readdirSync(data).filter((d) => fs.existsSync(path.join(data, d, "POSCAR"))).sort().slice(0, 10);
+  // target: the FEFF spectrum of the first candidate's Cu site, shifted by 1.5 eV, as two columns
+  const xmuDir = fs.readdirSync(path.join(data, ids[0])).find((d) => fs.existsSync(path.join(data, ids[0], d, "xmu.dat")))!;
+  const xmu = parseXmuDat(fs.readFileSync(path.join(data, ids[0], xmuDir, "xmu.dat"), "utf8"));
+  const targetText = "# energy mu\n" + Array.from(xmu.omega, (e, i) => `${e + 1.5} ${xmu.mu[i]}`).join("\n") + "\n";
+  const target = path.join(dir, "target.dat");
+  fs.writeFileSync(target, targetText);
+  const cliOut = path.join(dir, "screen-cli");
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", target, "--model", modelDir, "--out", cliOut,
+    ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
+  const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { rows: { id: string; score: number; shift: number }[] };
+  const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
+  await page!.evaluate(([t, c]) => window.xanes.screen(t, c), [{ name: "target.dat", text: targetText }, candidates] as const);
+  const got = await page!.evaluate(() => ({ rows: window.xanes.screening?.rows, error: window.xanes.screenError }));
+  assert.ok(got.rows, got.error);
+  assert.equal(got.rows.length, 10);
+  assert.deepEqual(got.rows.map((r) => r.id), cli.rows.map((r) => r.id));
+  got.rows.forEach((r, i) => {
+    assert.ok(Math.abs(r.score - cli.rows[i].score) < 1e-4, `${r.id}: score ${r.score} vs CLI ${cli.rows[i].score}`);
+    assert.ok(Math.abs(r.shift - cli.rows[i].shift) < 1e-6, `${r.id}: shift ${r.shift} vs CLI ${cli.rows[i].shift}`);
+  });
+  assert.equal(await page!.locator("#screen-out table.ranking tr").count(), 11);
+  await page!.waitForSelector("#screen-out .plot .main-svg");
+  assert.deepEqual(consoleErrors, []);
 });
 
 test("app: a tampered model folder is rejected with the loader's message; the loaded model stays", { skip }, async () => {
