@@ -269,7 +269,7 @@ function wire(): void {
   const run = $("screen-run") as HTMLButtonElement;
   run.onclick = async () => {
     const t = ($("target-file") as HTMLInputElement).files?.[0];
-    const picked = [...(($("candidate-files") as HTMLInputElement).files ?? []), ...(($("candidate-dir") as HTMLInputElement).files ?? [])];
+    const picked = [...Array.from(($("candidate-files") as HTMLInputElement).files ?? []), ...Array.from(($("candidate-dir") as HTMLInputElement).files ?? [])];
     if (!t) {
       $("screen-out").replaceChildren(el("p", { class: "error" }, "pick a target spectrum file"));
       return;
