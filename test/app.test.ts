@@ -18,7 +18,7 @@ import { sharedDataDir } from "../lib/config";
 import { parseXmuDat } from "../lib/spectra/xmu";
 
 const root = path.resolve(__dirname, "..");
-const poscar = path.join(sharedDataDir(), "feff-cu-k-oxides", "mp-1005792", "POSCAR");
+const poscar = path.join(sharedDataDir(), "feff-cu-k-oxides", "mp-1022728", "POSCAR"); // two Cu classes, multiplicities 2 and 1
 const skip = toolsGate("The app tests", chromiumMissing()) ?? (fs.existsSync(poscar) ? undefined : `no ${poscar}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-test-"));
 const modelDir = path.join(dir, "model");
@@ -55,7 +55,7 @@ test("app: loads from file:// with the bundled model and no console error", { sk
 });
 
 test("app: a FEFF Cu K POSCAR predicts what the Node predictor predicts, per symmetry class", { skip }, async () => {
-  const name = "mp-1005792-POSCAR";
+  const name = "mp-1022728-POSCAR";
   const copy = path.join(dir, name);
   fs.copyFileSync(poscar, copy);
   await page!.setInputFiles("#structure-files", copy);
@@ -94,7 +94,9 @@ test("app: a FEFF Cu K POSCAR predicts what the Node predictor predicts, per sym
   const csv = fs.readFileSync((await download.path())!, "utf8").trim().split("\n");
   assert.equal(csv[0], "curve,energy,mean,lower,upper");
   assert.equal(csv.length, 1 + (eq.groups.length + 1) * p.energy.length);
+  assert.equal(eq.groups.length, 2, "the test structure has two classes");
   fs.mkdirSync(path.join(root, "docs"), { recursive: true });
+  await page!.evaluate(() => window.scrollTo(0, 0));
   await page!.screenshot({ path: path.join(root, "docs", "app-screenshot.png"), clip: { x: 0, y: 0, width: 1000, height: 900 } });
   assert.deepEqual(consoleErrors, []);
 });
