@@ -7,6 +7,11 @@ import * as tf from "@tensorflow/tfjs";
 // plotly.js-dist is a UMD bundle: its CommonJS export is the Plotly object.
 import Plotly from "plotly.js-dist";
 import moyoWasm from "@spglib/moyo-wasm/moyo_wasm_bg.wasm";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+// tfjs-backend-wasm fetches its .wasm at start-up, which file:// pages cannot: the bytes are bundled
+// and handed over as blob: URLs (the threaded build needs cross-origin isolation, never the case here).
+import tfWasm from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm";
+import tfWasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm";
 import { initMoyo } from "../lib/geometry/symmetry";
 import { parseStructureText } from "../lib/structure/read";
 import { loadEnsembleFromFiles, type FolderFile } from "../lib/model/browser";
@@ -237,7 +242,9 @@ async function readTexts(list: FileList | File[]): Promise<{ name: string; text:
 
 async function start(): Promise<void> {
   initMoyo(moyoWasm);
-  const wanted = new URLSearchParams(location.search).get("backend") ?? "cpu";
+  const blob = (b: Uint8Array) => URL.createObjectURL(new Blob([b as BlobPart], { type: "application/wasm" }));
+  setWasmPaths({ "tfjs-backend-wasm.wasm": blob(tfWasm), "tfjs-backend-wasm-simd.wasm": blob(tfWasmSimd), "tfjs-backend-wasm-threaded-simd.wasm": blob(tfWasmSimd) });
+  const wanted = new URLSearchParams(location.search).get("backend") ?? "wasm";
   if (!(await tf.setBackend(wanted))) await tf.setBackend("cpu");
   await tf.ready();
   state.backend = tf.getBackend();

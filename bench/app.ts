@@ -7,7 +7,7 @@
  *
  *   npm run bench:app                      a study-shaped network (5 descriptors, 512-512-256, random weights)
  *   npm run bench:app -- --model results/model
- *   options: --backend cpu|webgl (the page's tfjs backend; default cpu) --repeat N (default 3)
+ *   options: --backend wasm|cpu|webgl (the page's tfjs backend; default wasm) --repeat N (default 3)
  * Prints `uptime` before and after: the machine is shared, read figures beside the load.
  */
 import * as fs from "node:fs";
@@ -37,7 +37,7 @@ import { ensemblePredictor } from "../lib/screening/predictor";
 import { parseXmuDat } from "../lib/spectra/xmu";
 
 const root = path.resolve(__dirname, "..");
-const { values } = parseArgs({ options: { model: { type: "string" }, backend: { type: "string", default: "cpu" }, repeat: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { model: { type: "string" }, backend: { type: "string", default: "wasm" }, repeat: { type: "string", default: "3" } } });
 const repeat = Math.max(1, Number(values.repeat));
 const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-app-"));

@@ -1,6 +1,7 @@
 /**
- * Serves the built app (app/dist, `npm run app:build`) on 127.0.0.1 only. Builds it first when
- * missing. Options: --port N (default 8140), --dir DIR.
+ * Builds the app (scripts/app-build.ts, a few seconds, so the bundled model is the current
+ * results/model) and serves it on 127.0.0.1 only. Options: --port N (default 8140), --dir DIR (serve
+ * an existing build as is), --model DIR / --no-model (passed to the build).
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -9,10 +10,11 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 
 const root = path.resolve(__dirname, "..");
-const { values } = parseArgs({ options: { port: { type: "string", default: "8140" }, dir: { type: "string", default: path.join(root, "app", "dist") } } });
-const dir = path.resolve(values.dir!);
-if (!fs.existsSync(path.join(dir, "index.html"))) {
-  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts")], { stdio: "inherit", cwd: root });
+const { values } = parseArgs({ options: { port: { type: "string", default: "8140" }, dir: { type: "string" }, model: { type: "string" }, "no-model": { type: "boolean", default: false } } });
+const dir = path.resolve(values.dir ?? path.join(root, "app", "dist"));
+if (!values.dir) {
+  const opts = values.model ? ["--model", values.model] : values["no-model"] ? ["--no-model"] : [];
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts"), ...opts], { stdio: "inherit", cwd: root });
 }
 const types: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css", ".png": "image/png", ".wasm": "application/wasm" };
 

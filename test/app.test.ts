@@ -49,8 +49,8 @@ after(async () => {
 
 test("app: loads from file:// with the bundled model and no console error", { skip }, async () => {
   const status = await page!.textContent("#model-status");
-  assert.match(status ?? "", /one model, Cu K edge, 261 points/);
-  assert.equal(await page!.evaluate(() => window.xanes.backend), "cpu");
+  assert.match(status ?? "", /one model, Cu K edge, 261 points.*wasm backend/);
+  assert.equal(await page!.evaluate(() => window.xanes.backend), "wasm", "tfjs-backend-wasm starts from file:// (bundled .wasm as blob: URLs)");
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -94,6 +94,10 @@ test("app: a FEFF Cu K POSCAR predicts what the Node predictor predicts, per sym
   const csv = fs.readFileSync((await download.path())!, "utf8").trim().split("\n");
   assert.equal(csv[0], "curve,energy,mean,lower,upper");
   assert.equal(csv.length, 1 + (eq.groups.length + 1) * p.energy.length);
+  const [pngDownload] = await Promise.all([page!.waitForEvent("download"), page!.click(`section[data-file="${name}"] button.png`)]);
+  const png = fs.readFileSync((await pngDownload.path())!);
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "PNG signature");
+  assert.equal(png.readUInt32BE(16), 1800, "900 px wide at scale 2");
   assert.equal(eq.groups.length, 2, "the test structure has two classes");
   fs.mkdirSync(path.join(root, "docs"), { recursive: true });
   await page!.evaluate(() => window.scrollTo(0, 0));
