@@ -30,5 +30,6 @@ const server = http.createServer((req, res) => {
   fs.createReadStream(file).pipe(res);
 });
 server.listen(Number(values.port), "127.0.0.1", () => {
-  console.log(`XANES app: http://127.0.0.1:${values.port}/  (serving ${path.relative(root, dir) || dir}; Ctrl-C to stop)`);
+  const port = (server.address() as { port: number }).port;
+  console.log(`XANES app: http://127.0.0.1:${port}/  (serving ${path.relative(root, dir) || dir}; Ctrl-C to stop)`);
 });

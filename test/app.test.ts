@@ -5,9 +5,10 @@
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../lib/plots/export";
 import { chromiumMissing, toolsGate } from "../scripts/run-notebooks";
@@ -162,4 +163,33 @@ test("app: a tampered model folder is rejected with the loader's message; the lo
   await page!.waitForFunction(() => document.getElementById("model-error")!.textContent !== "");
   assert.match((await page!.textContent("#model-error")) ?? "", /weights\.bin: content does not match xanes-model\.json integrity/);
   assert.match((await page!.textContent("#model-status")) ?? "", /^bundled model: one model/);
+});
+
+test("app: npm run app serves the same page on 127.0.0.1", { skip }, async () => {
+  const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-serve.ts"), "--dir", outDir, "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      server.stdout!.on("data", (d) => {
+        out += d;
+        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+        if (m) resolve(m[0]);
+      });
+      server.on("exit", (code) => reject(new Error(`server exited (${code}): ${out}`)));
+    });
+    const p2 = await browser!.newPage();
+    const errors: string[] = [];
+    p2.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await p2.route((u) => u.hostname !== "127.0.0.1" && u.protocol !== "data:" && u.protocol !== "blob:", (route) => route.abort());
+    await p2.goto(url);
+    await p2.evaluate(() => window.xanes.ready);
+    assert.match((await p2.textContent("#model-status")) ?? "", /one model, Cu K edge/);
+    // a raw request (fetch would normalise the path away): nothing outside the served folder
+    const status = await new Promise<number>((resolve, reject) => http.get({ host: "127.0.0.1", port: new URL(url).port, path: "/../index.html/../../package.json" }, (r) => (r.resume(), resolve(r.statusCode!))).on("error", reject));
+    assert.equal(status, 404);
+    assert.deepEqual(errors, []);
+    await p2.close();
+  } finally {
+    server.kill();
+  }
 });
