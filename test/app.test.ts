@@ -14,6 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../lib/plots/export";
 import { chromiumMissing, toolsGate } from "../scripts/run-notebooks";
 import { loadPredictor, XanesPredictor } from "../lib/model/predictor";
+import { loadEnsemble } from "../lib/model/ensemble";
 import { MlpRegressor } from "../lib/model/estimator";
 import { spectralContract } from "../lib/model/spectral";
 import { DESCRIPTOR_NAMES, Featurizer } from "../lib/descriptors/featurizer";
@@ -32,6 +33,7 @@ const skip = toolsGate("The app tests", chromiumMissing()) ?? (fs.existsSync(pos
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-test-"));
 const modelDir = path.join(dir, "model");
 const outDir = path.join(dir, "dist");
+const ensembleDir = path.join(dir, "ensemble");
 let browser: Browser | undefined;
 let page: Page | undefined;
 const consoleErrors: string[] = [];
@@ -53,13 +55,16 @@ before(async () => {
   rowsX.forEach((r, i) => X.data.set(r, i * d));
   const rng = createRng(11);
   const Y = { data: Float32Array.from({ length: rowsX.length * 261 }, () => rng()), rows: rowsX.length, cols: 261 };
-  const reg = await new MlpRegressor({ ...studyConfig("quick").final.mlp, epochs: 1 }).fit(X, Y, { train: Array.from({ length: rowsX.length }, (_, i) => i) });
-  const p = new XanesPredictor(reg.fitted(), featurizer, spectralContract({ start: 8990, step: 0.5, points: 261, relative: false }, "Cu", "K", "max"));
-  await p.save(modelDir);
-  p.dispose();
+  // one model (bundled) and a two-member seed ensemble (picked as a folder in the ensemble test)
+  for (const [seed, out] of [[1, modelDir], [1, path.join(ensembleDir, "member-0")], [2, path.join(ensembleDir, "member-1")]] as const) {
+    const reg = await new MlpRegressor({ ...studyConfig("quick").final.mlp, epochs: 1, seed }).fit(X, Y, { train: Array.from({ length: rowsX.length }, (_, i) => i) });
+    const p = new XanesPredictor(reg.fitted(), featurizer, spectralContract({ start: 8990, step: 0.5, points: 261, relative: false }, "Cu", "K", "max"));
+    await p.save(out);
+    p.dispose();
+  }
   execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts"), "--model", modelDir, "--out", outDir], { cwd: root, stdio: "pipe" });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1000, height: 1150 } });
   await page.route((url) => url.protocol !== "file:" && url.protocol !== "data:" && url.protocol !== "blob:", (route) => route.abort());
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
@@ -126,9 +131,6 @@ test("app: a FEFF Cu K POSCAR predicts what the Node predictor predicts, per sym
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "PNG signature");
   assert.equal(png.readUInt32BE(16), 1800, "900 px wide at scale 2");
   assert.equal(eq.groups.length, 2, "the test structure has two classes");
-  fs.mkdirSync(path.join(root, "docs"), { recursive: true });
-  await page!.evaluate(() => window.scrollTo(0, 0));
-  await page!.screenshot({ path: path.join(root, "docs", "app-screenshot.png"), clip: { x: 0, y: 0, width: 1000, height: 900 } });
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -206,6 +208,37 @@ test("app: a tampered model folder is rejected with the loader's message; the lo
   await page!.waitForFunction(() => document.getElementById("model-error")!.textContent !== "");
   assert.match((await page!.textContent("#model-error")) ?? "", /weights\.bin: content does not match xanes-model\.json integrity/);
   assert.match((await page!.textContent("#model-status")) ?? "", /^bundled model: one model/);
+});
+
+test("app: a picked ensemble folder gives the members' mean and spread, drawn as bands", { skip }, async () => {
+  await page!.setInputFiles("#model-dir", ensembleDir);
+  await page!.waitForFunction(() => /ensemble of 2/.test(document.getElementById("model-status")!.textContent ?? "") || document.getElementById("model-error")!.textContent !== "");
+  assert.equal(await page!.textContent("#model-error"), "");
+  const name = "ensemble-POSCAR";
+  fs.copyFileSync(poscar, path.join(dir, name));
+  await page!.setInputFiles("#structure-files", path.join(dir, name));
+  await page!.waitForFunction((n) => n in window.xanes.results || n in window.xanes.errors, name);
+  const got = await page!.evaluate((n) => window.xanes.results[n].classes.map((c) => ({ mean: Array.from(c.band.mean), std: Array.from(c.band.std) })), name);
+  const members = await loadEnsemble(ensembleDir);
+  try {
+    const s = readStructureFile(poscar);
+    equivalentSites(s, "Cu").groups.forEach((g, k) => {
+      const [a, b] = members.map((m) => m.predict(s, g[0]).mu);
+      a.forEach((v, j) => {
+        assert.ok(Math.abs((v + b[j]) / 2 - got[k].mean[j]) < 1e-4, `mean at ${j}`);
+        assert.ok(Math.abs(Math.abs(v - b[j]) / Math.SQRT2 - got[k].std[j]) < 1e-4, `std at ${j}`);
+      });
+    });
+  } finally {
+    members.forEach((m) => m.dispose());
+  }
+  // per class: upper edge, filled lower edge, mean; the same for the average
+  const traces = await page!.locator(`section[data-file="${name}"] .plot .scatterlayer .trace`).count();
+  assert.equal(traces, 3 * (got.length + 1));
+  fs.mkdirSync(path.join(root, "docs"), { recursive: true });
+  await page!.evaluate(() => window.scrollTo(0, 0));
+  await page!.screenshot({ path: path.join(root, "docs", "app-screenshot.png"), clip: { x: 0, y: 0, width: 1000, height: 1150 } });
+  assert.deepEqual(consoleErrors, []);
 });
 
 test("app: npm run app serves the same page on 127.0.0.1", { skip }, async () => {
