@@ -20,7 +20,8 @@ import { spectralContract } from "../lib/model/spectral";
 import { DESCRIPTOR_NAMES, Featurizer } from "../lib/descriptors/featurizer";
 import { studyConfig } from "../lib/study/config";
 import { createRng } from "../lib/util/random";
-import { readStructureFile } from "../lib/structure/read";
+import { parseStructureText, readStructureFile } from "../lib/structure/read";
+import { parseTargetText } from "../lib/screening/target";
 import { cifText } from "../lib/structure/write";
 import { structureToPymatgen } from "../lib/structure/pymatgen";
 import { equivalentSites } from "../lib/geometry/equivalence";
@@ -195,6 +196,45 @@ test("app: a target spectrum and ten candidates give the same ranking as the scr
   });
   assert.equal(await page!.locator("#screen-out table.ranking tr").count(), 11);
   await page!.waitForSelector("#screen-out .plot .main-svg");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("app: dropped files are predicted; a bad target or candidate file shows the lib's message", { skip }, async () => {
+  // drag and drop: a DataTransfer holding the POSCAR text, dropped on the drop zone
+  const text = fs.readFileSync(poscar, "utf8");
+  await page!.evaluate((t) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([t], "dropped.vasp"));
+    document.getElementById("drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, text);
+  await page!.waitForFunction(() => "dropped.vasp" in window.xanes.results || "dropped.vasp" in window.xanes.errors);
+  assert.equal(await page!.evaluate(() => window.xanes.results["dropped.vasp"]?.classes.length), 2);
+  // a target with one column: parseTargetText's InputError, shown in the screening section
+  const badTarget = "# energy only\n8990\n8991\n8992\n8993\n8994\n8995\n";
+  let expected = "";
+  try {
+    parseTargetText(badTarget, "bad-target.dat");
+  } catch (e) {
+    expected = (e as Error).message;
+  }
+  assert.ok(expected);
+  await page!.evaluate((t) => window.xanes.screen({ name: "bad-target.dat", text: t }, []), badTarget);
+  assert.equal(await page!.evaluate(() => window.xanes.screenError), expected);
+  assert.equal(await page!.textContent("#screen-out .error"), expected);
+  // a bad candidate is skipped and reported with the reader's message; the good one is ranked
+  const goodTarget = "# e mu\n" + Array.from({ length: 300 }, (_, i) => `${8980 + i * 0.5} ${1 / (1 + Math.exp(-(i - 60) / 5))}`).join("\n");
+  await page!.evaluate(([t, p]) => window.xanes.screen({ name: "edge.dat", text: t }, [{ name: "bad/POSCAR", text: "not a POSCAR" }, { name: "good/POSCAR", text: p }]), [goodTarget, text] as const);
+  const res = await page!.evaluate(() => window.xanes.screening);
+  assert.deepEqual(res?.rows.map((r) => r.id), ["good"]);
+  assert.equal(res?.skippedFiles.length, 1);
+  let readerError = "";
+  try {
+    parseStructureText("not a POSCAR", "bad/POSCAR");
+  } catch (e) {
+    readerError = (e as Error).message;
+  }
+  assert.equal(res?.skippedFiles[0].reason, readerError);
+  assert.match((await page!.textContent("#screen-out")) ?? "", /skipped file bad\/POSCAR: /);
   assert.deepEqual(consoleErrors, []);
 });
 
