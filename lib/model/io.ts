@@ -23,7 +23,7 @@ import { networkArtifacts, networkFromArtifacts } from "./estimator";
 import { checkSpectralContract, type MeshKind, type SpectralContract } from "./spectral";
 import { at, fail, finiteArray, integer, object, oneOf, string, type Where } from "./check";
 import { InputError, errorMessage } from "../util/errors";
-import { readJsonFile } from "../util/json";
+import { parseJsonFileText, readJsonFile } from "../util/json";
 import { NORMALISATIONS, type Normalisation } from "../spectra/mesh";
 
 export const MODEL_FORMAT = "xanes-model";
@@ -194,12 +194,39 @@ function upgradeV1(o: Record<string, unknown>, w: Where, legacy: LegacyModelInfo
   };
 }
 
+/**
+ * A SHA-256 comparison left to the caller: the checks below are pure (no file system, no hashing),
+ * so Node (node:crypto, synchronous) and the browser (SubtleCrypto, asynchronous) run the same
+ * validation and each hashes with what it has. Run them in order after the field checks.
+ */
+export interface HashCheck {
+  readonly data: string | Uint8Array;
+  readonly expected: string | undefined;
+  /** Throws the InputError for a mismatch. */
+  readonly mismatch: () => never;
+}
+
+/** Run hash checks with a synchronous hash (Node). */
+export function verifyHashes(checks: readonly HashCheck[], hash: (data: string | Uint8Array) => string = sha256): void {
+  for (const c of checks) if (hash(c.data) !== c.expected) c.mismatch();
+}
+
 /** xanes-model.json of `dir`, checked and upgraded to the current version. */
 export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesModelFile {
   const name = path.join(dir, "xanes-model.json");
+  const { file, checks } = checkModelFileJson(readJsonFile(name), name, opts);
+  verifyHashes(checks);
+  return file;
+}
+
+/**
+ * The parsed content of a xanes-model.json (named `name` in errors), checked and upgraded; the
+ * integrity comparison is returned in `checks` (see HashCheck), not run.
+ */
+export function checkModelFileJson(json: unknown, name: string, opts: LoadModelOptions = {}): { file: XanesModelFile; checks: HashCheck[] } {
   const w: Where = { file: name, field: "" };
-  const o = object(readJsonFile(name), w);
-  if (o.format === LEGACY_FORMAT && o.version === 1) return upgradeV1(o, w, opts.legacy);
+  const o = object(json, w);
+  if (o.format === LEGACY_FORMAT && o.version === 1) return { file: upgradeV1(o, w, opts.legacy), checks: [] };
   if (o.format !== MODEL_FORMAT) fail(at(w, "format"), `is ${JSON.stringify(o.format)}, expected "${MODEL_FORMAT}"`);
   if (o.version !== MODEL_FORMAT_VERSION) fail(at(w, "version"), `is ${JSON.stringify(o.version)}; this lib reads version ${MODEL_FORMAT_VERSION} (and upgrades version 1 "${LEGACY_FORMAT}")`);
   const descriptors = o.descriptors === undefined ? [] : (o.descriptors as unknown[]);
@@ -229,23 +256,57 @@ export function readModelFile(dir: string, opts: LoadModelOptions = {}): XanesMo
   }
   // Checked after the fields, so a damaged field is reported by name rather than as a hash mismatch.
   const { integrity: _, ...content } = o;
-  if (sha256(JSON.stringify(content)) !== integrity["xanes-model.json"]) fail(at(w, "integrity"), "does not match the file's content (edited or damaged after saving)");
-  return file;
+  const checks: HashCheck[] = [
+    { data: JSON.stringify(content), expected: integrity["xanes-model.json"] as string, mismatch: () => fail(at(w, "integrity"), "does not match the file's content (edited or damaged after saving)") },
+  ];
+  return { file, checks };
 }
 
-/** model.json + weight files: manifest paths inside `dir`, byte counts matching the specs, finite weights. */
-function readNetworkFiles(dir: string, integrity: Record<string, string> | undefined): { topology: unknown; specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array } {
-  const file = path.join(dir, "model.json");
+/** The files of a model folder as bytes: how Node (fs) and the browser (File objects) hand them to the checks. */
+export interface ModelFolderReader {
+  /** Display name of a file of the folder (a path in Node, "folder/file" in the browser). */
+  name(rel: string): string;
+  /** Bytes of a file given by its path relative to the folder; undefined when the path leaves the folder. Throws when unreadable. */
+  read(rel: string): Uint8Array | undefined;
+}
+
+/** A folder on disk (Node). */
+function diskFolder(dir: string): ModelFolderReader {
+  const root = path.resolve(dir);
+  return {
+    name: (rel) => path.join(dir, rel),
+    read: (rel) => {
+      const abs = path.resolve(root, rel);
+      if (!abs.startsWith(root + path.sep)) return undefined;
+      return fs.readFileSync(abs);
+    },
+  };
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * model.json + weight files: manifest paths inside the folder, byte counts matching the specs, finite
+ * weights. Pure over the reader; the integrity comparisons are returned in `checks`, not run.
+ */
+export function checkNetworkFiles(folder: ModelFolderReader, integrity: Record<string, string> | undefined): { topology: unknown; specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array; checks: HashCheck[] } {
+  const file = folder.name("model.json");
   const w: Where = { file, field: "" };
-  const o = object(readJsonFile(file), w);
-  const hashes: { file: string; expected: string | undefined; actual: string }[] = [];
-  if (integrity) hashes.push({ file, expected: integrity["model.json"], actual: sha256(fs.readFileSync(file)) });
+  let modelBytes: Uint8Array | undefined;
+  try {
+    modelBytes = folder.read("model.json");
+  } catch (err) {
+    throw new InputError(`${file}: cannot read (${errorMessage(err)})`);
+  }
+  if (!modelBytes) throw new InputError(`${file}: cannot read`);
+  const o = object(parseJsonFileText(utf8.decode(modelBytes), file), w);
+  const hashes: { file: string; expected: string | undefined; data: Uint8Array }[] = [];
+  if (integrity) hashes.push({ file, expected: integrity["model.json"], data: modelBytes });
   const topology = object(o.modelTopology, at(w, "modelTopology"));
   const manifest = o.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) fail(at(w, "weightsManifest"), "must be a non-empty array");
-  const root = path.resolve(dir);
   const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
+  const buffers: Uint8Array[] = [];
   const starts: { file: string; start: number }[] = [];
   manifest.forEach((g, gi) => {
     const wg = at(at(w, "weightsManifest"), gi);
@@ -254,15 +315,16 @@ function readNetworkFiles(dir: string, integrity: Record<string, string> | undef
     group.paths.forEach((p, pi) => {
       const wp = at(at(wg, "paths"), pi);
       const rel = string(p, wp);
-      const abs = path.resolve(root, rel);
-      if (!abs.startsWith(root + path.sep)) fail(wp, `(${JSON.stringify(rel)}) points outside the model folder`);
+      let data: Uint8Array | undefined;
       try {
-        buffers.push(fs.readFileSync(abs));
+        data = folder.read(rel);
       } catch (e) {
         fail(wp, `(${rel}) cannot be read: ${errorMessage(e)}`);
       }
-      starts.push({ file: abs, start: buffers.slice(0, -1).reduce((n, b) => n + b.length, 0) });
-      if (integrity) hashes.push({ file: abs, expected: integrity[rel], actual: sha256(buffers[buffers.length - 1]) });
+      if (!data) fail(wp, `(${JSON.stringify(rel)}) points outside the model folder`);
+      starts.push({ file: folder.name(rel), start: buffers.reduce((n, b) => n + b.length, 0) });
+      buffers.push(data);
+      if (integrity) hashes.push({ file: folder.name(rel), expected: integrity[rel], data });
     });
     if (!Array.isArray(group.weights)) fail(at(wg, "weights"), "must be an array of weight specs");
     group.weights.forEach((s, si) => {
@@ -275,12 +337,15 @@ function readNetworkFiles(dir: string, integrity: Record<string, string> | undef
       specs.push(spec as unknown as tf.io.WeightsManifestEntry);
     });
   });
-  const bytes = Buffer.concat(buffers);
+  const total = buffers.reduce((n, b) => n + b.length, 0);
   const expected = 4 * specs.reduce((s, sp) => s + sp.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.length !== expected) {
-    throw new InputError(`${starts.map((x) => x.file).join(", ")}: hold ${bytes.length} bytes, ${file} weightsManifest lists ${expected} bytes of float32 weights (truncated or wrong file?)`);
+  if (total !== expected) {
+    throw new InputError(`${starts.map((x) => x.file).join(", ")}: hold ${total} bytes, ${file} weightsManifest lists ${expected} bytes of float32 weights (truncated or wrong file?)`);
   }
-  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  // A fresh aligned copy: Float32Array needs 4-byte alignment, which a file buffer need not have.
+  const bytes = new Uint8Array(total);
+  buffers.reduce((off, b) => (bytes.set(b, off), off + b.length), 0);
+  const values = new Float32Array(bytes.buffer);
   let offset = 0;
   for (const sp of specs) {
     const n = sp.shape.reduce((a, b) => a * b, 1);
@@ -292,29 +357,39 @@ function readNetworkFiles(dir: string, integrity: Record<string, string> | undef
     }
     offset += n;
   }
-  for (const h of hashes) {
-    if (h.expected !== h.actual) throw new InputError(`${h.file}: content does not match xanes-model.json integrity (edited or damaged after saving)`);
+  const checks: HashCheck[] = hashes.map((h) => ({
+    data: h.data,
+    expected: h.expected,
+    mismatch: () => {
+      throw new InputError(`${h.file}: content does not match xanes-model.json integrity (edited or damaged after saving)`);
+    },
+  }));
+  return { topology, specs, bytes, checks };
+}
+
+/** The checked network and file as a model on the current tfjs backend (shared by Node and browser loading). */
+export async function modelFromChecked(file: XanesModelFile, net: { topology: unknown; specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array }, modelJsonName: string): Promise<{ model: XanesMlp; file: XanesModelFile }> {
+  let layers: tf.LayersModel;
+  try {
+    layers = await networkFromArtifacts(net.topology, net.specs, net.bytes);
+  } catch (e) {
+    throw new InputError(`${modelJsonName}: modelTopology/weightsManifest do not form a network (${errorMessage(e)})`);
   }
-  return { topology, specs, bytes: new Uint8Array(values.buffer) };
+  const { config, shape, inputScaler, outputScaler } = file.estimator;
+  const inWidth = layers.inputs[0]?.shape[1];
+  const outWidth = layers.outputs[0]?.shape[1];
+  if (inWidth !== shape.nFeatures || outWidth !== shape.nOutputs) {
+    layers.dispose();
+    throw new InputError(`${modelJsonName}: modelTopology maps ${inWidth} → ${outWidth}, xanes-model.json estimator.shape says ${shape.nFeatures} → ${shape.nOutputs}`);
+  }
+  const model = new XanesMlp(layers, { ...DEFAULT_MLP_CONFIG, ...config }, shape, StandardScaler.fromJSON(inputScaler), outputScaler ? StandardScaler.fromJSON(outputScaler) : null);
+  return { model, file };
 }
 
 /** Reads a model folder (saveModel, or a version 1 folder with `legacy`) into the current tfjs backend. */
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<{ model: XanesMlp; file: XanesModelFile }> {
   const file = readModelFile(dir, opts);
-  const { topology, specs, bytes } = readNetworkFiles(dir, file.integrity);
-  let net: tf.LayersModel;
-  try {
-    net = await networkFromArtifacts(topology, specs, bytes);
-  } catch (e) {
-    throw new InputError(`${path.join(dir, "model.json")}: modelTopology/weightsManifest do not form a network (${errorMessage(e)})`);
-  }
-  const { config, shape, inputScaler, outputScaler } = file.estimator;
-  const inWidth = net.inputs[0]?.shape[1];
-  const outWidth = net.outputs[0]?.shape[1];
-  if (inWidth !== shape.nFeatures || outWidth !== shape.nOutputs) {
-    net.dispose();
-    throw new InputError(`${path.join(dir, "model.json")}: modelTopology maps ${inWidth} → ${outWidth}, xanes-model.json estimator.shape says ${shape.nFeatures} → ${shape.nOutputs}`);
-  }
-  const model = new XanesMlp(net, { ...DEFAULT_MLP_CONFIG, ...config }, shape, StandardScaler.fromJSON(inputScaler), outputScaler ? StandardScaler.fromJSON(outputScaler) : null);
-  return { model, file };
+  const net = checkNetworkFiles(diskFolder(dir), file.integrity);
+  verifyHashes(net.checks);
+  return modelFromChecked(file, net, path.join(dir, "model.json"));
 }

@@ -9,7 +9,7 @@ import type { Structure } from "../structure/types";
 import { InputError, errorMessage } from "../util/errors";
 import { Featurizer, FeaturizerConfig } from "../descriptors/featurizer";
 import { XanesMlp } from "./mlp";
-import { loadModel, saveModel, type DescriptorRecord, type LoadModelOptions, type XanesModelMeta } from "./io";
+import { loadModel, saveModel, type DescriptorRecord, type LoadModelOptions, type XanesModelFile, type XanesModelMeta } from "./io";
 import { spectralEnergies, type SpectralContract } from "./spectral";
 import { SiteSymmetryInfo, symmetryOf } from "../geometry/symmetry";
 
@@ -101,8 +101,15 @@ export class XanesPredictor {
  * loadModel). The featurizer is rebuilt from the saved configuration unless one is injected.
  */
 export async function loadPredictor(dir: string, options: LoadModelOptions & { featurizer?: FeaturizerLike } = {}): Promise<XanesPredictor> {
-  const descPath = path.join(dir, "xanes-model.json");
   const { model, file } = await loadModel(dir, options);
+  return predictorFromModel(model, file, path.join(dir, "xanes-model.json"), options);
+}
+
+/**
+ * A loaded model and its checked xanes-model.json (named `descPath` in errors) as a predictor; frees
+ * the model when the file does not describe one. Shared by loadPredictor and the browser loader.
+ */
+export function predictorFromModel(model: XanesMlp, file: XanesModelFile, descPath: string, options: { featurizer?: FeaturizerLike } = {}): XanesPredictor {
   try {
     if (!file.spectral) throw new InputError(`${descPath}: spectral is null (a bare network, not a predictor)`);
     let featurizer = options.featurizer;

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { InputError } from "../util/errors";
-import { readStructureFile } from "../structure/read";
+import { parseStructureText } from "../structure/read";
 import type { Dataset } from "../data/dataset";
 import { errorMessage } from "../util/errors";
 import { equivalentSites } from "../geometry/equivalence";
@@ -21,18 +21,33 @@ export interface CandidateLoad {
 
 /** Read candidate structures from files; unreadable files are skipped and reported. */
 export function candidatesFromFiles(files: readonly string[]): CandidateLoad {
+  // ids from the absolute path, so a bare "POSCAR" is named after the current folder
+  return candidatesFromSources(files.map((file) => ({ file, idPath: path.resolve(file), text: () => fs.readFileSync(file, "utf8") })));
+}
+
+/**
+ * Candidates from structure texts already read (the browser's File objects), named by `file` (a
+ * relative path such as "candidates/mp-123/POSCAR" names it mp-123): the same readers, naming and
+ * skipping as candidatesFromFiles.
+ */
+export function candidatesFromTexts(items: readonly { file: string; text: string }[]): CandidateLoad {
+  return candidatesFromSources(items.map((it) => ({ file: it.file, idPath: it.file, text: () => it.text })));
+}
+
+function candidatesFromSources(items: readonly { file: string; idPath: string; text: () => string }[]): CandidateLoad {
   const candidates: Candidate[] = [];
   const skipped: CandidateLoad["skipped"] = [];
   const ids = new Map<string, number>();
-  for (const file of files) {
+  for (const { file, idPath, text } of items) {
     // "mp-123/POSCAR" is named after its folder; "x.cif" after the file.
-    const base = path.basename(file);
-    let id = /^(poscar|contcar)$/i.test(base) ? path.basename(path.dirname(path.resolve(file))) : base.replace(/\.(vasp|poscar|cif|json)$/i, "");
+    const parts = idPath.split(/[\\/]/).filter(Boolean);
+    const base = parts[parts.length - 1] ?? idPath;
+    let id = /^(poscar|contcar)$/i.test(base) && parts.length > 1 ? parts[parts.length - 2] : base.replace(/\.(vasp|poscar|cif|json)$/i, "");
     const n = ids.get(id) ?? 0;
     ids.set(id, n + 1);
     if (n > 0) id = `${id}#${n + 1}`;
     try {
-      candidates.push({ id, structure: readStructureFile(file), origin: "file" });
+      candidates.push({ id, structure: parseStructureText(text(), file), origin: "file" });
     } catch (err) {
       skipped.push({ file, reason: errorMessage(err) });
     }

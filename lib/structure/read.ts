@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseCif } from "./cif";
 import { parseFeffInp } from "./feff";
 import { parsePoscar } from "./poscar";
@@ -14,8 +13,10 @@ export type StructureFormat = "poscar" | "cif" | "pymatgen-json" | "feff-inp";
 
 /** Format of a structure file, from its name, else from its content. */
 export function detectStructureFormat(file: string, text: string): StructureFormat {
-  const base = path.basename(file).toLowerCase();
-  const ext = path.extname(base);
+  // string operations rather than node:path: the browser reads files by name too (parseStructureText)
+  const base = (file.split(/[\\/]/).pop() ?? file).toLowerCase();
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 ? base.slice(dot) : "";
   if (/^(poscar|contcar)/.test(base) || ext === ".vasp" || ext === ".poscar") return "poscar";
   if (ext === ".cif") return "cif";
   if (ext === ".json") return "pymatgen-json";
@@ -40,12 +41,19 @@ export function detectStructureFormat(file: string, text: string): StructureForm
  * `cif` passes options to the CIF reader (data block, merge tolerance).
  */
 export function readStructureFile(file: string, options: { order?: OrderMode; cif?: CifOptions } = {}): Structure {
-  const s = validateStructure(parseStructureFile(file, options.cif));
+  return parseStructureText(fs.readFileSync(file, "utf8"), file, options);
+}
+
+/**
+ * The structure in `text`, read from a file named `file` (format from its name, else its content),
+ * validated and ordered as readStructureFile does: the same reader without the file system (browser).
+ */
+export function parseStructureText(text: string, file: string, options: { order?: OrderMode; cif?: CifOptions } = {}): Structure {
+  const s = validateStructure(parseStructureSource(text, file, options.cif));
   return options.order === "most-probable" ? validateStructure(orderMostProbable(s)) : s;
 }
 
-function parseStructureFile(file: string, cif?: CifOptions): Structure {
-  let text = fs.readFileSync(file, "utf8");
+function parseStructureSource(text: string, file: string, cif?: CifOptions): Structure {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte-order mark (editors write it)
   switch (detectStructureFormat(file, text)) {
     case "poscar":

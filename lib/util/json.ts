@@ -9,6 +9,11 @@ export function readJsonFile(file: string): unknown {
   } catch (err) {
     throw new InputError(`${file}: cannot read (${errorMessage(err)})`);
   }
+  return parseJsonFileText(text, file);
+}
+
+/** Parse JSON text read from `file` (no file system: also the browser's path); invalid JSON is an InputError naming it. */
+export function parseJsonFileText(text: string, file: string): unknown {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte-order mark is not JSON, but editors write it
   try {
     return JSON.parse(text);
