@@ -28,7 +28,7 @@ const { values } = parseArgs({
 const nodeBuiltinsStub: Plugin = {
   name: "node-builtins-stub",
   setup(b) {
-    const filter = /^(node:)?(fs|path|crypto|os|url|util|worker_threads|child_process)$|^@tensorflow\/tfjs-node$|^danfojs$/;
+    const filter = /^(node:)?(fs|path|crypto|os|url|util|worker_threads|child_process|zlib)$|^@tensorflow\/tfjs-node$|^danfojs$/;
     b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "node-stub" }));
     b.onLoad({ filter: /.*/, namespace: "node-stub" }, (args) => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} is not available in the browser`)}); };

@@ -181,7 +181,7 @@ test("app: a target spectrum and ten candidates give the same ranking as the scr
   const target = path.join(dir, "target.dat");
   fs.writeFileSync(target, targetText);
   const cliOut = path.join(dir, "screen-cli");
-  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", target, "--model", modelDir, "--out", cliOut,
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", target, "--computed", "--model", modelDir, "--out", cliOut,
     ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
   const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { rows: { id: string; score: number; shift: number }[] };
   const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
