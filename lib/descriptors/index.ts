@@ -6,3 +6,4 @@ export * from "./rdf";
 export * from "./coulomb";
 export * from "./ofm";
 export * from "./featurizer";
+export * from "./presets";

@@ -1,0 +1,167 @@
+/**
+ * Uncertainty from an ensemble: the members' spread as a per-point band, its scale calibrated on
+ * validation rows, and the checks a user needs (coverage of the 1σ/2σ bands, and whether the
+ * per-spectrum uncertainty ranks the actual errors).
+ *
+ * Band model: σ_ij = sqrt((a·s_ij)² + b²), s_ij the members' standard deviation at point j of spectrum i
+ * (population, over members). a rescales the spread (an ensemble of a few seeds is over-confident:
+ * its members share data and architecture); b is a floor for points where the members agree but
+ * the data are noisy. (a, b) maximise the Gaussian log-likelihood of the validation residuals —
+ * a proper scoring rule, so neither parameter is tuned to one coverage level — over a grid.
+ * Per-spectrum uncertainty u_i = sqrt(mean_j σ_ij²): the RMSE the band predicts for spectrum i.
+ */
+import { pearsonRow, spearmanRow } from "./metrics";
+
+/** Mean and population standard deviation over members; each member n × M row-major. */
+export function ensembleMeanStd(members: readonly Float32Array[]): { mean: Float32Array; std: Float32Array } {
+  if (members.length === 0) throw new RangeError("ensembleMeanStd: no members");
+  const L = members[0].length;
+  for (const m of members) if (m.length !== L) throw new RangeError(`ensembleMeanStd: member lengths differ (${m.length} vs ${L})`);
+  const mean = new Float32Array(L);
+  const std = new Float32Array(L);
+  const k = members.length;
+  for (let i = 0; i < L; i++) {
+    let s = 0;
+    for (let e = 0; e < k; e++) s += members[e][i];
+    const mu = s / k;
+    let v = 0;
+    for (let e = 0; e < k; e++) v += (members[e][i] - mu) ** 2;
+    mean[i] = mu;
+    std[i] = Math.sqrt(v / k);
+  }
+  return { mean, std };
+}
+
+export interface BandCalibration {
+  /** Multiplier of the members' spread. */
+  readonly scale: number;
+  /** Floor added in quadrature, in target units. */
+  readonly floor: number;
+  /** Mean Gaussian negative log-likelihood per point on the calibration rows, at (scale, floor). */
+  readonly nll: number;
+  /** Points the calibration used. */
+  readonly points: number;
+}
+
+/** σ = sqrt((scale·spread)² + floor²), element-wise. */
+export function calibratedSigma(spread: ArrayLike<number>, cal: Pick<BandCalibration, "scale" | "floor">): Float32Array {
+  const out = new Float32Array(spread.length);
+  const a2 = cal.scale * cal.scale;
+  const b2 = cal.floor * cal.floor;
+  for (let i = 0; i < spread.length; i++) out[i] = Math.sqrt(a2 * spread[i] * spread[i] + b2);
+  return out;
+}
+
+function meanNll(r2: Float64Array, s2: Float64Array, a2: number, b2: number): number {
+  let sum = 0;
+  for (let i = 0; i < r2.length; i++) {
+    const v = a2 * s2[i] + b2;
+    sum += 0.5 * (Math.log(2 * Math.PI * v) + r2[i] / v);
+  }
+  return sum / r2.length;
+}
+
+/**
+ * (scale, floor) maximising the Gaussian likelihood of truth given mean ± σ on the calibration rows:
+ * a log-spaced grid (scale 0.1–100, floor 0 or 1e-4–1 × the RMS residual), then a local refinement
+ * around the best cell. Inputs are the ensemble mean and spread on those rows and the truth (same length).
+ */
+export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
+  const L = truth.length;
+  if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`calibrateBand: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
+  const r2 = new Float64Array(L);
+  const s2 = new Float64Array(L);
+  let msr = 0;
+  for (let i = 0; i < L; i++) {
+    r2[i] = (truth[i] - mean[i]) ** 2;
+    s2[i] = spread[i] * spread[i];
+    msr += r2[i];
+  }
+  const rms = Math.sqrt(msr / L) || 1e-12;
+  const scales = Array.from({ length: 61 }, (_, k) => 10 ** (-1 + k / 20));
+  const floors = [0, ...Array.from({ length: 41 }, (_, k) => rms * 10 ** (-4 + k / 10))];
+  let best = { a: 1, b: rms, nll: Infinity };
+  const consider = (a: number, b: number) => {
+    if (a === 0 && b === 0) return;
+    const nll = meanNll(r2, s2, a * a, b * b);
+    if (nll < best.nll) best = { a, b, nll };
+  };
+  for (const a of scales) for (const b of floors) consider(a, b);
+  // refine: a finer grid over one coarse step either side
+  const a0 = best.a, b0 = best.b;
+  for (let i = -10; i <= 10; i++) {
+    for (let j = -10; j <= 10; j++) {
+      const a = a0 * 10 ** (i / 200);
+      const b = b0 === 0 ? (j <= 0 ? 0 : rms * 1e-4 * 10 ** (j / 100)) : b0 * 10 ** (j / 100);
+      consider(a, b);
+    }
+  }
+  return { scale: best.a, floor: best.b, nll: best.nll, points: L };
+}
+
+/** Fraction of points with |truth − mean| ≤ k·σ. */
+export function bandCoverage(mean: ArrayLike<number>, sigma: ArrayLike<number>, truth: ArrayLike<number>, k: number): number {
+  let inside = 0;
+  for (let i = 0; i < truth.length; i++) if (Math.abs(truth[i] - mean[i]) <= k * sigma[i]) inside++;
+  return inside / truth.length;
+}
+
+/** Per spectrum: sqrt(mean over its M points of σ²), the RMSE the band predicts. */
+export function spectrumUncertainty(sigma: ArrayLike<number>, M: number): Float64Array {
+  const n = sigma.length / M;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * M; j < (i + 1) * M; j++) s += sigma[j] * sigma[j];
+    out[i] = Math.sqrt(s / M);
+  }
+  return out;
+}
+
+/** Per spectrum RMSE of mean against truth. */
+export function spectrumRmse(mean: ArrayLike<number>, truth: ArrayLike<number>, M: number): Float64Array {
+  const n = truth.length / M;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * M; j < (i + 1) * M; j++) s += (mean[j] - truth[j]) ** 2;
+    out[i] = Math.sqrt(s / M);
+  }
+  return out;
+}
+
+export interface UncertaintyReport {
+  readonly n: number;
+  /** Fraction of points inside mean ± 1σ (nominal 0.6827) and ± 2σ (nominal 0.9545). */
+  readonly coverage1: number;
+  readonly coverage2: number;
+  /** Spearman rank correlation between per-spectrum uncertainty and per-spectrum RMSE. */
+  readonly spearmanUncertaintyError: number;
+  /** Pearson correlation of log uncertainty and log RMSE. */
+  readonly pearsonLogUncertaintyError: number;
+  /** Mean predicted / mean actual per-spectrum RMSE (1: right on average). */
+  readonly meanUncertaintyOverRmse: number;
+}
+
+export const NOMINAL_COVERAGE = { one: 0.6827, two: 0.9545 } as const;
+
+/** Coverage and error–uncertainty correlation of a calibrated band on rows never used to calibrate it. */
+export function uncertaintyReport(mean: ArrayLike<number>, sigma: ArrayLike<number>, truth: ArrayLike<number>, M: number): UncertaintyReport {
+  const u = spectrumUncertainty(sigma, M);
+  const e = spectrumRmse(mean, truth, M);
+  const n = u.length;
+  const lu = u.map((x) => Math.log(x)), le = e.map((x) => Math.log(Math.max(x, 1e-300)));
+  let su = 0, se = 0;
+  for (let i = 0; i < n; i++) {
+    su += u[i];
+    se += e[i];
+  }
+  return {
+    n,
+    coverage1: bandCoverage(mean, sigma, truth, 1),
+    coverage2: bandCoverage(mean, sigma, truth, 2),
+    spearmanUncertaintyError: spearmanRow(u, e, n),
+    pearsonLogUncertaintyError: pearsonRow(lu, le, n),
+    meanUncertaintyOverRmse: su / se,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Scores the Cu K-edge models on a published benchmark protocol.
+ *
+ *   npm run benchmark -- omnixas [options]
+ *
+ * omnixas: the OmniXAS split (train/val/test by material) and processing (141-point mesh from
+ * 8983.173 eV, absolute intensities); score eta = median per-spectrum MSE of the mean training
+ * spectrum / the model's, compared with the published ExpertXAS value 5.19. Every estimator is
+ * fitted on the train lines found under the roots, makes its choices (early stopping, kNN k) on the
+ * val lines, and is scored once on the test lines.
+ *
+ * Options:
+ *   --root DIR        FEFF data root (repeatable; default <shared data>/feff-cu-k-oxides)
+ *   --split DIR       split folder (default <shared data>/omnixas-cu-feff-split)
+ *   --preset NAME     descriptor preset (repeatable): study, extended (default study)
+ *   --singles         also each descriptor of the presets alone (MLP with the first seed, and kNN)
+ *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
+ *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
+ *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1
+ *   --out FILE        JSON report (default results/benchmark-omnixas.json)
+ *   --label TEXT      free text recorded in the report (e.g. what this run tests)
+ *   --help
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { resultsDir, sharedDataDir } from "../lib/config";
+import { buildOmnixasData, etaScore, OMNIXAS_PUBLISHED_ETA, perSpectrumMse, median } from "../lib/data/omnixas";
+import { DESCRIPTOR_PRESETS, presetDescriptors } from "../lib/descriptors/presets";
+import { initBackend } from "../lib/model/backend";
+import { takeRows } from "../lib/eval/baselines";
+import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
+import { bandCoverage, calibrateBand, calibratedSigma, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
+import { writeJsonFile } from "../lib/eval/report";
+import { InputError, errorMessage } from "../lib/util/errors";
+import { featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, MlpChoice, selectDescriptors, STUDY_MLP } from "./estimators";
+
+function numbers(s: string, what: string): number[] {
+  const v = s.split(",").map((x) => Number(x.trim()));
+  if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new InputError(`--${what}: expected comma-separated numbers, got "${s}"`);
+  return v;
+}
+
+function usage(): string {
+  const src = fs.readFileSync(__filename, "utf8");
+  return src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim();
+}
+
+/** Scores of one estimator's predictions on val and test rows. */
+function scores(predVal: Float32Array, predTest: Float32Array, d: FitData, baseline: Float32Array, energy: Float64Array) {
+  const truthVal = takeRows(d.Y, d.M, d.split.val);
+  const truthTest = takeRows(d.Y, d.M, d.split.test);
+  const val = etaScore(predVal, truthVal, baseline);
+  const test = etaScore(predTest, truthTest, baseline);
+  const mseTest = perSpectrumMse(predTest, truthTest, d.M);
+  const shape = shapeReproduced(evaluateSpectra(predTest, truthTest, energy));
+  return {
+    valEta: val.eta,
+    testEta: test.eta,
+    nVal: val.n,
+    nTest: test.n,
+    testMedianMse: test.medianMseModel,
+    testMeanMse: mseTest.reduce((a, b) => a + b, 0) / mseTest.length,
+    testPearsonAtLeast095: shape.pearson["0.95"],
+  };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      root: { type: "string", multiple: true },
+      split: { type: "string" },
+      preset: { type: "string", multiple: true },
+      singles: { type: "boolean", default: false },
+      seeds: { type: "string", default: "1,2,3,4,5" },
+      hidden: { type: "string" },
+      dropout: { type: "string" },
+      lr: { type: "string" },
+      batch: { type: "string" },
+      epochs: { type: "string" },
+      patience: { type: "string" },
+      loss: { type: "string" },
+      "loss-weight": { type: "string" },
+      out: { type: "string" },
+      label: { type: "string", default: "" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(usage());
+    return;
+  }
+  if (positionals[0] !== "omnixas" || positionals.length > 1) throw new InputError(`unknown benchmark "${positionals.join(" ")}" (known: omnixas)`);
+  const roots = values.root ?? [path.join(sharedDataDir(), "feff-cu-k-oxides")];
+  const splitDir = values.split ?? path.join(sharedDataDir(), "omnixas-cu-feff-split");
+  const presets = values.preset ?? ["study"];
+  for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
+  const seeds = numbers(values.seeds!, "seeds");
+  const num = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : numbers(v, what)[0]);
+  const choice: MlpChoice = {
+    ...STUDY_MLP,
+    hidden: values.hidden ? numbers(values.hidden, "hidden") : STUDY_MLP.hidden,
+    dropout: num(values.dropout, "dropout", STUDY_MLP.dropout),
+    learningRate: num(values.lr, "lr", STUDY_MLP.learningRate),
+    batchSize: num(values.batch, "batch", STUDY_MLP.batchSize),
+    epochs: num(values.epochs, "epochs", STUDY_MLP.epochs),
+    patience: num(values.patience, "patience", STUDY_MLP.patience),
+    loss: (values.loss ?? STUDY_MLP.loss) as MlpChoice["loss"],
+    lossWeight: num(values["loss-weight"], "loss-weight", STUDY_MLP.lossWeight),
+  };
+  const out = values.out ?? path.join(resultsDir(), "benchmark-omnixas.json");
+  const log = (s: string) => console.log(s);
+
+  const backend = await initBackend();
+  log(`tfjs backend: ${backend.name}`);
+  const data = await buildOmnixasData(roots, splitDir);
+  const cov = data.coverage;
+  log(
+    `split lines found here: train ${cov.found.train}/${cov.lines.train}, val ${cov.found.val}/${cov.lines.val}, test ${cov.found.test}/${cov.lines.test} ` +
+      `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
+  );
+  const allNames = [...new Set(presets.flatMap((p) => presetDescriptors(p)))];
+  const { table, split } = featurizeForBenchmark(data.dataset, allNames, data.split);
+  if (table.errors.length) log(`featurisation failed for ${table.errors.length} spectra (left out): ${table.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
+  log(`features: ${table.nFeatures} columns (${allNames.join(", ")}) in ${table.seconds.toFixed(1)} s; rows train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
+  const M = data.dataset.energy.length;
+  const energy = data.dataset.energy;
+
+  const runs: Record<string, unknown>[] = [];
+  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[] }[] = [];
+  for (const p of presets) configs.push({ label: p, preset: p, descriptors: presetDescriptors(p), seeds });
+  if (values.singles) {
+    for (const name of allNames) configs.push({ label: `${name} alone`, preset: "single", descriptors: [name], seeds: seeds.slice(0, 1) });
+  }
+  for (const c of configs) {
+    const { X, nFeatures } = selectDescriptors(table, c.descriptors);
+    const d: FitData = { X, nFeatures, Y: table.Y, M, split };
+    const mean = fitMean(d);
+    const baseline = mean.predict([0]);
+    const knn = fitKnn(d);
+    const knnScores = scores(knn.predict(split.val), knn.predict(split.test), d, baseline, energy);
+    log(`[${c.label}] kNN ${knn.name}: val eta ${knnScores.valEta.toFixed(3)}, test eta ${knnScores.testEta.toFixed(3)} (n ${knnScores.nTest})`);
+    const memberVal: Float32Array[] = [];
+    const memberTest: Float32Array[] = [];
+    const members: Record<string, unknown>[] = [];
+    for (const seed of c.seeds) {
+      const m = await fitMlp(d, choice, seed);
+      const pv = m.predict(split.val);
+      const pt = m.predict(split.test);
+      memberVal.push(pv);
+      memberTest.push(pt);
+      const s = scores(pv, pt, d, baseline, energy);
+      members.push({ ...m.info, ...s });
+      log(`[${c.label}] MLP seed ${seed}: best epoch ${m.bestEpoch}/${m.epochsRun}, ${m.seconds.toFixed(0)} s; val eta ${s.valEta.toFixed(3)}, test eta ${s.testEta.toFixed(3)}`);
+      m.dispose();
+    }
+    const ensVal = ensembleMeanStd(memberVal);
+    const ensTest = ensembleMeanStd(memberTest);
+    const ens = scores(ensVal.mean, ensTest.mean, d, baseline, energy);
+    let uncertainty: Record<string, unknown> | null = null;
+    if (c.seeds.length > 1) {
+      const truthVal = takeRows(table.Y, M, split.val);
+      const truthTest = takeRows(table.Y, M, split.test);
+      const cal = calibrateBand(ensVal.mean, ensVal.std, truthVal);
+      const sigVal = calibratedSigma(ensVal.std, cal);
+      const sigTest = calibratedSigma(ensTest.std, cal);
+      const rawTest = calibratedSigma(ensTest.std, { scale: 1, floor: 0 });
+      uncertainty = {
+        calibration: cal,
+        val: { coverage1: bandCoverage(ensVal.mean, sigVal, truthVal, 1), coverage2: bandCoverage(ensVal.mean, sigVal, truthVal, 2) },
+        test: uncertaintyReport(ensTest.mean, sigTest, truthTest, M),
+        testUncalibrated: { coverage1: bandCoverage(ensTest.mean, rawTest, truthTest, 1), coverage2: bandCoverage(ensTest.mean, rawTest, truthTest, 2) },
+      };
+      const t = uncertainty.test as ReturnType<typeof uncertaintyReport>;
+      log(`[${c.label}] uncertainty: scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}; test inside 1σ ${(100 * t.coverage1).toFixed(1)} %, 2σ ${(100 * t.coverage2).toFixed(1)} %, Spearman(u, RMSE) ${t.spearmanUncertaintyError.toFixed(3)}`);
+    }
+    const meanScores = scores(mean.predict(split.val), mean.predict(split.test), d, baseline, energy);
+    log(`[${c.label}] MLP ensemble of ${c.seeds.length}: val eta ${ens.valEta.toFixed(3)}, test eta ${ens.testEta.toFixed(3)} (n ${ens.nTest}; ExpertXAS ${OMNIXAS_PUBLISHED_ETA.expertXAS}, ratio ${(ens.testEta / OMNIXAS_PUBLISHED_ETA.expertXAS).toFixed(3)})`);
+    runs.push({
+      label: c.label,
+      preset: c.preset,
+      descriptors: c.descriptors,
+      nFeatures,
+      mean: meanScores,
+      knn: { name: knn.name, ...knn.info, ...knnScores },
+      mlp: { settings: choice, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
+      uncertainty,
+    });
+  }
+  const report = {
+    benchmark: "omnixas",
+    label: values.label,
+    createdAt: new Date().toISOString(),
+    roots,
+    splitDir,
+    coverage: cov,
+    rows: { train: split.train.length, val: split.val.length, test: split.test.length, featurisationErrors: table.errors },
+    published: OMNIXAS_PUBLISHED_ETA,
+    backend: backend.name,
+    runs,
+  };
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  writeJsonFile(out, report);
+  log(`wrote ${out}`);
+}
+
+function summary(v: number[]): { mean: number; std: number; median: number; values: number[] } {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length - 1));
+  return { mean: m, std: sd, median: median(v), values: v };
+}
+
+main().catch((err) => {
+  console.error(err instanceof InputError ? `error: ${err.message}` : err instanceof Error ? err.stack ?? err.message : errorMessage(err));
+  process.exit(1);
+});
