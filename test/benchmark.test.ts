@@ -21,6 +21,12 @@ import {
   splitLineId,
 } from "../lib/data/omnixas";
 import { tempDirFactory } from "./helpers/files";
+import type { Structure } from "../lib/structure/types";
+import { Featurizer } from "../lib/descriptors/featurizer";
+import { DESCRIPTOR_PRESETS } from "../lib/descriptors/presets";
+import { BV_CU_O } from "../lib/descriptors/shell";
+import { createRng } from "../lib/util/random";
+import { bandCoverage, calibrateBand, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, spectrumUncertainty, uncertaintyReport } from "../lib/eval/uncertainty";
 
 const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
 const SPLIT = path.join(sharedDataDir(), "omnixas-cu-feff-split");
@@ -95,4 +101,91 @@ test("eta: median per-spectrum MSE of the mean baseline over the model's, on a c
   const k = 3.7;
   const sc = etaScore(pred.map((v) => v * k), truth.map((v) => v * k), base);
   assert.ok(Math.abs(sc.eta - 8) < 1e-5);
+});
+
+/** Cu at the centre of a 12 Å cube with O at the given cartesian offsets (Å). */
+function cluster(offsets: number[][]): Structure {
+  const a = 12;
+  const frac = [0.5, 0.5, 0.5, ...offsets.flatMap((v) => v.map((x) => 0.5 + x / a))];
+  return { lattice: Float64Array.from([a, 0, 0, 0, a, 0, 0, 0, a]), species: ["Cu", ...offsets.map(() => "O")], frac: Float64Array.from(frac), source: "synthetic" };
+}
+
+test("extended descriptors on a square-planar CuO4: angles at 90° and 180°, bond-valence sum 4 at r = R0, O-only partial RDF", () => {
+  const r = BV_CU_O.r0;
+  const s = cluster([[r, 0, 0], [-r, 0, 0], [0, r, 0], [0, -r, 0]]);
+  const f = new Featurizer({ descriptors: DESCRIPTOR_PRESETS.extended.filter((n) => ["prdf", "adf", "shell"].includes(n)).map((name) => ({ name })), absorber: "Cu" });
+  const x = f.featurizeSite(s, 0);
+  const at = (label: string) => x[f.labels.indexOf(label)];
+  // 4 bonds, all first shell, all O, bond-valence sum 4 × exp(0) = 4
+  assert.equal(at("shell_cn"), 4);
+  assert.ok(Math.abs(at("shell_bvs") - 4) < 1e-5, `bvs ${at("shell_bvs")}`);
+  assert.ok(Math.abs(at("shell_rmean") - r) < 1e-5);
+  assert.equal(at("shell_distortion"), 0);
+  assert.equal(at("shell_ofrac"), 1);
+  assert.equal(at("shell_ncu"), 0);
+  // pairs: 4 at 90°, 2 at 180°, each of weight f_c(r)² at its grid point (unit-height Gaussians)
+  const fc = 0.5 * (Math.cos((Math.PI * r) / 3.2) + 1);
+  assert.ok(Math.abs(at("adf_90.0") - 4 * fc * fc) < 1e-4, `adf(90) ${at("adf_90.0")}`);
+  assert.ok(Math.abs(at("adf_180.0") - 2 * fc * fc) < 1e-4);
+  assert.ok(at("adf_45.0") < 1e-6 && at("adf_135.0") < 1e-6);
+  // partial RDF: O channel peaks at r, Cu and other channels empty within 6 Å (next Cu is 12 Å away)
+  const sumOf = (prefix: string) => f.labels.reduce((acc, l, i) => (l.startsWith(prefix) ? acc + x[i] : acc), 0);
+  assert.ok(sumOf("prdf_O_") > 0);
+  assert.equal(sumOf("prdf_Cu_"), 0);
+  assert.equal(sumOf("prdf_other_"), 0);
+  // a tetrahedron has its pairs at 109.47°, not at 90°
+  const t = r / Math.sqrt(3);
+  const tet = f.featurizeSite(cluster([[t, t, t], [t, -t, -t], [-t, t, -t], [-t, -t, t]]), 0);
+  assert.ok(tet[f.labels.indexOf("adf_112.5")] > 10 * tet[f.labels.indexOf("adf_90.0")]);
+});
+
+test("ensemble band calibration recovers a known spread scale and gives nominal coverage on fresh synthetic data", () => {
+  const rng = createRng(7);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  // truth = mean + N(0, (3·spread)²): the calibrated scale should be ≈ 3 and the floor ≈ 0
+  const make = (n: number) => {
+    const mean = new Float32Array(n), spread = new Float32Array(n), truth = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      spread[i] = 0.01 + 0.1 * rng();
+      mean[i] = rng();
+      truth[i] = mean[i] + 3 * spread[i] * gauss();
+    }
+    return { mean, spread, truth };
+  };
+  const cal = make(20000);
+  const c = calibrateBand(cal.mean, cal.spread, cal.truth);
+  assert.ok(Math.abs(c.scale - 3) < 0.1, `scale ${c.scale}`);
+  assert.ok(c.floor < 0.02, `floor ${c.floor}`);
+  const fresh = make(20000);
+  const sigma = calibratedSigma(fresh.spread, c);
+  assert.ok(Math.abs(bandCoverage(fresh.mean, sigma, fresh.truth, 1) - NOMINAL_COVERAGE.one) < 0.015);
+  assert.ok(Math.abs(bandCoverage(fresh.mean, sigma, fresh.truth, 2) - NOMINAL_COVERAGE.two) < 0.01);
+  // uncalibrated (scale 1) the band is far too narrow
+  assert.ok(bandCoverage(fresh.mean, fresh.spread, fresh.truth, 1) < 0.35);
+  // a constant-noise case: spread carries no information, the floor takes over
+  const n = 20000;
+  const m2 = new Float32Array(n), s2 = new Float32Array(n), t2 = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s2[i] = 0.05 * rng();
+    t2[i] = m2[i] + 0.2 * gauss();
+  }
+  const c2 = calibrateBand(m2, s2, t2);
+  assert.ok(Math.abs(c2.floor - 0.2) < 0.02, `floor ${c2.floor}`);
+});
+
+test("ensembleMeanStd and the per-spectrum report: uncertainty that tracks the error ranks it", () => {
+  const { mean, std } = ensembleMeanStd([Float32Array.from([1, 2]), Float32Array.from([3, 2])]);
+  assert.deepEqual([...mean], [2, 2]);
+  assert.deepEqual([...std], [1, 0]);
+  // 4 spectra of 3 points; errors grow with the predicted sigma
+  const M = 3;
+  const mu = new Float32Array(12);
+  const sig = Float32Array.from([0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.4, 0.4, 0.4, 0.8, 0.8, 0.8]);
+  const truth = Float32Array.from([0.05, -0.05, 0.05, 0.1, -0.3, 0.1, 0.2, 0.2, -0.5, 0.5, 0.5, -0.5]);
+  const rep = uncertaintyReport(mu, sig, truth, M);
+  assert.equal(rep.n, 4);
+  assert.equal(rep.spearmanUncertaintyError, 1);
+  assert.equal(rep.coverage1, 10 / 12);
+  assert.equal(rep.coverage2, 1);
+  assert.deepEqual([...spectrumUncertainty(sig, M)].map((v) => +v.toFixed(6)), [0.1, 0.2, 0.4, 0.8]);
 });

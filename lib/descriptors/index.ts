@@ -7,3 +7,6 @@ export * from "./coulomb";
 export * from "./ofm";
 export * from "./featurizer";
 export * from "./presets";
+export * from "./prdf";
+export * from "./adf";
+export * from "./shell";
