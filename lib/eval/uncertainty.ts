@@ -7,7 +7,7 @@
  * (population, over members). a rescales the spread (an ensemble of a few seeds is over-confident:
  * its members share data and architecture); b is a floor for points where the members agree but
  * the data are noisy. (a, b) maximise the Gaussian log-likelihood of the validation residuals —
- * a proper scoring rule, so neither parameter is tuned to one coverage level — over a grid.
+ * a proper scoring rule, so neither parameter is tuned to one coverage level.
  * Per-spectrum uncertainty u_i = sqrt(mean_j σ_ij²): the RMSE the band predicts for spectrum i.
  */
 import { pearsonRow, spearmanRow } from "./metrics";
@@ -52,51 +52,74 @@ export function calibratedSigma(spread: ArrayLike<number>, cal: Pick<BandCalibra
   return out;
 }
 
-function meanNll(r2: Float64Array, s2: Float64Array, a2: number, b2: number): number {
-  let sum = 0;
-  for (let i = 0; i < r2.length; i++) {
-    const v = a2 * s2[i] + b2;
-    sum += 0.5 * (Math.log(2 * Math.PI * v) + r2[i] / v);
+/**
+ * With v = c·(s² + β) (c = a², β = b²/a²), the best c for a given β is closed-form,
+ * c = mean(r² / (s² + β)), so only β is searched. Returns that c and the mean NLL there.
+ */
+function profileNll(r2: Float64Array, s2: Float64Array, beta: number): { c: number; nll: number } {
+  const L = r2.length;
+  let q = 0;
+  let logs = 0;
+  for (let i = 0; i < L; i++) {
+    const d = s2[i] + beta;
+    q += r2[i] / d;
+    logs += Math.log(d);
   }
-  return sum / r2.length;
+  const c = q / L;
+  // mean of ½(log 2πv + r²/v) with v = c·d is ½(log 2π + log c + mean log d + 1)
+  return { c, nll: 0.5 * (Math.log(2 * Math.PI) + Math.log(c) + logs / L + 1) };
 }
 
 /**
- * (scale, floor) maximising the Gaussian likelihood of truth given mean ± σ on the calibration rows:
- * a log-spaced grid (scale 0.1–100, floor 0 or 1e-4–1 × the RMS residual), then a local refinement
- * around the best cell. Inputs are the ensemble mean and spread on those rows and the truth (same length).
+ * (scale, floor) maximising the Gaussian likelihood of truth given mean ± σ on the calibration rows.
+ * The scale is closed-form for each ratio β = floor²/scale²; β is searched on a log grid (0 and
+ * 1e-6–1e3 × the mean squared spread), then refined between the neighbours of the best grid value.
+ * Inputs are the ensemble mean and spread on those rows and the truth (same length).
  */
 export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
   const L = truth.length;
   if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`calibrateBand: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
   const r2 = new Float64Array(L);
   const s2 = new Float64Array(L);
-  let msr = 0;
+  let ms2 = 0;
+  let mr2 = 0;
+  let zeroSpread = false;
   for (let i = 0; i < L; i++) {
     r2[i] = (truth[i] - mean[i]) ** 2;
     s2[i] = spread[i] * spread[i];
-    msr += r2[i];
+    if (s2[i] === 0) zeroSpread = true;
+    ms2 += s2[i];
+    mr2 += r2[i];
   }
-  const rms = Math.sqrt(msr / L) || 1e-12;
-  const scales = Array.from({ length: 61 }, (_, k) => 10 ** (-1 + k / 20));
-  const floors = [0, ...Array.from({ length: 41 }, (_, k) => rms * 10 ** (-4 + k / 10))];
-  let best = { a: 1, b: rms, nll: Infinity };
-  const consider = (a: number, b: number) => {
-    if (a === 0 && b === 0) return;
-    const nll = meanNll(r2, s2, a * a, b * b);
-    if (nll < best.nll) best = { a, b, nll };
-  };
-  for (const a of scales) for (const b of floors) consider(a, b);
-  // refine: a finer grid over one coarse step either side
-  const a0 = best.a, b0 = best.b;
-  for (let i = -10; i <= 10; i++) {
-    for (let j = -10; j <= 10; j++) {
-      const a = a0 * 10 ** (i / 200);
-      const b = b0 === 0 ? (j <= 0 ? 0 : rms * 1e-4 * 10 ** (j / 100)) : b0 * 10 ** (j / 100);
-      consider(a, b);
+  ms2 /= L;
+  mr2 /= L;
+  if (!(mr2 > 0)) throw new RangeError("calibrateBand: the ensemble mean equals the truth everywhere (nothing to calibrate)");
+  // all members identical: only a floor is possible
+  if (!(ms2 > 0)) return { scale: 0, floor: Math.sqrt(mr2), nll: 0.5 * (Math.log(2 * Math.PI * mr2) + 1), points: L };
+  // β = 0 is only a candidate when no point has zero spread (else its variance would be 0)
+  const grid = [...(zeroSpread ? [] : [0]), ...Array.from({ length: 91 }, (_, k) => ms2 * 10 ** (-6 + k / 10))];
+  let bestK = 0;
+  let best = { c: NaN, nll: Infinity };
+  grid.forEach((beta, k) => {
+    const p = profileNll(r2, s2, beta);
+    if (p.nll < best.nll) {
+      best = p;
+      bestK = k;
+    }
+  });
+  let bestBeta = grid[bestK];
+  const lo = grid[Math.max(zeroSpread ? 0 : 1, bestK - 1)];
+  const hi = grid[Math.min(grid.length - 1, bestK + 1)];
+  for (let t = 0; t <= 40; t++) {
+    const beta = lo * (hi / lo) ** (t / 40);
+    const p = profileNll(r2, s2, beta);
+    if (p.nll < best.nll) {
+      best = p;
+      bestBeta = beta;
     }
   }
-  return { scale: best.a, floor: best.b, nll: best.nll, points: L };
+  const scale = Math.sqrt(best.c);
+  return { scale, floor: scale * Math.sqrt(bestBeta), nll: best.nll, points: L };
 }
 
 /** Fraction of points with |truth − mean| ≤ k·σ. */
