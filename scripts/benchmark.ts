@@ -16,8 +16,10 @@
  *   --singles         also each descriptor of the presets alone (MLP with the first seed, and kNN)
  *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
  *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
- *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1
+ *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none
  *   --out FILE        JSON report (default results/benchmark-omnixas.json)
+ *   --save DIR        save the first preset's ensemble there (member-<k>/ folders, with the calibrated
+ *                     band in each member's metadata) for `npm run evaluate` and screening
  *   --label TEXT      free text recorded in the report (e.g. what this run tests)
  *   --help
  */
@@ -33,7 +35,8 @@ import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
 import { bandCoverage, calibrateBand, calibratedSigma, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
-import { featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, MlpChoice, selectDescriptors, STUDY_MLP } from "./estimators";
+import { featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, MlpChoice, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
+import type { XanesMlp } from "../lib/model/mlp";
 
 function numbers(s: string, what: string): number[] {
   const v = s.split(",").map((x) => Number(x.trim()));
@@ -82,7 +85,9 @@ async function main(): Promise<void> {
       patience: { type: "string" },
       loss: { type: "string" },
       "loss-weight": { type: "string" },
+      "output-scaling": { type: "string" },
       out: { type: "string" },
+      save: { type: "string" },
       label: { type: "string", default: "" },
       help: { type: "boolean", default: false },
     },
@@ -108,7 +113,9 @@ async function main(): Promise<void> {
     patience: num(values.patience, "patience", STUDY_MLP.patience),
     loss: (values.loss ?? STUDY_MLP.loss) as MlpChoice["loss"],
     lossWeight: num(values["loss-weight"], "loss-weight", STUDY_MLP.lossWeight),
+    outputScaling: (values["output-scaling"] ?? STUDY_MLP.outputScaling) as MlpChoice["outputScaling"],
   };
+  if (!["standard", "none"].includes(choice.outputScaling)) throw new InputError(`--output-scaling ${choice.outputScaling}: expected standard or none`);
   const out = values.out ?? path.join(resultsDir(), "benchmark-omnixas.json");
   const log = (s: string) => console.log(s);
 
@@ -133,7 +140,9 @@ async function main(): Promise<void> {
   if (values.singles) {
     for (const name of allNames) configs.push({ label: `${name} alone`, preset: "single", descriptors: [name], seeds: seeds.slice(0, 1) });
   }
-  for (const c of configs) {
+  for (const [ci, c] of configs.entries()) {
+    const keep = values.save !== undefined && ci === 0;
+    const kept: XanesMlp[] = [];
     const { X, nFeatures } = selectDescriptors(table, c.descriptors);
     const d: FitData = { X, nFeatures, Y: table.Y, M, split };
     const mean = fitMean(d);
@@ -153,7 +162,8 @@ async function main(): Promise<void> {
       const s = scores(pv, pt, d, baseline, energy);
       members.push({ ...m.info, ...s });
       log(`[${c.label}] MLP seed ${seed}: best epoch ${m.bestEpoch}/${m.epochsRun}, ${m.seconds.toFixed(0)} s; val eta ${s.valEta.toFixed(3)}, test eta ${s.testEta.toFixed(3)}`);
-      m.dispose();
+      if (keep) kept.push(m.model);
+      else m.dispose();
     }
     const ensVal = ensembleMeanStd(memberVal);
     const ensTest = ensembleMeanStd(memberTest);
@@ -174,6 +184,18 @@ async function main(): Promise<void> {
       };
       const t = uncertainty.test as ReturnType<typeof uncertaintyReport>;
       log(`[${c.label}] uncertainty: scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}; test inside 1σ ${(100 * t.coverage1).toFixed(1)} %, 2σ ${(100 * t.coverage2).toFixed(1)} %, Spearman(u, RMSE) ${t.spearmanUncertaintyError.toFixed(3)}`);
+    }
+    if (keep) {
+      const cal = (uncertainty?.calibration ?? null) as { scale: number; floor: number } | null;
+      const dirs = await saveMlpEnsemble(values.save!, kept, c.descriptors, energy, {
+        normalisation: "omnixas",
+        processing: "OmniXAS: window cut, numpy-interp ends, mu × xsedge50 × 1000/a0² (lib/data/omnixas.ts)",
+        preset: c.preset,
+        trainedOn: { benchmark: "omnixas", roots, splitDir, rows: split.train.length },
+        uncertainty: cal ? { scale: cal.scale, floor: cal.floor, calibratedOn: "omnixas val lines" } : null,
+      });
+      kept.forEach((m) => m.dispose());
+      log(`[${c.label}] saved ${dirs.length} members under ${values.save}`);
     }
     const meanScores = scores(mean.predict(split.val), mean.predict(split.test), d, baseline, energy);
     log(`[${c.label}] MLP ensemble of ${c.seeds.length}: val eta ${ens.valEta.toFixed(3)}, test eta ${ens.testEta.toFixed(3)} (n ${ens.nTest}; ExpertXAS ${OMNIXAS_PUBLISHED_ETA.expertXAS}, ratio ${(ens.testEta / OMNIXAS_PUBLISHED_ETA.expertXAS).toFixed(3)})`);

@@ -1,14 +1,18 @@
 /**
  * Every call the benchmark and evaluate commands make into the lib's model API (Featurizer, trainMlp,
- * KnnRegressor via fitKnnBaseline, meanSpectrum), in one small module so it can be ported to the
+ * KnnRegressor, meanSpectrum, XanesPredictor and the ensemble folders), in one small module so it can be ported to the
  * study's estimator contract in one place. Each estimator is fitted on `split.train`, makes its
  * choices on `split.val` only, and predicts any rows of the feature table.
  */
 import type { Dataset } from "../lib/data/dataset";
 import type { SplitIndices } from "../lib/data/splits";
 import { featurizeExperiment, featureRowSplit, fitKnnBaseline, FeatureTable } from "../lib/eval/experiment";
-import { meanSpectrum, takeColumns, takeRows, tileRow } from "../lib/eval/baselines";
+import { KnnRegressor, meanSpectrum, takeColumns, takeRows, tileRow } from "../lib/eval/baselines";
 import { DEFAULT_INPUT_CLIP, trainMlp, XanesMlp } from "../lib/model/mlp";
+import { Featurizer } from "../lib/descriptors/featurizer";
+import type { XanesModelMeta } from "../lib/model/io";
+import { XanesPredictor } from "../lib/model/predictor";
+import { loadEnsemble, saveEnsemble } from "../lib/screening/ensemble";
 
 /** Features of the dataset rows with the given descriptors (registry names), and the split on feature rows. */
 export function featurizeForBenchmark(ds: Dataset, descriptors: readonly string[], split: SplitIndices): { table: FeatureTable; split: SplitIndices } {
@@ -61,6 +65,8 @@ export interface MlpChoice {
   loss: "mse" | "mse+cosine" | "mse+derivative";
   lossWeight: number;
   inputClip: number | null;
+  /** "standard": targets z-scored per mesh point (the reproduction); "none": raw targets, so the loss is the raw MSE that eta scores. */
+  outputScaling: "standard" | "none";
 }
 
 /** The reproduction's final net (experimentConfig("full").final.mlp). */
@@ -74,6 +80,7 @@ export const STUDY_MLP: MlpChoice = {
   loss: "mse",
   lossWeight: 1,
   inputClip: DEFAULT_INPUT_CLIP,
+  outputScaling: "standard",
 };
 
 export interface FittedMlp extends Fitted {
@@ -98,3 +105,32 @@ export async function fitMlp(d: FitData, choice: MlpChoice, seed: number): Promi
     dispose: () => r.model.dispose(),
   };
 }
+
+/**
+ * Saves fitted MLPs as an ensemble folder (`<dir>/member-<k>/`, each loadable by loadPredictor and
+ * the screening's loadEnsemble) with the featurizer of `descriptors`, the mesh and `meta`.
+ */
+export async function saveMlpEnsemble(dir: string, models: readonly XanesMlp[], descriptors: readonly string[], energy: ArrayLike<number>, meta: XanesModelMeta): Promise<string[]> {
+  const featurizer = new Featurizer({ descriptors: descriptors.map((name) => ({ name })), absorber: "Cu" });
+  return saveEnsemble(dir, models.map((m) => new XanesPredictor(m, featurizer, energy, meta)));
+}
+
+/** A saved model or ensemble folder, as members with their shared featurizer and metadata. */
+export async function loadMlpEnsemble(dir: string): Promise<XanesPredictor[]> {
+  return loadEnsemble(dir);
+}
+
+/** Predictions of every member for feature rows X (n × nFeatures). */
+export function predictMembers(members: readonly XanesPredictor[], X: Float32Array): Float32Array[] {
+  return members.map((p) => p.model.predict(X));
+}
+
+/** kNN with a fixed k (no validation rows to choose it on) fitted on all rows of a training table. */
+export function fitKnnFixed(X: Float32Array, nFeatures: number, Y: Float32Array, M: number, k: number): { predict(Xq: Float32Array): Float32Array } {
+  const n = X.length / nFeatures;
+  const all = Array.from({ length: n }, (_, i) => i);
+  const knn = new KnnRegressor(X, nFeatures, Y, M, all, { k, weighting: "distance" });
+  return { predict: (Xq) => knn.predict(Xq, Array.from({ length: Xq.length / nFeatures }, (_, i) => i)) };
+}
+
+export { meanSpectrum, takeRows, tileRow };
