@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     `split lines found here: train ${cov.found.train}/${cov.lines.train}, val ${cov.found.val}/${cov.lines.val}, test ${cov.found.test}/${cov.lines.test} ` +
       `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
   );
+  log(`their processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after 8983.173 eV)`);
   const allNames = [...new Set(presets.flatMap((p) => presetDescriptors(p)))];
   const { table, split } = featurizeForBenchmark(data.dataset, allNames, data.split);
   if (table.errors.length) log(`featurisation failed for ${table.errors.length} spectra (left out): ${table.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
     roots,
     splitDir,
     coverage: cov,
+    heldFirstValue: data.dataset.config.quality.held?.start,
     rows: { train: split.train.length, val: split.val.length, test: split.test.length, featurisationErrors: table.errors },
     published: OMNIXAS_PUBLISHED_ETA,
     backend: backend.name,
