@@ -14,6 +14,8 @@
  *   --split DIR       split folder (default <shared data>/omnixas-cu-feff-split)
  *   --preset NAME     descriptor preset (repeatable): study, extended (default study)
  *   --singles         also each descriptor of the presets alone (MLP with the first seed, and kNN)
+ *   --descriptors a,b also this descriptor list (repeatable; e.g. an ablation of one addition);
+ *                     with --descriptors and no --preset, no preset is run
  *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
  *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
  *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
       split: { type: "string" },
       preset: { type: "string", multiple: true },
       singles: { type: "boolean", default: false },
+      descriptors: { type: "string", multiple: true },
       seeds: { type: "string", default: "1,2,3,4,5" },
       hidden: { type: "string" },
       dropout: { type: "string" },
@@ -99,7 +102,8 @@ async function main(): Promise<void> {
   if (positionals[0] !== "omnixas" || positionals.length > 1) throw new InputError(`unknown benchmark "${positionals.join(" ")}" (known: omnixas)`);
   const roots = values.root ?? [path.join(sharedDataDir(), "feff-cu-k-oxides")];
   const splitDir = values.split ?? path.join(sharedDataDir(), "omnixas-cu-feff-split");
-  const presets = values.preset ?? ["study"];
+  const presets = values.preset ?? (values.descriptors ? [] : ["study"]);
+  const custom = (values.descriptors ?? []).map((l) => l.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
   for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
   const seeds = numbers(values.seeds!, "seeds");
   const num = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : numbers(v, what)[0]);
@@ -128,7 +132,10 @@ async function main(): Promise<void> {
       `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
   );
   log(`their processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after 8983.173 eV)`);
-  const allNames = [...new Set(presets.flatMap((p) => presetDescriptors(p)))];
+  // union in registry order, so each config's columns come out in its featurizer's order
+  const registryOrder = presetDescriptors("extended");
+  const wanted = new Set([...presets.flatMap((p) => presetDescriptors(p)), ...custom.flat()]);
+  const allNames = [...registryOrder.filter((n) => wanted.has(n)), ...[...wanted].filter((n) => !registryOrder.includes(n))];
   const { table, split } = featurizeForBenchmark(data.dataset, allNames, data.split);
   if (table.errors.length) log(`featurisation failed for ${table.errors.length} spectra (left out): ${table.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
   log(`features: ${table.nFeatures} columns (${allNames.join(", ")}) in ${table.seconds.toFixed(1)} s; rows train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
@@ -136,8 +143,28 @@ async function main(): Promise<void> {
   const energy = data.dataset.energy;
 
   const runs: Record<string, unknown>[] = [];
+  // the report is rewritten after every configuration, so a long run stopped early keeps what it measured
+  const writeReport = () => {
+    const report = {
+      benchmark: "omnixas",
+      label: values.label,
+      createdAt: new Date().toISOString(),
+      complete: runs.length === configs.length,
+      roots,
+      splitDir,
+      coverage: cov,
+      heldFirstValue: data.dataset.config.quality.held?.start,
+      rows: { train: split.train.length, val: split.val.length, test: split.test.length, featurisationErrors: table.errors },
+      published: OMNIXAS_PUBLISHED_ETA,
+      backend: backend.name,
+      runs,
+    };
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    writeJsonFile(out, report);
+  };
   const configs: { label: string; preset: string; descriptors: string[]; seeds: number[] }[] = [];
   for (const p of presets) configs.push({ label: p, preset: p, descriptors: presetDescriptors(p), seeds });
+  for (const list of custom) configs.push({ label: list.join("+"), preset: "custom", descriptors: list, seeds });
   if (values.singles) {
     for (const name of allNames) configs.push({ label: `${name} alone`, preset: "single", descriptors: [name], seeds: seeds.slice(0, 1) });
   }
@@ -210,22 +237,9 @@ async function main(): Promise<void> {
       mlp: { settings: choice, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
       uncertainty,
     });
+    writeReport();
   }
-  const report = {
-    benchmark: "omnixas",
-    label: values.label,
-    createdAt: new Date().toISOString(),
-    roots,
-    splitDir,
-    coverage: cov,
-    heldFirstValue: data.dataset.config.quality.held?.start,
-    rows: { train: split.train.length, val: split.val.length, test: split.test.length, featurisationErrors: table.errors },
-    published: OMNIXAS_PUBLISHED_ETA,
-    backend: backend.name,
-    runs,
-  };
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  writeJsonFile(out, report);
+  writeReport();
   log(`wrote ${out}`);
 }
 
