@@ -11,6 +11,10 @@
  *   --train PATH  the same kinds: the rows the mean spectrum and kNN are fitted on (omit: MLP only)
  *   --root DIR    FEFF root(s) for split files (repeatable; default <shared data>/feff-cu-k-oxides)
  *   --k 5         kNN neighbours (distance-weighted; no validation rows here to choose k on)
+ *   --calibrate-on PATH  the same kinds: rows (never the scored ones) to calibrate the ensemble's band on,
+ *                 instead of the calibration saved with the model
+ *   --calibration nll|coverage  how: Gaussian likelihood (default) or nominal 1σ coverage with the
+ *                 2σ coverage closest to nominal (lib/eval/uncertainty.ts)
  *   --out FILE    JSON report (default results/evaluate.json)
  *
  * Spectra are processed as the model's metadata says: "omnixas" models with the OmniXAS processing
@@ -29,7 +33,7 @@ import { etaScore, OMNIXAS_MESH, omnixasSource, readSplitFile, splitLineId } fro
 import { EnergyMesh, NORMALISATIONS, Normalisation } from "../lib/spectra/mesh";
 import { initBackend } from "../lib/model/backend";
 import { comparisonTable, evaluateModel, evaluationJson } from "../lib/eval/experiment";
-import { bandCoverage, calibratedSigma, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
+import { bandCoverage, calibrateBand, calibrateBandCoverage, calibratedSigma, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
 import type { XanesPredictor } from "../lib/model/predictor";
@@ -133,6 +137,8 @@ async function main(): Promise<void> {
       train: { type: "string" },
       root: { type: "string", multiple: true },
       k: { type: "string", default: "5" },
+      "calibrate-on": { type: "string" },
+      calibration: { type: "string", default: "nll" },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -172,7 +178,19 @@ async function main(): Promise<void> {
   }
   console.log(comparisonTable(models));
   report.comparison = models.map(evaluationJson);
-  const cal = members[0].meta.uncertainty as { scale: number; floor: number } | null | undefined;
+  let cal = members[0].meta.uncertainty as { scale: number; floor: number } | null | undefined;
+  if (values.calibration !== "nll" && values.calibration !== "coverage") throw new InputError(`--calibration ${values.calibration}: expected nll or coverage`);
+  if (values["calibrate-on"] && members.length > 1) {
+    const cd = await loadSpectra(values["calibrate-on"], proc, roots);
+    const c = features(cd, members[0], values["calibrate-on"]);
+    const ce = ensembleMeanStd(predictMembers(members, c.X));
+    const fit = values.calibration === "coverage" ? calibrateBandCoverage : calibrateBand;
+    const fitted = fit(ce.mean, ce.std, c.Y);
+    cal = { scale: fitted.scale, floor: fitted.floor };
+    const sv = calibratedSigma(ce.std, cal);
+    report.calibration = { on: values["calibrate-on"], method: values.calibration, n: c.n, ...fitted, coverage1: bandCoverage(ce.mean, sv, c.Y, 1), coverage2: bandCoverage(ce.mean, sv, c.Y, 2) };
+    console.log(`band calibrated on ${values["calibrate-on"]} (${values.calibration}, n ${c.n}): scale ${fitted.scale.toFixed(3)}, floor ${fitted.floor.toExponential(2)}`);
+  }
   if (members.length > 1 && cal) {
     const sigma = calibratedSigma(ens.std, cal);
     const u = uncertaintyReport(ens.mean, sigma, t.Y, M);

@@ -26,7 +26,7 @@ import { Featurizer } from "../lib/descriptors/featurizer";
 import { DESCRIPTOR_PRESETS } from "../lib/descriptors/presets";
 import { BV_CU_O } from "../lib/descriptors/shell";
 import { createRng } from "../lib/util/random";
-import { bandCoverage, calibrateBand, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, spectrumUncertainty, uncertaintyReport } from "../lib/eval/uncertainty";
+import { bandCoverage, calibrateBand, calibrateBandCoverage, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, spectrumUncertainty, uncertaintyReport } from "../lib/eval/uncertainty";
 
 const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
 const SPLIT = path.join(sharedDataDir(), "omnixas-cu-feff-split");
@@ -176,6 +176,24 @@ test("ensemble band calibration recovers a known spread scale and gives nominal 
   }
   const c2 = calibrateBand(m2, s2, t2);
   assert.ok(Math.abs(c2.floor - 0.2) < 0.02, `floor ${c2.floor}`);
+  // coverage matching: nominal 1σ on the calibration rows by construction, and on Gaussian data the same scale
+  const cc = calibrateBandCoverage(cal.mean, cal.spread, cal.truth);
+  assert.ok(Math.abs(bandCoverage(cal.mean, calibratedSigma(cal.spread, cc), cal.truth, 1) - NOMINAL_COVERAGE.one) < 1e-3);
+  assert.ok(Math.abs(cc.scale - 3) < 0.15, `coverage scale ${cc.scale}`);
+  // heavy tails (Student t, 3 dof): the likelihood fit over-covers at 1σ, coverage matching does not
+  const heavy = (n: number) => {
+    const mean = new Float32Array(n), spread = new Float32Array(n), truth = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      spread[i] = 0.01 + 0.1 * rng();
+      const chi2 = gauss() ** 2 + gauss() ** 2 + gauss() ** 2;
+      truth[i] = 2 * spread[i] * (gauss() / Math.sqrt(chi2 / 3));
+    }
+    return { mean, spread, truth };
+  };
+  const hc = heavy(20000), hf = heavy(20000);
+  const byCoverage = calibrateBandCoverage(hc.mean, hc.spread, hc.truth);
+  const c1 = bandCoverage(hf.mean, calibratedSigma(hf.spread, byCoverage), hf.truth, 1);
+  assert.ok(Math.abs(c1 - NOMINAL_COVERAGE.one) < 0.015, `fresh 1σ coverage ${c1}`);
 });
 
 test("ensembleMeanStd and the per-spectrum report: uncertainty that tracks the error ranks it", () => {

@@ -12,6 +12,9 @@
  */
 import { pearsonRow, spearmanRow } from "./metrics";
 
+/** Fraction of a normal distribution within ±1σ and ±2σ. */
+export const NOMINAL_COVERAGE = { one: 0.6827, two: 0.9545 } as const;
+
 /** Mean and population standard deviation over members; each member n × M row-major. */
 export function ensembleMeanStd(members: readonly Float32Array[]): { mean: Float32Array; std: Float32Array } {
   if (members.length === 0) throw new RangeError("ensembleMeanStd: no members");
@@ -122,6 +125,50 @@ export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>
   return { scale, floor: scale * Math.sqrt(bestBeta), nll: best.nll, points: L };
 }
 
+/**
+ * (scale, floor) for which the calibration rows' coverage is exactly nominal at 1σ and as close as
+ * possible to nominal at 2σ — for residuals with heavier tails than a Gaussian, where the
+ * likelihood fit (calibrateBand) widens the core of the band to cover the tails. For a floor ratio β,
+ * point i is inside k·σ iff t_i = r_i²/(s_i² + β) ≤ k²·c, so c is the 0.6827-quantile of t and the
+ * 2σ coverage is the fraction of t ≤ 4c; β is searched on the same grid as calibrateBand.
+ */
+export function calibrateBandCoverage(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
+  const L = truth.length;
+  if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`calibrateBandCoverage: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
+  const r2 = new Float64Array(L);
+  const s2 = new Float64Array(L);
+  let ms2 = 0;
+  for (let i = 0; i < L; i++) {
+    r2[i] = (truth[i] - mean[i]) ** 2;
+    s2[i] = spread[i] * spread[i];
+    ms2 += s2[i];
+  }
+  ms2 = ms2 / L || 1e-30;
+  const t = new Float64Array(L);
+  let best = { gap: Infinity, c: 1, beta: 0 };
+  for (let k = 0; k <= 91; k++) {
+    const beta = k === 0 ? 1e-30 * ms2 : ms2 * 10 ** (-6 + (k - 1) / 10);
+    for (let i = 0; i < L; i++) t[i] = r2[i] / (s2[i] + beta);
+    const sorted = Float64Array.from(t).sort();
+    const c = sorted[Math.min(L - 1, Math.ceil(NOMINAL_COVERAGE.one * L) - 1)];
+    // fraction of t ≤ 4c by binary search in the sorted values
+    let lo = 0, hi = L;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= 4 * c) lo = mid + 1;
+      else hi = mid;
+    }
+    const gap = Math.abs(lo / L - NOMINAL_COVERAGE.two);
+    if (gap < best.gap) best = { gap, c, beta };
+  }
+  const scale = Math.sqrt(best.c);
+  const cal = { scale, floor: scale * Math.sqrt(best.beta) };
+  const sig = calibratedSigma(spread, cal);
+  let nll = 0;
+  for (let i = 0; i < L; i++) nll += 0.5 * (Math.log(2 * Math.PI * sig[i] * sig[i]) + r2[i] / (sig[i] * sig[i]));
+  return { ...cal, nll: nll / L, points: L };
+}
+
 /** Fraction of points with |truth − mean| ≤ k·σ. */
 export function bandCoverage(mean: ArrayLike<number>, sigma: ArrayLike<number>, truth: ArrayLike<number>, k: number): number {
   let inside = 0;
@@ -166,7 +213,6 @@ export interface UncertaintyReport {
   readonly meanUncertaintyOverRmse: number;
 }
 
-export const NOMINAL_COVERAGE = { one: 0.6827, two: 0.9545 } as const;
 
 /** Coverage and error–uncertainty correlation of a calibrated band on rows never used to calibrate it. */
 export function uncertaintyReport(mean: ArrayLike<number>, sigma: ArrayLike<number>, truth: ArrayLike<number>, M: number): UncertaintyReport {
