@@ -84,6 +84,12 @@ export interface QualityReport {
   readonly droppedByReason: Partial<Record<DropReason, number>>;
   /** Every drop with its message. */
   readonly dropped: DroppedSpectrum[];
+  /**
+   * With outOfWindow "clamp": kept spectra whose first sample lies after the mesh start (their first
+   * value held over the start of the mesh) and whose last sample lies before the mesh end (last value
+   * held). Absent in datasets saved before this count existed.
+   */
+  readonly held?: { readonly start: number; readonly end: number };
 }
 
 export interface DatasetConfig {
@@ -187,6 +193,8 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
   const structures = new Map<string, Structure>();
   const filtered: Record<string, number> = {};
   const dropped: DroppedSpectrum[] = [];
+  const held = { start: 0, end: 0 };
+  const meshEnd = mesh.start + (M - 1) * mesh.step;
   const seenKeys = new Set<string>();
   const row = new Float64Array(M);
   let seen = 0;
@@ -242,6 +250,8 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
       return drop("window-not-covered", `spectrum spans ${lo.toFixed(2)}–${hi.toFixed(2)} eV, mesh ${mesh.start}–${(mesh.start + (M - 1) * mesh.step).toFixed(2)} eV`);
     }
     resampleLinear(s.energy, s.mu, mesh, row, shift, outOfWindow === "clamp");
+    const heldStart = s.energy[0] - shift > mesh.start + mesh.step * 1e-9;
+    const heldEnd = s.energy[s.energy.length - 1] - shift < meshEnd - mesh.step * 1e-9;
     if (!normaliseInPlace(row, normalisation, mesh.step)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
     let multiplicity: number;
     if (s.site === -1) multiplicity = s.structure.species.filter((sp) => sp === s.element).length;
@@ -259,6 +269,8 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
       multiplicity = mult[s.site];
     }
     seenKeys.add(key);
+    if (heldStart) held.start++;
+    if (heldEnd) held.end++;
     if (meta.length === capacity) {
       capacity *= 2;
       const grown = new Float32Array(capacity * M);
@@ -312,7 +324,7 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
       outOfWindow,
       minPoints,
       counts: { spectra: N, materials: structures.size, points: M },
-      quality: { seen, kept: N, filtered, droppedByReason, dropped },
+      quality: { seen, kept: N, filtered, droppedByReason, dropped, ...(outOfWindow === "clamp" ? { held } : {}) },
       createdAt: new Date().toISOString(),
       codeVersion: codeVersion(),
       buildSeconds,
@@ -330,6 +342,7 @@ export function formatQualityReport(q: QualityReport, maxMessages = 10): string 
   const lines = [`seen ${q.seen} items, kept ${q.kept} spectra`];
   for (const [k, v] of Object.entries(q.filtered)) lines.push(`  filtered by ${k}: ${v}`);
   for (const [k, v] of Object.entries(q.droppedByReason)) lines.push(`  dropped (${k}): ${v}`);
+  if (q.held) lines.push(`  end values held (mesh wider than the spectrum): first value ${q.held.start}, last value ${q.held.end}`);
   for (const d of q.dropped.slice(0, maxMessages)) lines.push(`    ${d.id} [${d.reason}] ${d.message}`);
   if (q.dropped.length > maxMessages) lines.push(`    … ${q.dropped.length - maxMessages} more in dataset.json`);
   return lines.join("\n");

@@ -137,6 +137,7 @@ export async function readFeffMaterial(materialDir: string, opts: FeffCollectOpt
         mu: xmu.mu,
         energyRelative: false,
         edgeEnergy: xmu.edgeEnergy,
+        ...(xmu.xsedge50 !== undefined ? { xsedge50: xmu.xsedge50 } : {}),
         structure: siteStructure!,
         source: xmuPath,
       };

@@ -8,3 +8,4 @@ export * from "./columns";
 export * from "./dataset";
 export * from "./store";
 export * from "./mp-api";
+export * from "./omnixas";

@@ -14,11 +14,17 @@ import { CompositionDescriptor } from "./composition";
 import { CoulombDescriptor } from "./coulomb";
 import { OfmDescriptor } from "./ofm";
 import { RdfDescriptor } from "./rdf";
+import { AdfDescriptor } from "./adf";
+import { PrdfDescriptor } from "./prdf";
+import { ShellDescriptor } from "./shell";
 import { MIN_INTERATOMIC_DISTANCE, type DescriptorSpec, type SiteDescriptor, type SiteEnvironment, type StructureContext } from "./types";
 import { assertOrderedEnvironment } from "../structure/disorder";
 
+/** The five descriptors of the reproduced study (the "study" preset, lib/descriptors/presets.ts). */
 export const DESCRIPTOR_NAMES = ["composition", "atomic", "rdf", "coulomb", "ofm"] as const;
-export type DescriptorName = (typeof DESCRIPTOR_NAMES)[number];
+/** Additions for the near-edge region (the "extended" preset adds them to the five). */
+export const EXTENDED_DESCRIPTOR_NAMES = ["prdf", "adf", "shell"] as const;
+export type DescriptorName = (typeof DESCRIPTOR_NAMES)[number] | (typeof EXTENDED_DESCRIPTOR_NAMES)[number];
 
 /** A descriptor by registry name, options over its documented defaults. */
 export function createDescriptor(spec: DescriptorSpec): SiteDescriptor {
@@ -34,8 +40,14 @@ export function createDescriptor(spec: DescriptorSpec): SiteDescriptor {
       return new CoulombDescriptor(o);
     case "ofm":
       return new OfmDescriptor(o);
+    case "prdf":
+      return new PrdfDescriptor(o);
+    case "adf":
+      return new AdfDescriptor(o);
+    case "shell":
+      return new ShellDescriptor(o);
     default:
-      throw new Error(`unknown descriptor "${spec.name}"; known: ${DESCRIPTOR_NAMES.join(", ")}`);
+      throw new Error(`unknown descriptor "${spec.name}"; known: ${[...DESCRIPTOR_NAMES, ...EXTENDED_DESCRIPTOR_NAMES].join(", ")}`);
   }
 }
 

@@ -6,3 +6,7 @@ export * from "./rdf";
 export * from "./coulomb";
 export * from "./ofm";
 export * from "./featurizer";
+export * from "./presets";
+export * from "./prdf";
+export * from "./adf";
+export * from "./shell";

@@ -20,6 +20,8 @@ export interface SiteSpectrum {
   readonly energyRelative: boolean;
   /** Edge energy (eV, absolute) when the source states one (FEFF: omega − e); used for edge alignment. */
   readonly edgeEnergy?: number;
+  /** FEFF xmu.dat header value "xsedge+ 50, used to normalize mu", when the source has it (see XmuData). */
+  readonly xsedge50?: number;
   readonly structure: Structure;
   /** File or URL the spectrum was read from, for reports. */
   readonly source: string;

@@ -10,7 +10,14 @@ export interface XmuData {
   readonly mu: Float64Array;
   /** FEFF's edge energy, eV: omega − e (constant within a file). */
   readonly edgeEnergy: number;
+  /**
+   * The header value on `#  xsedge+ 50, used to normalize mu` (FEFF divided mu by it); absent when the
+   * file has no such line. OmniXAS multiplies mu back by it (× 1000 / a0²) to get absolute intensities.
+   */
+  readonly xsedge50?: number;
 }
+
+const XSEDGE50 = /xsedge\+\s*50,\s*used to normalize mu\s+(\S+)/;
 
 /** Whitespace-split fields of each non-blank, non-`#` line, with its 1-based line number. */
 function* dataLines(text: string): Generator<{ lineNo: number; line: string; parts: string[] }> {
@@ -55,11 +62,19 @@ export function parseXmuDat(text: string, source = "xmu.dat"): XmuData {
     mu.push(m);
   }
   if (omega.length === 0) throw new InputError(`${source}: no data rows (only header or empty file)`);
+  // the header is short: search only the text before the first data row
+  const firstRow = text.search(/^\s*[-+\d.]/m);
+  const hm = XSEDGE50.exec(firstRow > 0 ? text.slice(0, firstRow) : text);
+  const xsedge50 = hm ? Number(hm[1]) : undefined;
+  if (xsedge50 !== undefined && !(xsedge50 > 0 && Number.isFinite(xsedge50))) {
+    throw new InputError(`${source}: header "xsedge+ 50, used to normalize mu" has a non-positive or non-numeric value "${hm![1]}"`);
+  }
   return {
     omega: Float64Array.from(omega),
     e: Float64Array.from(e),
     mu: Float64Array.from(mu),
     edgeEnergy: omega[0] - e[0],
+    ...(xsedge50 !== undefined ? { xsedge50 } : {}),
   };
 }
 

@@ -1,0 +1,293 @@
+/**
+ * Scores the Cu K-edge models on a published benchmark protocol.
+ *
+ *   npm run benchmark -- omnixas [options]
+ *   npm run benchmark -- grouped [options]
+ *
+ * omnixas: the OmniXAS split (train/val/test by material) and processing (141-point mesh from
+ * 8983.173 eV, absolute intensities); score eta = median per-spectrum MSE of the mean training
+ * spectrum / the model's, compared with the published ExpertXAS value 5.19. Every estimator is
+ * fitted on the train lines found under the roots, makes its choices (early stopping, kNN k) on the
+ * val lines, and is scored once on the test lines.
+ * grouped: the reproduction's own dataset and grouped split (70/10/20 by material, seed 42), with the
+ * same estimators and scores (its goals: MLP mean MSE ≤ 0.4 × kNN's, ≥ 90 % of test spectra with
+ * Pearson ≥ 0.95).
+ *
+ * Options:
+ *   --root DIR        FEFF data root (repeatable; default <shared data>/feff-cu-k-oxides)
+ *   --split DIR       split folder (default <shared data>/omnixas-cu-feff-split)
+ *   --preset NAME     descriptor preset (repeatable): study, extended (default study)
+ *   --singles         also each descriptor of the presets alone (MLP with the first seed, and kNN)
+ *   --descriptors a,b also this descriptor list (repeatable; e.g. an ablation of one addition);
+ *                     with --descriptors and no --preset, no preset is run
+ *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
+ *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
+ *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none
+ *   --out FILE        JSON report (default results/benchmark-omnixas.json)
+ *   --save DIR        save the first preset's ensemble there (member-<k>/ folders, with the calibrated
+ *                     band in each member's metadata) for `npm run evaluate` and screening
+ *   --label TEXT      free text recorded in the report (e.g. what this run tests)
+ *   --help
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { resultsDir, sharedDataDir } from "../lib/config";
+import { buildOmnixasData, etaScore, OMNIXAS_PUBLISHED_ETA, perSpectrumMse, median } from "../lib/data/omnixas";
+import { DESCRIPTOR_PRESETS, presetDescriptors } from "../lib/descriptors/presets";
+import { initBackend } from "../lib/model/backend";
+import { takeRows } from "../lib/util/matrix";
+import { spectralContract } from "../lib/model/spectral";
+import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
+import { bandCoverage, calibrateBand, calibratedSigma, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
+import { writeJsonFile } from "../lib/eval/report";
+import { InputError, errorMessage } from "../lib/util/errors";
+import { featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
+import { checkMlpConfig, type MlpConfig, type XanesMlp } from "../lib/model/mlp";
+import { buildDataset, Dataset } from "../lib/data/dataset";
+import { collectFeffFolders } from "../lib/data/feff";
+import { groupedSplit, SplitIndices } from "../lib/data/splits";
+import { DEFAULT_MESHES } from "../lib/spectra/mesh";
+import { studyConfig } from "../lib/study/config";
+
+function numbers(s: string, what: string): number[] {
+  const v = s.split(",").map((x) => Number(x.trim()));
+  if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new InputError(`--${what}: expected comma-separated numbers, got "${s}"`);
+  return v;
+}
+
+function usage(): string {
+  const src = fs.readFileSync(__filename, "utf8");
+  return src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim();
+}
+
+/** Scores of one estimator's predictions on val and test rows. */
+function scores(predVal: Float32Array, predTest: Float32Array, d: FitData, baseline: Float32Array, energy: Float64Array) {
+  const truthVal = takeRows(d.Y, d.split.val).data;
+  const truthTest = takeRows(d.Y, d.split.test).data;
+  const val = etaScore(predVal, truthVal, baseline);
+  const test = etaScore(predTest, truthTest, baseline);
+  const mseTest = perSpectrumMse(predTest, truthTest, d.Y.cols);
+  const shape = shapeReproduced(evaluateSpectra(predTest, truthTest, energy));
+  return {
+    valEta: val.eta,
+    testEta: test.eta,
+    nVal: val.n,
+    nTest: test.n,
+    testMedianMse: test.medianMseModel,
+    testMeanMse: mseTest.reduce((a, b) => a + b, 0) / mseTest.length,
+    testPearsonAtLeast095: shape.pearson["0.95"],
+  };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      root: { type: "string", multiple: true },
+      split: { type: "string" },
+      preset: { type: "string", multiple: true },
+      singles: { type: "boolean", default: false },
+      descriptors: { type: "string", multiple: true },
+      seeds: { type: "string", default: "1,2,3,4,5" },
+      hidden: { type: "string" },
+      dropout: { type: "string" },
+      lr: { type: "string" },
+      batch: { type: "string" },
+      epochs: { type: "string" },
+      patience: { type: "string" },
+      loss: { type: "string" },
+      "loss-weight": { type: "string" },
+      "output-scaling": { type: "string" },
+      out: { type: "string" },
+      save: { type: "string" },
+      label: { type: "string", default: "" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(usage());
+    return;
+  }
+  const protocol = positionals[0];
+  if ((protocol !== "omnixas" && protocol !== "grouped") || positionals.length > 1) throw new InputError(`unknown benchmark "${positionals.join(" ")}" (known: omnixas, grouped)`);
+  const roots = values.root ?? [path.join(sharedDataDir(), "feff-cu-k-oxides")];
+  const splitDir = values.split ?? path.join(sharedDataDir(), "omnixas-cu-feff-split");
+  const presets = values.preset ?? (values.descriptors ? [] : ["study"]);
+  const custom = (values.descriptors ?? []).map((l) => l.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
+  for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
+  const seeds = numbers(values.seeds!, "seeds");
+  const num = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : numbers(v, what)[0]);
+  const choice: MlpConfig = {
+    ...STUDY_MLP,
+    hidden: values.hidden ? numbers(values.hidden, "hidden") : STUDY_MLP.hidden,
+    dropout: num(values.dropout, "dropout", STUDY_MLP.dropout),
+    learningRate: num(values.lr, "lr", STUDY_MLP.learningRate),
+    batchSize: num(values.batch, "batch", STUDY_MLP.batchSize),
+    epochs: num(values.epochs, "epochs", STUDY_MLP.epochs),
+    patience: num(values.patience, "patience", STUDY_MLP.patience),
+    loss: (values.loss ?? STUDY_MLP.loss) as MlpConfig["loss"],
+    lossWeight: num(values["loss-weight"], "loss-weight", STUDY_MLP.lossWeight),
+    outputScaling: (values["output-scaling"] ?? STUDY_MLP.outputScaling) as MlpConfig["outputScaling"],
+  };
+  try {
+    checkMlpConfig(choice, "benchmark");
+  } catch (err) {
+    throw new InputError(errorMessage(err));
+  }
+  const out = values.out ?? path.join(resultsDir(), "benchmark-omnixas.json");
+  const log = (s: string) => console.log(s);
+
+  const backend = await initBackend();
+  log(`tfjs backend: ${backend.name}`);
+  const data = protocol === "omnixas" ? await buildOmnixasData(roots, splitDir) : await groupedData(roots);
+  const cov = data.coverage;
+  if (cov) log(
+      `split lines found here: train ${cov.found.train}/${cov.lines.train}, val ${cov.found.val}/${cov.lines.val}, test ${cov.found.test}/${cov.lines.test} ` +
+      `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
+  );
+  if (data.dataset.config.quality.held) log(`their processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after 8983.173 eV)`);
+  // union in registry order, so each config's columns come out in its featurizer's order
+  const registryOrder = presetDescriptors("extended");
+  const wanted = new Set([...presets.flatMap((p) => presetDescriptors(p)), ...custom.flat()]);
+  const allNames = [...registryOrder.filter((n) => wanted.has(n)), ...[...wanted].filter((n) => !registryOrder.includes(n))];
+  const { table, split } = featurizeForBenchmark(data.dataset, allNames, data.split);
+  if (table.errors.length) log(`featurisation failed for ${table.errors.length} spectra (left out): ${table.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
+  log(`features: ${table.X.cols} columns (${allNames.join(", ")}) in ${table.seconds.toFixed(1)} s; rows train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
+  const M = data.dataset.energy.length;
+  const energy = data.dataset.energy;
+
+  const runs: Record<string, unknown>[] = [];
+  // the report is rewritten after every configuration, so a long run stopped early keeps what it measured
+  const writeReport = () => {
+    const report = {
+      benchmark: protocol,
+      label: values.label,
+      createdAt: new Date().toISOString(),
+      complete: runs.length === configs.length,
+      roots,
+      splitDir,
+      coverage: cov,
+      heldFirstValue: data.dataset.config.quality.held?.start,
+      rows: { train: split.train.length, val: split.val.length, test: split.test.length, featurisationErrors: table.errors },
+      published: OMNIXAS_PUBLISHED_ETA,
+      backend: backend.name,
+      runs,
+    };
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    writeJsonFile(out, report);
+  };
+  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[] }[] = [];
+  for (const p of presets) configs.push({ label: p, preset: p, descriptors: presetDescriptors(p), seeds });
+  for (const list of custom) configs.push({ label: list.join("+"), preset: "custom", descriptors: list, seeds });
+  if (values.singles) {
+    for (const name of allNames) configs.push({ label: `${name} alone`, preset: "single", descriptors: [name], seeds: seeds.slice(0, 1) });
+  }
+  for (const [ci, c] of configs.entries()) {
+    const keep = values.save !== undefined && ci === 0;
+    const kept: XanesMlp[] = [];
+    const X = selectDescriptors(table, c.descriptors);
+    const nFeatures = X.cols;
+    const d: FitData = { X, Y: table.Y, split };
+    const mean = await fitMean(d);
+    const baseline = mean.predict([0]);
+    const knn = await fitKnn(d);
+    const knnScores = scores(knn.predict(split.val), knn.predict(split.test), d, baseline, energy);
+    log(`[${c.label}] kNN ${knn.name}: val eta ${knnScores.valEta.toFixed(3)}, test eta ${knnScores.testEta.toFixed(3)} (n ${knnScores.nTest})`);
+    const memberVal: Float32Array[] = [];
+    const memberTest: Float32Array[] = [];
+    const members: Record<string, unknown>[] = [];
+    for (const seed of c.seeds) {
+      const m = await fitMlp(d, choice, seed);
+      const pv = m.predict(split.val);
+      const pt = m.predict(split.test);
+      memberVal.push(pv);
+      memberTest.push(pt);
+      const s = scores(pv, pt, d, baseline, energy);
+      members.push({ ...m.info, ...s });
+      log(`[${c.label}] MLP seed ${seed}: best epoch ${m.bestEpoch}/${m.epochsRun}, ${m.seconds.toFixed(0)} s; val eta ${s.valEta.toFixed(3)}, test eta ${s.testEta.toFixed(3)}`);
+      if (keep) kept.push(m.model);
+      else m.dispose();
+    }
+    const ensVal = ensembleMeanStd(memberVal);
+    const ensTest = ensembleMeanStd(memberTest);
+    const ens = scores(ensVal.mean, ensTest.mean, d, baseline, energy);
+    let uncertainty: Record<string, unknown> | null = null;
+    if (c.seeds.length > 1) {
+      const truthVal = takeRows(table.Y, split.val).data;
+      const truthTest = takeRows(table.Y, split.test).data;
+      const cal = calibrateBand(ensVal.mean, ensVal.std, truthVal);
+      const sigVal = calibratedSigma(ensVal.std, cal);
+      const sigTest = calibratedSigma(ensTest.std, cal);
+      const rawTest = calibratedSigma(ensTest.std, { scale: 1, floor: 0 });
+      uncertainty = {
+        calibration: cal,
+        val: { coverage1: bandCoverage(ensVal.mean, sigVal, truthVal, 1), coverage2: bandCoverage(ensVal.mean, sigVal, truthVal, 2) },
+        test: uncertaintyReport(ensTest.mean, sigTest, truthTest, M),
+        testUncalibrated: { coverage1: bandCoverage(ensTest.mean, rawTest, truthTest, 1), coverage2: bandCoverage(ensTest.mean, rawTest, truthTest, 2) },
+      };
+      const t = uncertainty.test as ReturnType<typeof uncertaintyReport>;
+      log(`[${c.label}] uncertainty: scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}; test inside 1σ ${(100 * t.coverage1).toFixed(1)} %, 2σ ${(100 * t.coverage2).toFixed(1)} %, Spearman(u, RMSE) ${t.spearmanUncertaintyError.toFixed(3)}`);
+    }
+    if (keep) {
+      const cal = (uncertainty?.calibration ?? null) as { scale: number; floor: number } | null;
+      // OmniXAS spectra are their intensity scale ("none" as a normalisation); `protocol` tells evaluate to reprocess so.
+      const spectral = spectralContract(data.dataset.config.mesh, "Cu", "K", protocol === "omnixas" ? "none" : data.dataset.config.normalisation);
+      const dirs = await saveMlpEnsemble(values.save!, kept, c.descriptors, spectral, {
+        protocol,
+        processing: protocol === "omnixas" ? "OmniXAS: window cut, numpy-interp ends, mu × xsedge50 × 1000/a0² (lib/data/omnixas.ts)" : "reproduction dataset (studyConfig)",
+        preset: c.preset,
+        trainedOn: { benchmark: protocol, roots, splitDir, rows: split.train.length },
+        uncertainty: cal ? { scale: cal.scale, floor: cal.floor, calibratedOn: "omnixas val lines" } : null,
+      });
+      kept.forEach((m) => m.dispose());
+      log(`[${c.label}] saved ${dirs.length} members under ${values.save}`);
+    }
+    const meanScores = scores(mean.predict(split.val), mean.predict(split.test), d, baseline, energy);
+    log(`[${c.label}] test: mean MSE MLP ensemble / kNN ${(ens.testMeanMse / knnScores.testMeanMse).toFixed(3)}; Pearson ≥ 0.95: MLP ensemble ${(100 * ens.testPearsonAtLeast095).toFixed(1)} %, kNN ${(100 * knnScores.testPearsonAtLeast095).toFixed(1)} %`);
+    log(`[${c.label}] MLP ensemble of ${c.seeds.length}: val eta ${ens.valEta.toFixed(3)}, test eta ${ens.testEta.toFixed(3)} (n ${ens.nTest}${protocol === "omnixas" ? `; ExpertXAS ${OMNIXAS_PUBLISHED_ETA.expertXAS}, ratio ${(ens.testEta / OMNIXAS_PUBLISHED_ETA.expertXAS).toFixed(3)}` : ""})`);
+    runs.push({
+      label: c.label,
+      preset: c.preset,
+      descriptors: c.descriptors,
+      nFeatures,
+      mean: meanScores,
+      knn: { name: knn.name, ...knn.info, ...knnScores },
+      mlp: { settings: choice, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
+      uncertainty,
+    });
+    writeReport();
+  }
+  writeReport();
+  log(`wrote ${out}`);
+}
+
+/**
+ * The reproduction's own protocol: its dataset (default Cu-K mesh and normalisation, lib/eval/experiment)
+ * and grouped-by-material split (70/10/20, seed 42), on dataset rows.
+ */
+async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset; split: SplitIndices; coverage: null }> {
+  const cfg = studyConfig("full");
+  const sources = roots.map((r) => collectFeffFolders(r));
+  const dataset = await buildDataset({
+    name: "grouped-benchmark",
+    sourceLabel: roots.join(", "),
+    sources,
+    mesh: DEFAULT_MESHES[cfg.dataset.mesh],
+    filters: { elements: ["Cu"] },
+    splitSeed: cfg.split.seed,
+    splitFractions: cfg.split.fractions,
+  });
+  return { dataset, split: groupedSplit(dataset.meta.map((m) => m.materialId), cfg.split.fractions, cfg.split.seed), coverage: null };
+}
+
+function summary(v: number[]): { mean: number; std: number; median: number; values: number[] } {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length - 1));
+  return { mean: m, std: sd, median: median(v), values: v };
+}
+
+main().catch((err) => {
+  console.error(err instanceof InputError ? `error: ${err.message}` : err instanceof Error ? err.stack ?? err.message : errorMessage(err));
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+/**
+ * The benchmark and evaluate commands' use of the estimator contract (lib/model/estimator,
+ * lib/eval/baselines): each estimator is fitted on `split.train`, makes its choices on `split.val`
+ * only, and predicts any rows of the feature table. Predictions come back as flat row-major arrays,
+ * the form the eta and calibration functions take.
+ */
+import type { Dataset } from "../lib/data/dataset";
+import type { SplitIndices } from "../lib/data/splits";
+import { featurizeDataset, featureRowSplit, type FeatureTable } from "../lib/study/features";
+import { KnnRegressor, MeanSpectrumRegressor } from "../lib/eval/baselines";
+import type { MlpConfig, XanesMlp } from "../lib/model/mlp";
+import { studyConfig } from "../lib/study/config";
+import { MlpRegressor } from "../lib/model/estimator";
+import { Featurizer } from "../lib/descriptors/featurizer";
+import type { XanesModelMeta } from "../lib/model/io";
+import { XanesPredictor } from "../lib/model/predictor";
+import { loadEnsemble, saveEnsemble } from "../lib/model/ensemble";
+import type { SpectralContract } from "../lib/model/spectral";
+import { takeColumns, takeRows, type Matrix } from "../lib/util/matrix";
+
+/** Features of the dataset rows with the given descriptors (registry names), and the split on feature rows. */
+export function featurizeForBenchmark(ds: Dataset, descriptors: readonly string[], split: SplitIndices): { table: FeatureTable; split: SplitIndices } {
+  const table = featurizeDataset(ds, descriptors.map((name) => ({ name })), "Cu");
+  return { table, split: featureRowSplit(split, table) };
+}
+
+/** The columns of `table` that belong to the named descriptors, as a new X. */
+export function selectDescriptors(table: FeatureTable, names: readonly string[]): Matrix {
+  return takeColumns(table.X, table.featurizer.columnsFor(names));
+}
+
+export interface FitData {
+  readonly X: Matrix;
+  /** Targets, rows × mesh points. */
+  readonly Y: Matrix;
+  readonly split: SplitIndices;
+}
+
+/** A fitted estimator: predictions for rows of the same X. */
+export interface Fitted {
+  readonly name: string;
+  predict(rows: readonly number[]): Float32Array;
+  readonly info: Record<string, unknown>;
+  dispose(): void;
+}
+
+export async function fitMean(d: FitData): Promise<Fitted> {
+  const mean = await new MeanSpectrumRegressor().fit(d.X, d.Y, { train: d.split.train });
+  return { name: "mean", predict: (rows) => mean.predict(takeRows(d.X, rows)).data, info: {}, dispose: () => {} };
+}
+
+/** kNN with k and weighting chosen on the validation rows (lowest mean MSE). */
+export async function fitKnn(d: FitData, kCandidates: readonly number[] = [1, 3, 5, 10, 20], weightings: readonly ("uniform" | "distance")[] = ["uniform", "distance"]): Promise<Fitted> {
+  const knn = await new KnnRegressor({ kCandidates: [...kCandidates], weightings: [...weightings] }).fit(d.X, d.Y, { train: d.split.train, val: d.split.val });
+  return {
+    name: `kNN (k=${knn.k}, ${knn.weighting})`,
+    predict: (rows) => knn.predict(takeRows(d.X, rows)).data,
+    info: { k: knn.k, weighting: knn.weighting, valMse: knn.valMse },
+    dispose: () => {},
+  };
+}
+
+/** The reproduction's final net as benchmark settings; the seed is set per member. */
+export const STUDY_MLP: MlpConfig = studyConfig("full").final.mlp;
+
+export interface FittedMlp extends Fitted {
+  readonly model: XanesMlp;
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly seconds: number;
+}
+
+export async function fitMlp(d: FitData, choice: MlpConfig, seed: number): Promise<FittedMlp> {
+  const t0 = performance.now();
+  const r = await new MlpRegressor({ ...choice, hidden: [...choice.hidden], seed }).fit(d.X, d.Y, { train: d.split.train, val: d.split.val });
+  const seconds = (performance.now() - t0) / 1000;
+  const t = r.training!;
+  return {
+    name: `MLP seed ${seed}`,
+    model: r.fitted(),
+    bestEpoch: t.bestEpoch,
+    epochsRun: t.history.length,
+    seconds,
+    predict: (rows) => r.predict(takeRows(d.X, rows)).data,
+    info: { seed, bestEpoch: t.bestEpoch, epochsRun: t.history.length, seconds, samplesPerSec: t.timing.samplesPerSec, backend: t.timing.backend },
+    dispose: () => r.dispose(),
+  };
+}
+
+/**
+ * Saves fitted MLPs as an ensemble folder (`<dir>/member-<k>/`, each loadable by loadPredictor and
+ * loadEnsemble) with the featurizer of `descriptors`, the spectral contract and `meta`.
+ */
+export async function saveMlpEnsemble(dir: string, models: readonly XanesMlp[], descriptors: readonly string[], spectral: SpectralContract, meta: XanesModelMeta): Promise<string[]> {
+  const featurizer = new Featurizer({ descriptors: descriptors.map((name) => ({ name })), absorber: "Cu" });
+  return saveEnsemble(dir, models.map((m) => new XanesPredictor(m, featurizer, spectral, meta)));
+}
+
+/** A saved model or ensemble folder, as members with their shared featurizer and metadata. */
+export async function loadMlpEnsemble(dir: string): Promise<XanesPredictor[]> {
+  return loadEnsemble(dir);
+}
+
+/** Predictions of every member for feature rows X. */
+export function predictMembers(members: readonly XanesPredictor[], X: Matrix): Float32Array[] {
+  return members.map((p) => p.model.predict(X).data);
+}
+
+/** kNN with a fixed k and distance weighting (no validation rows to choose it on) fitted on every row of a training table. */
+export async function fitKnnFixed(X: Matrix, Y: Matrix, k: number): Promise<{ predict(Xq: Matrix): Float32Array }> {
+  const knn = await new KnnRegressor({ kCandidates: [k], weightings: ["distance"] }).fit(X, Y, { train: Array.from({ length: X.rows }, (_, i) => i) });
+  return { predict: (Xq) => knn.predict(Xq).data };
+}

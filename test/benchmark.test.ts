@@ -1,0 +1,214 @@
+// The OmniXAS benchmark protocol: processing checked against their own processed spectra, the split
+// reader, and the eta score on small cases whose value is known.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { sharedDataDir } from "../lib/config";
+import { InputError } from "../lib/util/errors";
+import { buildDataset } from "../lib/data/dataset";
+import { parseXmuDat } from "../lib/spectra/xmu";
+import {
+  etaScore,
+  median,
+  OMNIXAS_MESH,
+  omnixasSource,
+  parseSplitLine,
+  perSpectrumMse,
+  readOmnixasSplit,
+  readProcessedSpectra,
+  readSplitFile,
+  splitLineId,
+} from "../lib/data/omnixas";
+import { tempDirFactory } from "./helpers/files";
+import type { Structure } from "../lib/structure/types";
+import { Featurizer } from "../lib/descriptors/featurizer";
+import { DESCRIPTOR_PRESETS } from "../lib/descriptors/presets";
+import { BV_CU_O } from "../lib/descriptors/shell";
+import { createRng } from "../lib/util/random";
+import { bandCoverage, calibrateBand, calibrateBandCoverage, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, spectrumUncertainty, uncertaintyReport } from "../lib/eval/uncertainty";
+
+const CU = path.join(sharedDataDir(), "feff-cu-k-oxides");
+const SPLIT = path.join(sharedDataDir(), "omnixas-cu-feff-split");
+const haveData = fs.existsSync(CU) && fs.existsSync(SPLIT);
+const tmp = tempDirFactory("benchmark");
+
+test("processing reproduces OmniXAS's processed val and test spectra to better than 1e-3 relative", { skip: !haveData && "shared data not found (set XAS_DATA_DIR)", timeout: 60_000 }, async () => {
+  const ref = new Map([...readProcessedSpectra(path.join(SPLIT, "val-y-available.txt")), ...readProcessedSpectra(path.join(SPLIT, "test-y-available.txt"))]);
+  assert.ok(ref.size > 700, `${ref.size} processed rows`);
+  const materials = [...new Set([...ref.keys()].map((id) => parseSplitLine(id).materialId))].sort();
+  const ds = await buildDataset({ name: "omnixas-check", sources: omnixasSource([CU], materials), mesh: OMNIXAS_MESH, normalisation: "none", outOfWindow: "clamp", filters: { elements: ["Cu"] } });
+  const rowOf = new Map(ds.meta.map((m, i) => [splitLineId(m.materialId, m.site), i]));
+  const M = OMNIXAS_MESH.points;
+  let maxRel = 0;
+  let compared = 0;
+  let heldStart = 0;
+  for (const [id, y] of ref) {
+    const r = rowOf.get(id);
+    assert.ok(r !== undefined, `${id}: no spectrum built`);
+    compared++;
+    if (y[0] === y[1]) heldStart++;
+    for (let j = 0; j < M; j++) maxRel = Math.max(maxRel, Math.abs(ds.spectra[r * M + j] - y[j]) / Math.abs(y[j]));
+  }
+  assert.equal(compared, ref.size);
+  // buildDataset reports the held ends: every spectrum is cut before the last mesh point (their
+  // processing), and at least the reference rows that start with a repeated value start late
+  const held = ds.config.quality.held!;
+  assert.equal(held.end, ds.meta.length);
+  assert.ok(held.start >= heldStart && held.start <= ds.meta.length, `held at start ${held.start}`);
+  // the held first value (numpy interp end behaviour) is exercised by many rows
+  assert.ok(heldStart > 50, `${heldStart} rows start with a held value`);
+  // measured 8.6e-7 (their files keep 9 digits; ours are float32)
+  assert.ok(maxRel < 1e-5, `max relative deviation ${maxRel}`);
+});
+
+test("xmu.dat header: xsedge+ 50 is read, and a bad value is an InputError naming the file", () => {
+  const rows = "    8984.506    -11.906  -1.000  4.58134E-02  6.20585E-02 -1.62451E-02\n    8984.805    -11.607  -0.960  4.84682E-02  6.67721E-02 -1.83039E-02\n";
+  const good = "#  xsedge+ 50, used to normalize mu           2.4327E-04\n#  omega    e    k    mu    mu0     chi     @#\n" + rows;
+  assert.equal(parseXmuDat(good, "a.dat").xsedge50, 2.4327e-4);
+  assert.equal(parseXmuDat(rows, "b.dat").xsedge50, undefined);
+  assert.throws(() => parseXmuDat(good.replace("2.4327E-04", "-1"), "c.dat"), (e: unknown) => e instanceof InputError && /c\.dat/.test(e.message));
+});
+
+test("split files: ids parse, duplicates and a material on two sides are InputErrors", () => {
+  assert.deepEqual(parseSplitLine("mp-704645_000"), { id: "mp-704645_000", materialId: "mp-704645", site: 0 });
+  assert.deepEqual(parseSplitLine("mvc-6490_018"), { id: "mvc-6490_018", materialId: "mvc-6490", site: 18 });
+  assert.equal(splitLineId("mvc-6490", 18), "mvc-6490_018");
+  assert.throws(() => parseSplitLine("mp-704645", "s.txt", 3), (e: unknown) => e instanceof InputError && /s\.txt:3/.test(e.message));
+  const dir = tmp("split");
+  fs.writeFileSync(path.join(dir, "train.txt"), "mp-1_000\nmp-1_001\n\nmp-2_004\n");
+  fs.writeFileSync(path.join(dir, "val.txt"), "mp-3_000\n");
+  fs.writeFileSync(path.join(dir, "test.txt"), "mp-4_002\n");
+  const s = readOmnixasSplit(dir);
+  assert.deepEqual(s.train.map((l) => l.id), ["mp-1_000", "mp-1_001", "mp-2_004"]);
+  fs.writeFileSync(path.join(dir, "test.txt"), "mp-1_002\n");
+  assert.throws(() => readOmnixasSplit(dir), (e: unknown) => e instanceof InputError && /mp-1 is also in train/.test(e.message));
+  fs.writeFileSync(path.join(dir, "val.txt"), "mp-3_000\nmp-3_000\n");
+  assert.throws(() => readSplitFile(path.join(dir, "val.txt")), (e: unknown) => e instanceof InputError && /listed twice/.test(e.message));
+});
+
+test("eta: median per-spectrum MSE of the mean baseline over the model's, on a case computed by hand", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  // 3 test spectra of 2 points; baseline (0, 0)
+  const truth = Float32Array.from([1, 1, 2, 2, 3, 3]);
+  const base = Float32Array.from([0, 0]);
+  const pred = Float32Array.from([1, 2, 2, 2, 3, 5]); // per-spectrum MSE 0.5, 0, 2 → median 0.5
+  assert.deepEqual([...perSpectrumMse(pred, truth, 2)], [0.5, 0, 2]);
+  const s = etaScore(pred, truth, base); // baseline MSEs 1, 4, 9 → median 4
+  assert.equal(s.n, 3);
+  assert.equal(s.medianMseBaseline, 4);
+  assert.equal(s.medianMseModel, 0.5);
+  assert.equal(s.eta, 8);
+  // the baseline scored against itself is 1, and eta does not change with the intensity scale
+  const tiled = Float32Array.from([0, 0, 0, 0, 0, 0]);
+  assert.equal(etaScore(tiled, truth, base).eta, 1);
+  const k = 3.7;
+  const sc = etaScore(pred.map((v) => v * k), truth.map((v) => v * k), base);
+  assert.ok(Math.abs(sc.eta - 8) < 1e-5);
+});
+
+/** Cu at the centre of a 12 Å cube with O at the given cartesian offsets (Å). */
+function cluster(offsets: number[][]): Structure {
+  const a = 12;
+  const frac = [0.5, 0.5, 0.5, ...offsets.flatMap((v) => v.map((x) => 0.5 + x / a))];
+  return { lattice: Float64Array.from([a, 0, 0, 0, a, 0, 0, 0, a]), species: ["Cu", ...offsets.map(() => "O")], frac: Float64Array.from(frac), source: "synthetic" };
+}
+
+test("extended descriptors on a square-planar CuO4: angles at 90° and 180°, bond-valence sum 4 at r = R0, O-only partial RDF", () => {
+  const r = BV_CU_O.r0;
+  const s = cluster([[r, 0, 0], [-r, 0, 0], [0, r, 0], [0, -r, 0]]);
+  const f = new Featurizer({ descriptors: DESCRIPTOR_PRESETS.extended.filter((n) => ["prdf", "adf", "shell"].includes(n)).map((name) => ({ name })), absorber: "Cu" });
+  const x = f.featurizeSite(s, 0);
+  const at = (label: string) => x[f.labels.indexOf(label)];
+  // 4 bonds, all first shell, all O, bond-valence sum 4 × exp(0) = 4
+  assert.equal(at("shell_cn"), 4);
+  assert.ok(Math.abs(at("shell_bvs") - 4) < 1e-5, `bvs ${at("shell_bvs")}`);
+  assert.ok(Math.abs(at("shell_rmean") - r) < 1e-5);
+  assert.equal(at("shell_distortion"), 0);
+  assert.equal(at("shell_ofrac"), 1);
+  assert.equal(at("shell_ncu"), 0);
+  // pairs: 4 at 90°, 2 at 180°, each of weight f_c(r)² at its grid point (unit-height Gaussians)
+  const fc = 0.5 * (Math.cos((Math.PI * r) / 3.2) + 1);
+  assert.ok(Math.abs(at("adf_90.0") - 4 * fc * fc) < 1e-4, `adf(90) ${at("adf_90.0")}`);
+  assert.ok(Math.abs(at("adf_180.0") - 2 * fc * fc) < 1e-4);
+  assert.ok(at("adf_45.0") < 1e-6 && at("adf_135.0") < 1e-6);
+  // partial RDF: O channel peaks at r, Cu and other channels empty within 6 Å (next Cu is 12 Å away)
+  const sumOf = (prefix: string) => f.labels.reduce((acc, l, i) => (l.startsWith(prefix) ? acc + x[i] : acc), 0);
+  assert.ok(sumOf("prdf_O_") > 0);
+  assert.equal(sumOf("prdf_Cu_"), 0);
+  assert.equal(sumOf("prdf_other_"), 0);
+  // a tetrahedron has its pairs at 109.47°, not at 90°
+  const t = r / Math.sqrt(3);
+  const tet = f.featurizeSite(cluster([[t, t, t], [t, -t, -t], [-t, t, -t], [-t, -t, t]]), 0);
+  assert.ok(tet[f.labels.indexOf("adf_112.5")] > 10 * tet[f.labels.indexOf("adf_90.0")]);
+});
+
+test("ensemble band calibration recovers a known spread scale and gives nominal coverage on fresh synthetic data", () => {
+  const rng = createRng(7);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  // truth = mean + N(0, (3·spread)²): the calibrated scale should be ≈ 3 and the floor ≈ 0
+  const make = (n: number) => {
+    const mean = new Float32Array(n), spread = new Float32Array(n), truth = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      spread[i] = 0.01 + 0.1 * rng();
+      mean[i] = rng();
+      truth[i] = mean[i] + 3 * spread[i] * gauss();
+    }
+    return { mean, spread, truth };
+  };
+  const cal = make(20000);
+  const c = calibrateBand(cal.mean, cal.spread, cal.truth);
+  assert.ok(Math.abs(c.scale - 3) < 0.1, `scale ${c.scale}`);
+  assert.ok(c.floor < 0.02, `floor ${c.floor}`);
+  const fresh = make(20000);
+  const sigma = calibratedSigma(fresh.spread, c);
+  assert.ok(Math.abs(bandCoverage(fresh.mean, sigma, fresh.truth, 1) - NOMINAL_COVERAGE.one) < 0.015);
+  assert.ok(Math.abs(bandCoverage(fresh.mean, sigma, fresh.truth, 2) - NOMINAL_COVERAGE.two) < 0.01);
+  // uncalibrated (scale 1) the band is far too narrow
+  assert.ok(bandCoverage(fresh.mean, fresh.spread, fresh.truth, 1) < 0.35);
+  // a constant-noise case: spread carries no information, the floor takes over
+  const n = 20000;
+  const m2 = new Float32Array(n), s2 = new Float32Array(n), t2 = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s2[i] = 0.05 * rng();
+    t2[i] = m2[i] + 0.2 * gauss();
+  }
+  const c2 = calibrateBand(m2, s2, t2);
+  assert.ok(Math.abs(c2.floor - 0.2) < 0.02, `floor ${c2.floor}`);
+  // coverage matching: nominal 1σ on the calibration rows by construction, and on Gaussian data the same scale
+  const cc = calibrateBandCoverage(cal.mean, cal.spread, cal.truth);
+  assert.ok(Math.abs(bandCoverage(cal.mean, calibratedSigma(cal.spread, cc), cal.truth, 1) - NOMINAL_COVERAGE.one) < 1e-3);
+  assert.ok(Math.abs(cc.scale - 3) < 0.15, `coverage scale ${cc.scale}`);
+  // heavy tails (Student t, 3 dof): the likelihood fit over-covers at 1σ, coverage matching does not
+  const heavy = (n: number) => {
+    const mean = new Float32Array(n), spread = new Float32Array(n), truth = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      spread[i] = 0.01 + 0.1 * rng();
+      const chi2 = gauss() ** 2 + gauss() ** 2 + gauss() ** 2;
+      truth[i] = 2 * spread[i] * (gauss() / Math.sqrt(chi2 / 3));
+    }
+    return { mean, spread, truth };
+  };
+  const hc = heavy(20000), hf = heavy(20000);
+  const byCoverage = calibrateBandCoverage(hc.mean, hc.spread, hc.truth);
+  const c1 = bandCoverage(hf.mean, calibratedSigma(hf.spread, byCoverage), hf.truth, 1);
+  assert.ok(Math.abs(c1 - NOMINAL_COVERAGE.one) < 0.015, `fresh 1σ coverage ${c1}`);
+});
+
+test("ensembleMeanStd and the per-spectrum report: uncertainty that tracks the error ranks it", () => {
+  const { mean, std } = ensembleMeanStd([Float32Array.from([1, 2]), Float32Array.from([3, 2])]);
+  assert.deepEqual([...mean], [2, 2]);
+  assert.deepEqual([...std], [1, 0]);
+  // 4 spectra of 3 points; errors grow with the predicted sigma
+  const M = 3;
+  const mu = new Float32Array(12);
+  const sig = Float32Array.from([0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.4, 0.4, 0.4, 0.8, 0.8, 0.8]);
+  const truth = Float32Array.from([0.05, -0.05, 0.05, 0.1, -0.3, 0.1, 0.2, 0.2, -0.5, 0.5, 0.5, -0.5]);
+  const rep = uncertaintyReport(mu, sig, truth, M);
+  assert.equal(rep.n, 4);
+  assert.equal(rep.spearmanUncertaintyError, 1);
+  assert.equal(rep.coverage1, 10 / 12);
+  assert.equal(rep.coverage2, 1);
+  assert.deepEqual([...spectrumUncertainty(sig, M)].map((v) => +v.toFixed(6)), [0.1, 0.2, 0.4, 0.8]);
+});
