@@ -64,12 +64,14 @@ test("parseTargetText reads common layouts", () => {
   const tab = rows.map((r) => `${r[0]}\t${r[1]}\t99`).join("\n") + "\n\n";
   const desc = rows.slice().reverse().map((r) => `${r[0]} ${r[1]} # note`).join("\n");
   for (const [name, text] of Object.entries({ ws, csv, semi, tab, desc })) {
-    const t = parseTargetText(text, name);
+    const t = parseTargetText(text, name, name === "tab" ? { intensityColumn: 1 } : {});
     assert.equal(t.energy.length, 8, name);
     assert.equal(t.energy[0], 8980, name);
     assert.ok(Math.abs(t.intensity[3] - 0.3) < 1e-12, name);
   }
   assert.equal(parseTargetText(rows.map((r) => `${r[0]} 5 ${r[1]}`).join("\n"), "x", { intensityColumn: 2 }).intensity[7], 0.7000000000000001);
+  // More than two columns and no choice: refused, listing the columns (never a guessed column).
+  assert.throws(() => parseTargetText(tab, "tab"), (e: Error) => e instanceof InputError && /^tab:1: 3 numeric columns \(1: "8980", 2: "0", 3: "99"\)/.test(e.message));
 });
 
 test("bad target files give InputErrors naming file and line", () => {

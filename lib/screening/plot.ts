@@ -100,8 +100,8 @@ export function measuredOverlayFigure(result: MeasuredScreeningResult, opts: { t
   const buf2 = new Float64Array(e.length);
   result.rows.slice(0, top).forEach((r, n) => {
     const colour = COLOURS[n % COLOURS.length];
-    // Drawn on the target's axis less the offset: x = E − shift, so the curve sits where it matched.
-    const x = Float64Array.from(e, (v) => v - r.shift);
+    // p(E) was compared with T(E + offset + s), and the target is drawn at x with T(x + offset): x = E + s.
+    const x = Float64Array.from(e, (v) => v + r.shift);
     broaden(r.prediction, t.mesh.step, r.gamma, "lorentzian", buf2);
     const y = broaden(buf2, t.mesh.step, r.sigma, "gaussian", new Float64Array(e.length));
     const label = `#${r.rank} ${r.id}${r.id === opts.highlight ? " (true)" : ""}`;
@@ -121,7 +121,7 @@ export function measuredOverlayFigure(result: MeasuredScreeningResult, opts: { t
       legendgroup: r.id,
     });
   });
-  traces.push({ type: "scatter", mode: "lines", name: `measured ${t.target.source} (offset ${t.options.offset.toFixed(2)} eV)`, x: e, y: measuredTargetOnMesh(t, 0), line: { color: "black", width: 2.5 } });
+  traces.push({ type: "scatter", mode: "lines", name: `measured ${t.target.source.split("/").pop()} (offset ${t.options.offset.toFixed(2)} eV)`, x: e, y: measuredTargetOnMesh(t, 0), line: { color: "black", width: 2.5 } });
   const w = t.options.window;
   return {
     data: traces,

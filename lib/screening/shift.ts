@@ -65,7 +65,7 @@ function coverageAt(x: Float64Array, mesh: EnergyMesh, shift: number): number {
  */
 export function targetOnMesh(target: TargetSpectrum, mesh: EnergyMesh, normalisation: Normalisation, shift: number, out: Float64Array): boolean {
   resampleLinear(target.energy, target.intensity, mesh, out, shift, true);
-  return normaliseInPlace(out, normalisation, mesh.step);
+  return normaliseInPlace(out, normalisation, mesh.step, mesh.start);
 }
 
 /**
