@@ -252,7 +252,7 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
     resampleLinear(s.energy, s.mu, mesh, row, shift, outOfWindow === "clamp");
     const heldStart = s.energy[0] - shift > mesh.start + mesh.step * 1e-9;
     const heldEnd = s.energy[s.energy.length - 1] - shift < meshEnd - mesh.step * 1e-9;
-    if (!normaliseInPlace(row, normalisation, mesh.step)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
+    if (!normaliseInPlace(row, normalisation, mesh.step, mesh.start)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
     let multiplicity: number;
     if (s.site === -1) multiplicity = s.structure.species.filter((sp) => sp === s.element).length;
     else {
