@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { InputError } from "../util/errors";
-import { parseDecimal } from "../spectra/expression";
+import { strictNumber } from "../util/numbers";
 import { MeasuredSpectrum, checkElementEdge, parseXdi, xdiSpectrum } from "../spectra/xdi";
 import { athenaRecord, athenaSpectrum, athenaText, averageAthenaRecords, looksLikeAthena, parseAthena } from "../spectra/athena";
 
@@ -42,9 +42,9 @@ function parseField(f: string): number {
   const t = f.trim();
   if (/^[+-]?nan$/i.test(t)) return NaN;
   if (/^[+-]?inf(inity)?$/i.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
-  const v = parseDecimal(t);
+  const v = strictNumber(t);
   if (!Number.isNaN(v) || !/^[+-]?\d+,\d+([eE][+-]?\d+)?$/.test(t)) return v;
-  return parseDecimal(t.replace(",", "."));
+  return strictNumber(t.replace(",", "."));
 }
 
 /**

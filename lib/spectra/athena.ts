@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { InputError } from "../util/errors";
-import { parseDecimal } from "./expression";
+import { strictNumber } from "../util/numbers";
 import { findE0 } from "./normalize";
 import { MeasuredSpectrum, orderedSpectrum } from "./xdi";
 
@@ -113,7 +113,7 @@ class PerlListReader {
     const m = /^[^\s,()[\]{}]+/.exec(t.slice(this.pos, this.pos + 200));
     if (!m) throw new InputError(`${this.where()}: unexpected "${c}"`);
     this.pos += m[0].length;
-    const v = parseDecimal(m[0]);
+    const v = strictNumber(m[0]);
     return Number.isNaN(v) ? m[0] : v;
   }
 }
@@ -163,7 +163,7 @@ export function parseAthena(text: string, source = "project.prj"): AthenaProject
       const values = new Float64Array(list.length);
       for (let i = 0; i < list.length; i++) {
         const v = list[i];
-        const num = typeof v === "number" ? v : typeof v === "string" ? parseDecimal(v.trim()) : NaN;
+        const num = typeof v === "number" ? v : typeof v === "string" ? strictNumber(v.trim()) : NaN;
         if (!Number.isFinite(num)) throw new InputError(`${where()}: item ${i + 1} "${String(v).slice(0, 30)}" is not a number`);
         values[i] = num;
       }

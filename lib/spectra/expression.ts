@@ -138,10 +138,3 @@ export function parseColumnExpression(text: string, known: readonly string[], wh
   };
 }
 
-/** Strict decimal number ("8979.5", "-3.1e-2", "1.0D+03"): no hex, no "NaN", no "Infinity", no "". */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eEdD][+-]?\d+)?$/;
-
-/** Parse a numeric field strictly; NaN when it is not a plain decimal number. */
-export function parseDecimal(field: string): number {
-  return NUMBER.test(field) ? Number(field.replace(/[dD]/, "e")) : NaN;
-}

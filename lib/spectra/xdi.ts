@@ -19,7 +19,8 @@
  */
 import * as fs from "node:fs";
 import { InputError } from "../util/errors";
-import { parseColumnExpression, parseDecimal } from "./expression";
+import { parseColumnExpression } from "./expression";
+import { strictNumber } from "../util/numbers";
 
 export interface XdiColumn {
   /** 1-based column number. */
@@ -117,7 +118,7 @@ export function parseXdi(text: string, source = "file.xdi"): XdiFile {
     else if (parts.length !== ncol) throw new InputError(`${source}:${lineNo}: ${parts.length} values, but the first data row has ${ncol}`);
     const row = new Array<number>(ncol);
     for (let j = 0; j < ncol; j++) {
-      const v = parseDecimal(parts[j]);
+      const v = strictNumber(parts[j]);
       if (!Number.isFinite(v)) {
         const name = colDecl.get(j + 1)?.name ?? `column ${j + 1}`;
         throw new InputError(`${source}:${lineNo}: column ${j + 1} (${name}): "${parts[j].slice(0, 30)}" is not a decimal number`);
@@ -174,7 +175,7 @@ export function xdiSpectrum(x: XdiFile, opts: XdiSpectrumOptions = {}): Measured
   let energyNote: string;
   if (names[ie] === "angle" || /^(deg|degrees|degree)$/.test(units)) {
     const dText = x.header.get("mono.d_spacing");
-    const d = dText === undefined ? NaN : parseDecimal(dText.split(/\s+/)[0]);
+    const d = dText === undefined ? NaN : strictNumber(dText.split(/\s+/)[0]);
     if (!(d > 0)) throw new InputError(`${x.source}: energy is a monochromator angle (${col.name} ${col.units}) but "Mono.d_spacing" is ${dText === undefined ? "missing" : `"${dText}"`}`);
     for (let i = 0; i < x.rows; i++) energy[i] = HC_EV_ANGSTROM / (2 * d * Math.sin((raw[i] * Math.PI) / 180));
     energyNote = `angle (deg) → eV with Mono.d_spacing ${d} Å`;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { ELEMENT_SYMBOLS, isElementSymbol } from "../elements/symbols";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
-import { strictNumber } from "./numbers";
+import { strictNumber } from "../util/numbers";
 
 /** Largest |coordinate| of a FEFF cluster atom, Å (clusters span tens of Å). */
 const MAX_CLUSTER_COORD = 1e4;

@@ -3,7 +3,8 @@ import { isElementSymbol } from "../elements/symbols";
 import { fractionalCoords, latticeVolume } from "./lattice";
 import { Structure } from "./types";
 import { InputError } from "../util/errors";
-import { MAX_ABS_FRAC, strictCount, strictNumber } from "./numbers";
+import { MAX_ABS_FRAC } from "./numbers";
+import { strictCount, strictNumber } from "../util/numbers";
 
 /** "Cu_pv", "Fe/PAW_PBE" (POTCAR names) → "Cu", "Fe". */
 function cleanSymbol(token: string): string {
