@@ -459,6 +459,8 @@ function wire(): void {
   const modelFiles = $("model-files") as HTMLInputElement;
   const pick = async (input: HTMLInputElement) => {
     if (!input.files?.length) return;
+    // a previous folder's error is cleared at once (before any await): the message shown is this folder's
+    $("model-error").textContent = "";
     const files = await filesOf(input.files);
     const first = files[0].path.split("/");
     await loadModelFiles(first.length > 1 ? first[0] : "picked files", files);

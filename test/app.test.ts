@@ -209,7 +209,7 @@ test("app: a measured XDI file and ten candidates give the same ranking as npm r
   const xdi = path.join(sharedDataDir(), "xaslib", "data", "Cu", "CuO_tenorite_13K_01.xdi");
   const cliOut = path.join(dir, "screen-measured");
   // the test model predicts max-normalised spectra, so l2 is refused (below): pearson on both sides
-  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", xdi, "--offset", "-6", "--score", "pearson", "--model", modelDir, "--out", cliOut,
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", xdi, "--offset=-6", "--score", "pearson", "--model", modelDir, "--out", cliOut,
     ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
   const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { e0: number; rows: { id: string; score: number; shift: number; sigma: number; gamma: number; shiftAtEdge: boolean; broadeningAtEdge: boolean }[] };
   const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
