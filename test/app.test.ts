@@ -252,7 +252,7 @@ test("app: a measured XDI file and ten candidates give the same ranking as npm r
   assert.deepEqual(consoleErrors, []);
 });
 
-test("app: a bad XDI file shows the XDI reader's message; an Athena project lists its records", { skip }, async () => {
+test("app: a bad XDI file shows the XDI reader's message; an Athena project lists its records; a gzipped Athena record ranks as the CLI ranks it", { skip }, async () => {
   const bad = "# XDI/1.0\n# Column.1: energy eV\n# Column.2: i0\n# Column.3: itrans\n# Element.symbol: Cu\n# Element.edge: K\n#----\n# energy i0 itrans\n8980 1 0.5\n8981 1\n";
   let expected = "";
   try {
@@ -275,6 +275,27 @@ test("app: a bad XDI file shows the XDI reader's message; an Athena project list
     const options = await page!.locator("#record option").allTextContents();
     assert.deepEqual(options.map((o) => o.split(":")[0]), p.records.map((r) => String(r.index)));
     assert.ok(options.every((o, i) => o.includes(p.records[i].label)));
+  }
+  // a gzipped Athena record (Copper.prj, Cu foil; gunzipped in the page by DecompressionStream) ranks as the CLI ranks it
+  const copper = path.join(projects, "Copper.prj");
+  if (fs.existsSync(copper)) {
+    const data = path.join(sharedDataDir(), "feff-cu-k-oxides");
+    const ids = fs.readdirSync(data).filter((d) => fs.existsSync(path.join(data, d, "POSCAR"))).sort().slice(10, 14);
+    const cliOut = path.join(dir, "screen-athena");
+    execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", copper, "--record", "0", "--offset=-6", "--score", "pearson", "--broadening", "gaussian", "--model", modelDir, "--out", cliOut,
+      ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
+    const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { rows: { id: string; score: number; sigma: number }[] };
+    const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
+    const got = await page!.evaluate(async ([b, c]) => {
+      await window.xanes.screen({ name: "Copper.prj", bytes: new Uint8Array(b) }, c, { offset: -6, score: "pearson", broadening: "gaussian", record: "0" });
+      return { rows: window.xanes.screening?.rows, error: window.xanes.screenError };
+    }, [Array.from(fs.readFileSync(copper)), candidates] as const);
+    assert.ok(got.rows, got.error);
+    assert.deepEqual(got.rows.map((r) => r.id), cli.rows.map((r) => r.id));
+    got.rows.forEach((r, i) => {
+      assert.ok(Math.abs(r.score - cli.rows[i].score) < 1e-4, `${r.id}: score ${r.score} vs CLI ${cli.rows[i].score}`);
+      assert.ok(Math.abs(r.sigma! - cli.rows[i].sigma) < 1e-6, `${r.id}: σ ${r.sigma} vs CLI ${cli.rows[i].sigma}`);
+    });
   }
   assert.deepEqual(consoleErrors, []);
 });
