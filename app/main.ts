@@ -18,7 +18,13 @@ import { loadEnsembleFromFiles, type FolderFile } from "../lib/model/browser";
 import type { XanesPredictor } from "../lib/model/predictor";
 import { errorMessage } from "../lib/util/errors";
 import { candidatesFromTexts } from "../lib/screening/sources";
-import { parseTargetText } from "../lib/screening/target";
+import { parseMeasuredTarget, parseTargetText } from "../lib/screening/target";
+import { athenaText, looksLikeAthena, parseAthena } from "../lib/spectra/athena";
+import { screenMeasured, type MeasuredScreeningResult } from "../lib/screening/rank";
+import { BROADENINGS, DEFAULT_MATCH, MATCH_SCORES, broadeningOptions, checkScoreNormalisation, normaliseTarget, parseEnergyCalibration, prepareMatch, type Broadening, type EnergyCalibration, type MatchScore } from "../lib/screening/match";
+import { measuredRankingRecords, MEASURED_RANKING_COLUMNS } from "../lib/screening/table";
+import { measuredOverlayFigure, normalisationFigure } from "../lib/screening/plot";
+import { InputError } from "../lib/util/errors";
 import { prepareTarget } from "../lib/screening/shift";
 import { screenCandidates, type ScreeningResult } from "../lib/screening/rank";
 import { ensemblePredictor } from "../lib/screening/predictor";
@@ -47,6 +53,8 @@ const state = {
   predictFiles,
   screen,
   screening: undefined as Window["xanes"]["screening"],
+  calibration: undefined as { calibration: EnergyCalibration; file: string } | undefined,
+  calibrationError: undefined as string | undefined,
   screenError: undefined as string | undefined,
 };
 window.xanes = state;
@@ -67,12 +75,42 @@ function showModelError(name: string, err: unknown): void {
   $("model-error").textContent = `${name}: ${errorMessage(err)}`;
 }
 
+/**
+ * The FEFF-vs-experiment energy offset stored with the model folder (energy-calibration.json, written
+ * by scripts/validate-measured.ts and read by `npm run screen`): the shallowest one among the files.
+ */
+function storedCalibration(files: readonly FolderFile[]): { calibration: EnergyCalibration; file: string } | undefined {
+  const found = files.filter((f) => /(^|\/)energy-calibration\.json$/.test(f.path)).sort((a, b) => a.path.split("/").length - b.path.split("/").length)[0];
+  return found && { calibration: parseEnergyCalibration(new TextDecoder().decode(found.bytes), found.path), file: found.path };
+}
+
 async function loadModelFiles(name: string, files: FolderFile[]): Promise<void> {
   try {
-    setModel(name, await loadEnsembleFromFiles(files));
+    const members = await loadEnsembleFromFiles(files);
+    let cal: typeof state.calibration;
+    let calError: string | undefined;
+    try {
+      cal = storedCalibration(files);
+    } catch (err) {
+      calError = errorMessage(err);
+    }
+    setModel(name, members);
+    state.calibration = cal;
+    state.calibrationError = calError;
+    showCalibration();
   } catch (err) {
     showModelError(name, err);
   }
+}
+
+function showCalibration(): void {
+  const c = state.calibration;
+  $("calibration-status").textContent = c
+    ? `Energy offset stored with the model (${c.file}): ${c.calibration.offset.toFixed(2)} eV` +
+      `${Number.isFinite(c.calibration.spread) ? ` ± ${c.calibration.spread.toFixed(2)}` : ""}, calibrated on ${c.calibration.standards.map((x) => x.name).join(", ")}` +
+      ` (a target that is one of these standards helped calibrate its own ranking: enter an offset calibrated without it). An offset entered below replaces it.`
+    : `The model folder has no energy-calibration.json${state.calibrationError ? ` (${state.calibrationError})` : ""}: enter the FEFF-vs-experiment offset below ` +
+      `(npm run screen calibrates it on the xaslib standards, which the page cannot read).`;
 }
 
 async function filesOf(list: FileList): Promise<FolderFile[]> {
@@ -175,12 +213,56 @@ async function predictFiles(files: { name: string; text: string }[]): Promise<vo
 }
 
 const fmt = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : "–");
+const pm = (v: number, sd: number, d: number) => (Number.isFinite(sd) && sd > 0 ? `${fmt(v, d)} ± ${fmt(sd, d)}` : fmt(v, d));
+
+/** A target file as the page hands it over: its bytes (a picked File) or text (tests). */
+interface TargetInput {
+  name: string;
+  text?: string;
+  bytes?: Uint8Array;
+}
+
+/** Options of the Screen section, named as `npm run screen`'s flags. */
+interface ScreenPageOptions {
+  /** "measured" (default, as the CLI with --target FILE) or "computed" (--computed: FEFF scale). */
+  mode?: "measured" | "computed";
+  /** computed: --metric */
+  metric?: string;
+  /** measured: --score, --broadening, --shift-window, --offset, --e0, --record, --mu, --column */
+  score?: string;
+  broadening?: string;
+  shiftWindow?: number;
+  offset?: number;
+  e0?: number;
+  record?: string;
+  mu?: string;
+  column?: number;
+}
+
+/** The file's bytes; a gzipped Athena project is decompressed here (DecompressionStream: the browser has no node:zlib). */
+async function targetBytes(t: TargetInput): Promise<Uint8Array> {
+  const b = t.bytes ?? new TextEncoder().encode(t.text ?? "");
+  if (b.length < 2 || b[0] !== 0x1f || b[1] !== 0x8b) return b;
+  try {
+    return new Uint8Array(await new Response(new Blob([b as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+  } catch (e) {
+    throw new InputError(`${t.name}: gzip-compressed but cannot be decompressed (${errorMessage(e)})`);
+  }
+}
+
+function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], dflt: T): T {
+  if (v === undefined || v === "") return dflt;
+  if (!allowed.includes(v as T)) throw new InputError(`${name} must be ${allowed.join(", ")}; got "${v}"`);
+  return v as T;
+}
 
 /**
- * Screening as `npm run screen` does it (same lib calls, defaults: the model's element and
- * normalisation, ±5 eV shift window, material target): a two-column target and candidate files.
+ * Screening as `npm run screen` does it, with the same lib calls and defaults. Measured (default): the
+ * target read by content (XDI, Athena record, columns), normalised as Athena does, compared with the
+ * model's predictions at the stored (or entered) energy offset ± a small shift, broadened, scored.
+ * Computed: a two-column spectrum on the model's energy scale (`--computed`).
  */
-async function screen(targetFile: { name: string; text: string }, candidateFiles: { name: string; text: string }[], metric = "cosine"): Promise<void> {
+async function screen(targetFile: TargetInput, candidateFiles: { name: string; text: string }[], opts: ScreenPageOptions = {}): Promise<void> {
   const out = $("screen-out");
   out.replaceChildren();
   state.screening = undefined;
@@ -189,29 +271,119 @@ async function screen(targetFile: { name: string; text: string }, candidateFiles
     if (state.members.length === 0) throw new Error("no model loaded: pick a model folder first");
     const t0 = performance.now();
     const members = state.members;
-    const target = parseTargetText(targetFile.text, targetFile.name, { kind: "material" });
-    const prepared = prepareTarget(target, energyMeshOf(members[0].spectral.mesh), { normalisation: members[0].spectral.normalisation, window: 5 });
-    const load = candidatesFromTexts(candidateFiles.map((f) => ({ file: f.name, text: f.text })));
-    if (load.candidates.length === 0 && load.skipped.length === 0) throw new Error("no candidate structures picked");
-    const res = await screenCandidates(prepared, load.candidates, ensemblePredictor(members), { element: members[0].spectral.mesh.element, metric: metric as ScreeningMetric });
+    const spectral = members[0].spectral;
+    const mesh = energyMeshOf(spectral.mesh);
+    const element = spectral.mesh.element;
+    const bytes = await targetBytes(targetFile);
+    if ((opts.mode ?? "measured") === "computed") {
+      const target = parseTargetText(new TextDecoder().decode(bytes), targetFile.name, { kind: "material", intensityColumn: opts.column === undefined ? undefined : opts.column - 1 });
+      const prepared = prepareTarget(target, mesh, { normalisation: spectral.normalisation, window: 5 });
+      const load = loadCandidates(candidateFiles);
+      const res = await screenCandidates(prepared, load.candidates, ensemblePredictor(members), { element, metric: oneOf(opts.metric, "metric", ["cosine", "pearson", "mse", "spearman"] as const, "cosine") as ScreeningMetric });
+      const totalMs = performance.now() - t0;
+      state.screening = {
+        mode: "computed",
+        rows: res.rows.map((r) => ({ rank: r.rank, id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, nSites: r.nSites, shiftAtEdge: r.shiftAtEdge })),
+        skipped: res.skipped,
+        skippedFiles: load.skipped,
+        timing: { totalMs, predictMs: res.predictMs, scoreMs: res.scoreMs, sitesPredicted: res.sitesPredicted },
+      };
+      renderScreening(out, targetFile.name, res, load.skipped, totalMs);
+      return;
+    }
+    const spec = parseMeasuredTarget(bytes, targetFile.name, { mu: opts.mu || undefined, record: opts.record || undefined, column: opts.column, element, edge: spectral.mesh.edge });
+    const win = DEFAULT_MATCH.window;
+    const normTarget = normaliseTarget(spec.energy, spec.mu, spec.source, opts.e0 === undefined ? {} : { e0: opts.e0 }, win);
+    const score = oneOf<MatchScore>(opts.score, "score", MATCH_SCORES, DEFAULT_MATCH.score);
+    checkScoreNormalisation(score, spectral.normalisation);
+    const broadening = oneOf<Broadening>(opts.broadening, "broadening", BROADENINGS, "lorentzian");
+    const shiftWindow = opts.shiftWindow ?? DEFAULT_MATCH.shiftWindow;
+    if (!(shiftWindow >= 0)) throw new InputError(`shift window must be ≥ 0, got ${shiftWindow}`);
+    const base = { ...DEFAULT_MATCH, score, window: win, shiftWindow, ...broadeningOptions(broadening) };
+    let offset: number;
+    let offsetNote: string;
+    if (opts.offset !== undefined) {
+      if (!Number.isFinite(opts.offset)) throw new InputError(`offset: "${opts.offset}" is not a number`);
+      offset = opts.offset;
+      offsetNote = `energy offset ${offset} eV (entered)`;
+    } else if (state.calibration) {
+      const c = state.calibration;
+      offset = c.calibration.offset;
+      offsetNote = `energy offset ${offset.toFixed(2)}${Number.isFinite(c.calibration.spread) ? ` ± ${c.calibration.spread.toFixed(2)}` : ""} eV (stored with the model: ${c.file}, standards ${c.calibration.standards.map((x) => x.name).join(", ")})`;
+    } else {
+      throw new InputError("no energy offset: the model folder has no energy-calibration.json; enter the FEFF-vs-experiment offset (eV, e.g. from npm run screen's output)");
+    }
+    const prepared = prepareMatch(normTarget, mesh, { ...base, offset });
+    const load = loadCandidates(candidateFiles);
+    const res = await screenMeasured(prepared, load.candidates, ensemblePredictor(members), { element, kind: "material" });
     const totalMs = performance.now() - t0;
+    const pe = normTarget.preEdge;
     state.screening = {
-      rows: res.rows.map((r) => ({ rank: r.rank, id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, nSites: r.nSites })),
+      mode: "measured",
+      rows: res.rows.map((r) => ({ rank: r.rank, id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, nSites: r.nSites, shiftAtEdge: r.shiftAtEdge, sigma: r.sigma, gamma: r.gamma, broadeningAtEdge: r.broadeningAtEdge })),
       skipped: res.skipped,
       skippedFiles: load.skipped,
       timing: { totalMs, predictMs: res.predictMs, scoreMs: res.scoreMs, sitesPredicted: res.sitesPredicted },
+      measured: { offset, offsetNote, e0: pe.e0, edgeStep: pe.edgeStep, rule: spec.rule },
     };
-    renderScreening(out, targetFile.name, res, load.skipped, totalMs);
+    out.appendChild(el("p", { class: "summary" },
+      `${spec.source}: ${spec.energy.length} points ${spec.energy[0]}–${spec.energy[spec.energy.length - 1]} eV (${spec.energyNote}); μ = ${spec.rule} [${spec.ruleReason}]; ` +
+        `E0 ${pe.e0} eV (${pe.e0Source}), edge step ${pe.edgeStep.toPrecision(4)}, pre-edge ${pe.pre1}…${pe.pre2} eV, post-edge ${pe.norm1.toFixed(0)}…${pe.norm2.toFixed(0)} eV (degree ${pe.nnorm}), flattened. ${offsetNote}.`));
+    const norm = el("div", { class: "plot norm-plot" });
+    out.appendChild(norm);
+    const nf = normalisationFigure(spec.mu, normTarget, { muLabel: `μ(E) = ${spec.rule}` });
+    void Plotly.newPlot(norm, nf.data as object[], { ...(nf.layout as object), width: undefined, title: { text: `${spec.source}: normalisation (larch pre_edge conventions)` } }, { responsive: true, displaylogo: false });
+    renderMeasured(out, targetFile.name, res, load.skipped, totalMs, broadening);
   } catch (err) {
     state.screenError = errorMessage(err);
     out.appendChild(el("p", { class: "error" }, errorMessage(err)));
   }
 }
 
+function loadCandidates(files: { name: string; text: string }[]): ReturnType<typeof candidatesFromTexts> {
+  const load = candidatesFromTexts(files.map((f) => ({ file: f.name, text: f.text })));
+  if (load.candidates.length === 0 && load.skipped.length === 0) throw new Error("no candidate structures picked");
+  return load;
+}
+
+function renderMeasured(out: HTMLElement, targetName: string, res: MeasuredScreeningResult, skippedFiles: { file: string; reason: string }[], totalMs: number, broadening: Broadening): void {
+  const o = res.target.options;
+  const ens = res.members > 1;
+  out.appendChild(el("p", { class: "summary" },
+    `${res.rows.length} candidates ranked by ${res.score}${res.score === "l2" ? " (−rms of the normalised spectra)" : ""} (higher is better) over ${o.window[0]}–${o.window[1]} eV, ` +
+      `shift ±${o.shiftWindow} eV around the offset, ${broadening} broadening ≤ ${Math.max(...o.sigmas, ...(o.gammas ?? [0]))} eV; ${res.sitesPredicted} sites predicted in ${(totalMs / 1000).toFixed(2)} s`));
+  const table = el("table", { class: "classes ranking" });
+  const head = ["rank", "candidate", `${res.score} ↑`, "shift (eV)", "σ (eV)", "γ (eV)", ...(ens ? ["rank range"] : []), "sites", "flags"];
+  table.appendChild(el("tr")).append(...head.map((h) => el("th", {}, h)));
+  for (const r of res.rows.slice(0, 50)) {
+    const flags = [r.shiftAtEdge ? "shift at window edge" : "", r.broadeningAtEdge ? "broadening at bound" : ""].filter(Boolean).join(", ") || "–";
+    table.appendChild(el("tr")).append(
+      ...[String(r.rank), r.id, pm(r.score, r.scoreStd, 4), pm(r.shift, r.shiftStd, 2), pm(r.sigma, r.sigmaStd, 2), pm(r.gamma, r.gammaStd, 2), ...(ens ? [`${r.rankBest}–${r.rankWorst}`] : []), String(r.nSites), flags].map((v) => el("td", {}, v)),
+    );
+  }
+  out.appendChild(table);
+  const nEdge = res.rows.filter((r) => r.shiftAtEdge).length;
+  const nBound = res.rows.filter((r) => r.broadeningAtEdge).length;
+  out.appendChild(el("p", { class: "note" },
+    `total shift = offset ${o.offset.toFixed(2)} eV + shift; ${nEdge} of ${res.rows.length} candidates have their best shift at the ±${o.shiftWindow} eV window edge, ${nBound} their broadening at the upper bound` +
+      (ens ? `; ± = spread over ${res.members} ensemble members` : "") + (res.rows.length > 50 ? `; first 50 of ${res.rows.length} shown, the CSV has all` : "")));
+  for (const s of skippedFiles) out.appendChild(el("p", { class: "error" }, `skipped file ${s.file}: ${s.reason}`));
+  for (const s of res.skipped) out.appendChild(el("p", { class: "error" }, `skipped candidate ${s.id}: ${s.reason}`));
+  const csv = el("button", { class: "csv" }, "Export table (CSV)");
+  csv.onclick = () => download(`${targetName.replace(/\.[^.]*$/, "")}-ranking.csv`, new Blob([recordsToCsv(measuredRankingRecords(res), MEASURED_RANKING_COLUMNS)], { type: "text/csv" }));
+  out.appendChild(el("div", { class: "buttons" })).appendChild(csv);
+  if (res.rows.length) {
+    const plot = el("div", { class: "plot overlay-plot" });
+    out.appendChild(plot);
+    const fig = measuredOverlayFigure(res, { top: 5, title: `${targetName}: top candidates` });
+    void Plotly.newPlot(plot, fig.data as object[], { ...(fig.layout as object), width: undefined }, { responsive: true, displaylogo: false });
+  }
+}
+
 function renderScreening(out: HTMLElement, targetName: string, res: ScreeningResult, skippedFiles: { file: string; reason: string }[], totalMs: number): void {
   const t = res.target;
   out.appendChild(el("p", { class: "summary" },
-    `${targetName}: ${t.target.energy.length} points, ${(t.coverage * 100).toFixed(0)}% of the model mesh covered; ${res.rows.length} candidates ranked by ${res.metric}` +
+    `${targetName} (computed, on the model's energy scale): ${t.target.energy.length} points, ${(t.coverage * 100).toFixed(0)}% of the model mesh covered; ${res.rows.length} candidates ranked by ${res.metric}` +
     ` (${res.higherIsBetter ? "higher" : "lower"} is better), ${res.sitesPredicted} sites predicted in ${(totalMs / 1000).toFixed(2)} s`));
   const table = el("table", { class: "classes ranking" });
   const head = ["rank", "candidate", "score", "± spread", "shift (eV)", "sites", "rank range"];
@@ -236,6 +408,31 @@ function renderScreening(out: HTMLElement, targetName: string, res: ScreeningRes
   }
 }
 
+/** An Athena project picked as the target: list its records in the picker (mu records selectable). */
+async function listRecords(file: File | undefined): Promise<void> {
+  const pick = $("record") as HTMLSelectElement;
+  const box = $("record-box");
+  pick.replaceChildren();
+  box.hidden = true;
+  $("target-error").textContent = "";
+  if (!file) return;
+  try {
+    const bytes = await targetBytes({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+    if (!looksLikeAthena(bytes)) return;
+    const p = parseAthena(athenaText(bytes, file.name), file.name);
+    const mu = p.records.filter((r) => r.kind === "mu");
+    for (const r of p.records) {
+      const o = el("option", { value: String(r.index) }, `${r.index}: ${r.label}${r.kind === "mu" ? "" : ` (${r.kind}, not a μ(E) record)`}`) as HTMLOptionElement;
+      if (r.kind !== "mu") o.disabled = true;
+      if (r === mu[0]) o.selected = true;
+      pick.appendChild(o);
+    }
+    box.hidden = false;
+  } catch (err) {
+    $("target-error").textContent = errorMessage(err);
+  }
+}
+
 async function readTexts(list: FileList | File[]): Promise<{ name: string; text: string }[]> {
   return Promise.all(Array.from(list, async (f) => ({ name: f.name, text: await f.text() })));
 }
@@ -253,6 +450,7 @@ async function start(): Promise<void> {
     await loadModelFiles(`bundled ${bundled.name}`, bundled.files.map((f) => ({ path: f.path, bytes: base64Bytes(f.base64) })));
   } else {
     $("model-status").textContent = `No model bundled: pick a model folder (results/model from npm run reproduce). tfjs ${state.backend} backend.`;
+    showCalibration();
   }
 }
 
@@ -261,6 +459,8 @@ function wire(): void {
   const modelFiles = $("model-files") as HTMLInputElement;
   const pick = async (input: HTMLInputElement) => {
     if (!input.files?.length) return;
+    // a previous folder's error is cleared at once (before any await): the message shown is this folder's
+    $("model-error").textContent = "";
     const files = await filesOf(input.files);
     const first = files[0].path.split("/");
     await loadModelFiles(first.length > 1 ? first[0] : "picked files", files);
@@ -273,9 +473,21 @@ function wire(): void {
     if (structures.files?.length) await predictFiles(await readTexts(structures.files));
     structures.value = "";
   };
+  const targetInput = $("target-file") as HTMLInputElement;
+  targetInput.onchange = () => void listRecords(targetInput.files?.[0]);
+  const mode = () => (($("mode-computed") as HTMLInputElement).checked ? "computed" : "measured");
+  const showMode = () => {
+    $("measured-options").hidden = mode() === "computed";
+    $("computed-options").hidden = mode() === "measured";
+  };
+  ($("mode-measured") as HTMLInputElement).onchange = showMode;
+  ($("mode-computed") as HTMLInputElement).onchange = showMode;
+  showMode();
+  const value = (id: string) => ($(id) as HTMLInputElement).value.trim();
+  const number = (id: string) => (value(id) === "" ? undefined : Number(value(id)));
   const run = $("screen-run") as HTMLButtonElement;
   run.onclick = async () => {
-    const t = ($("target-file") as HTMLInputElement).files?.[0];
+    const t = targetInput.files?.[0];
     const picked = [...Array.from(($("candidate-files") as HTMLInputElement).files ?? []), ...Array.from(($("candidate-dir") as HTMLInputElement).files ?? [])];
     if (!t) {
       $("screen-out").replaceChildren(el("p", { class: "error" }, "pick a target spectrum file"));
@@ -284,7 +496,19 @@ function wire(): void {
     run.disabled = true;
     try {
       const cands = await Promise.all(picked.map(async (f) => ({ name: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, text: await f.text() })));
-      await screen({ name: t.name, text: await t.text() }, cands, ($("metric") as HTMLSelectElement).value);
+      const records = Array.from(($("record") as HTMLSelectElement).selectedOptions, (o) => o.value).join(",");
+      await screen({ name: t.name, bytes: new Uint8Array(await t.arrayBuffer()) }, cands, {
+        mode: mode(),
+        metric: value("metric"),
+        score: value("score"),
+        broadening: value("broadening"),
+        shiftWindow: number("shift-window"),
+        offset: number("offset"),
+        e0: number("e0"),
+        record: records || undefined,
+        mu: value("mu") || undefined,
+        column: number("column"),
+      });
     } finally {
       run.disabled = false;
     }

@@ -30,13 +30,20 @@ interface Window {
     results: Record<string, { element: string; energy: Float64Array; classes: { sites: number[]; multiplicity: number; label: string; band: XanesAppBand }[]; average: XanesAppBand; timing: { featurizeMs: number; predictMs: number } }>;
     errors: Record<string, string>;
     predictFiles(files: { name: string; text: string }[]): Promise<void>;
-    screen(target: { name: string; text: string }, candidates: { name: string; text: string }[], metric?: string): Promise<void>;
+    screen(
+      target: { name: string; text?: string; bytes?: Uint8Array },
+      candidates: { name: string; text: string }[],
+      options?: { mode?: "measured" | "computed"; metric?: string; score?: string; broadening?: string; shiftWindow?: number; offset?: number; e0?: number; record?: string; mu?: string; column?: number },
+    ): Promise<void>;
     screening?: {
-      rows: { rank: number; id: string; score: number; scoreStd: number; shift: number; nSites: number }[];
+      mode: "measured" | "computed";
+      rows: { rank: number; id: string; score: number; scoreStd: number; shift: number; nSites: number; shiftAtEdge: boolean; sigma?: number; gamma?: number; broadeningAtEdge?: boolean }[];
       skipped: { id: string; reason: string }[];
       skippedFiles: { file: string; reason: string }[];
       timing: { totalMs: number; predictMs: number; scoreMs: number; sitesPredicted: number };
+      measured?: { offset: number; offsetNote: string; e0: number; edgeStep: number; rule: string };
     };
+    calibration?: { calibration: { offset: number }; file: string };
     screenError?: string;
   };
 }

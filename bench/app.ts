@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeat; r++) {
       const t = await page.evaluate(async ([tt, cs]) => {
         const t0 = performance.now();
-        await window.xanes.screen({ name: "target.dat", text: tt }, cs);
+        await window.xanes.screen({ name: "target.dat", text: tt }, cs, { mode: "computed" });
         const s = window.xanes.screening;
         if (!s) throw new Error(window.xanes.screenError);
         return { total: performance.now() - t0, predict: s.timing.predictMs, score: s.timing.scoreMs, sites: s.timing.sitesPredicted };

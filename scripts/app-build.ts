@@ -58,7 +58,7 @@ function writeModelBundle(outDir: string): string {
       const abs = path.join(d, e.name);
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(abs, r);
-      else if (/^(model\.json|xanes-model\.json|.*\.bin)$/.test(e.name)) files.push({ path: r, base64: fs.readFileSync(abs).toString("base64") });
+      else if (/^(model\.json|xanes-model\.json|energy-calibration\.json|.*\.bin)$/.test(e.name)) files.push({ path: r, base64: fs.readFileSync(abs).toString("base64") });
     }
   };
   walk(dir, path.basename(path.resolve(dir)));

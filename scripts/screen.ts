@@ -50,6 +50,7 @@ import {
   ScreeningMetric,
   TargetSpectrum,
   broadeningOptions,
+  checkScoreNormalisation,
   candidatesFromDataset,
   candidatesFromFiles,
   energyCalibrationFor,
@@ -237,13 +238,7 @@ async function main(): Promise<void> {
       throw new InputError(`${spec.source}: spectrum of ${spec.element} ${spec.edge ?? ""}, but the model predicts ${element} ${edge}`);
     }
     const score = oneOf<MatchScore>(a.score, "score", MATCH_SCORES, DEFAULT_MATCH.score);
-    // l2 compares absolute levels: the model must predict edge-step-normalised spectra like the target.
-    if (score === "l2" && meta.normalisation !== "edge-step") {
-      throw new InputError(
-        `the model predicts ${JSON.stringify(meta.normalisation)}-normalised spectra, but a measured spectrum is compared edge-step normalised; ` +
-          `use a model trained with edge-step normalisation, or --score pearson (insensitive to the scale)`,
-      );
-    }
+    checkScoreNormalisation(score, meta.normalisation);
     const broadening = oneOf<Broadening>(a.broadening, "broadening", BROADENINGS, "lorentzian");
     const base = { ...DEFAULT_MATCH, score, window: [win[0], win[1]] as [number, number], shiftWindow: num(a["shift-window"], "shift-window", DEFAULT_MATCH.shiftWindow), ...broadeningOptions(broadening) };
     if (!(base.shiftWindow >= 0)) throw new InputError(`--shift-window must be ≥ 0, got ${base.shiftWindow}`);

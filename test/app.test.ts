@@ -21,7 +21,9 @@ import { DESCRIPTOR_NAMES, Featurizer } from "../lib/descriptors/featurizer";
 import { studyConfig } from "../lib/study/config";
 import { createRng } from "../lib/util/random";
 import { parseStructureText, readStructureFile } from "../lib/structure/read";
-import { parseTargetText } from "../lib/screening/target";
+import { parseMeasuredTarget, parseTargetText } from "../lib/screening/target";
+import { checkScoreNormalisation } from "../lib/screening/match";
+import { athenaText, parseAthena } from "../lib/spectra/athena";
 import { cifText } from "../lib/structure/write";
 import { structureToPymatgen } from "../lib/structure/pymatgen";
 import { equivalentSites } from "../lib/geometry/equivalence";
@@ -63,6 +65,8 @@ before(async () => {
     await p.save(out);
     p.dispose();
   }
+  // an energy calibration stored with the model, as scripts/validate-measured.ts writes it (bundled with the model)
+  fs.writeFileSync(path.join(modelDir, "energy-calibration.json"), JSON.stringify({ element: "Cu", edge: "K", offset: -5.75, spread: 0.5, standards: [{ name: "CuO tenorite", shift: -5.4, sigma: 0, gamma: 1, score: 0.9 }, { name: "azurite", shift: -6.1, sigma: 0, gamma: 1, score: 0.9 }], method: "test" }));
   execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "app-build.ts"), "--model", modelDir, "--out", outDir], { cwd: root, stdio: "pipe" });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1000, height: 1150 } });
@@ -171,7 +175,7 @@ test("app: a broken file shows the lib's error next to its name, and the page ke
   assert.equal(await page!.locator('section[data-file="POSCAR"] .plot').count(), 1);
 });
 
-test("app: a target spectrum and ten candidates give the same ranking as the screen CLI", { skip }, async () => {
+test("app: a computed (FEFF-scale) target and ten candidates give the same ranking as the screen CLI --computed", { skip }, async () => {
   const data = path.join(sharedDataDir(), "feff-cu-k-oxides");
   const ids = fs.readdirSync(data).filter((d) => fs.existsSync(path.join(data, d, "POSCAR"))).sort().slice(0, 10);
   // target: the FEFF spectrum of the first candidate's Cu site, shifted by 1.5 eV, as two columns
@@ -185,7 +189,7 @@ test("app: a target spectrum and ten candidates give the same ranking as the scr
     ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
   const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { rows: { id: string; score: number; shift: number }[] };
   const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
-  await page!.evaluate(([t, c]) => window.xanes.screen(t, c), [{ name: "target.dat", text: targetText }, candidates] as const);
+  await page!.evaluate(([t, c]) => window.xanes.screen(t, c, { mode: "computed" }), [{ name: "target.dat", text: targetText }, candidates] as const);
   const got = await page!.evaluate(() => ({ rows: window.xanes.screening?.rows, error: window.xanes.screenError }));
   assert.ok(got.rows, got.error);
   assert.equal(got.rows.length, 10);
@@ -196,6 +200,103 @@ test("app: a target spectrum and ten candidates give the same ranking as the scr
   });
   assert.equal(await page!.locator("#screen-out table.ranking tr").count(), 11);
   await page!.waitForSelector("#screen-out .plot .main-svg");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("app: a measured XDI file and ten candidates give the same ranking as npm run screen (offset, shift, broadening)", { skip }, async () => {
+  const data = path.join(sharedDataDir(), "feff-cu-k-oxides");
+  const ids = fs.readdirSync(data).filter((d) => fs.existsSync(path.join(data, d, "POSCAR"))).sort().slice(0, 10);
+  const xdi = path.join(sharedDataDir(), "xaslib", "data", "Cu", "CuO_tenorite_13K_01.xdi");
+  const cliOut = path.join(dir, "screen-measured");
+  // the test model predicts max-normalised spectra, so l2 is refused (below): pearson on both sides
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", xdi, "--offset=-6", "--score", "pearson", "--model", modelDir, "--out", cliOut,
+    ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
+  const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { e0: number; rows: { id: string; score: number; shift: number; sigma: number; gamma: number; shiftAtEdge: boolean; broadeningAtEdge: boolean }[] };
+  const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
+  const bytes = Array.from(fs.readFileSync(xdi));
+  const run = (opts: { offset?: number; score?: string }) =>
+    page!.evaluate(async ([b, c, o]) => {
+      await window.xanes.screen({ name: "CuO_tenorite_13K_01.xdi", bytes: new Uint8Array(b) }, c, o);
+      return { s: window.xanes.screening, error: window.xanes.screenError };
+    }, [bytes, candidates, opts] as const);
+  const got = await run({ offset: -6, score: "pearson" });
+  assert.ok(got.s, got.error);
+  assert.equal(got.s.mode, "measured");
+  assert.deepEqual(got.s.rows.map((r) => r.id), cli.rows.map((r) => r.id));
+  assert.equal(got.s.measured?.e0, cli.e0);
+  got.s.rows.forEach((r, i) => {
+    const c = cli.rows[i];
+    assert.ok(Math.abs(r.score - c.score) < 1e-4, `${r.id}: score ${r.score} vs CLI ${c.score}`);
+    for (const k of ["shift", "sigma", "gamma"] as const) assert.ok(Math.abs(r[k]! - c[k]) < 1e-6, `${r.id}: ${k} ${r[k]} vs CLI ${c[k]}`);
+    assert.equal(r.shiftAtEdge, c.shiftAtEdge);
+    assert.equal(r.broadeningAtEdge, c.broadeningAtEdge);
+  });
+  // the scores separate the candidates (else the ranking comparison could not fail)
+  assert.ok(got.s.rows[0].score - got.s.rows[9].score > 1e-3);
+  assert.equal(await page!.locator("#screen-out table.ranking tr").count(), 11);
+  assert.match((await page!.textContent("#screen-out")) ?? "", /energy offset -6 eV \(entered\)/);
+  await page!.waitForSelector("#screen-out .norm-plot .main-svg");
+  await page!.waitForSelector("#screen-out .overlay-plot .main-svg");
+  // no offset entered: the calibration stored with the (bundled) model folder, said in the page
+  const stored = await run({ score: "pearson" });
+  assert.equal(stored.s?.measured?.offset, -5.75, stored.error);
+  assert.match((await page!.textContent("#calibration-status")) ?? "", /stored with the model \(model\/energy-calibration\.json\): -5\.75 eV/);
+  // the default score (l2) needs an edge-step model: the lib's message, as the CLI gives it
+  let expected = "";
+  try {
+    checkScoreNormalisation("l2", "max");
+  } catch (e) {
+    expected = (e as Error).message;
+  }
+  assert.equal((await run({ offset: -6 })).error, expected);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("app: a bad XDI file shows the XDI reader's message; an Athena project lists its records; a gzipped Athena record ranks as the CLI ranks it", { skip }, async () => {
+  const bad = "# XDI/1.0\n# Column.1: energy eV\n# Column.2: i0\n# Column.3: itrans\n# Element.symbol: Cu\n# Element.edge: K\n#----\n# energy i0 itrans\n8980 1 0.5\n8981 1\n";
+  let expected = "";
+  try {
+    parseMeasuredTarget(Buffer.from(bad), "bad.xdi");
+  } catch (e) {
+    expected = (e as Error).message;
+  }
+  assert.match(expected, /^bad\.xdi:10: /);
+  await page!.evaluate((t) => window.xanes.screen({ name: "bad.xdi", text: t }, []), bad);
+  assert.equal(await page!.evaluate(() => window.xanes.screenError), expected);
+  assert.equal(await page!.textContent("#screen-out .error"), expected);
+  const projects = path.join(sharedDataDir(), "athena-projects");
+  const prj = fs.existsSync(projects) ? fs.readdirSync(projects).filter((f) => f.endsWith(".prj")).sort()[0] : undefined;
+  if (prj) {
+    const bytes = fs.readFileSync(path.join(projects, prj));
+    const p = parseAthena(athenaText(bytes, prj), prj);
+    await page!.setInputFiles("#target-file", path.join(projects, prj));
+    await page!.waitForFunction(() => !document.getElementById("record-box")!.hidden || document.getElementById("target-error")!.textContent !== "");
+    assert.equal(await page!.textContent("#target-error"), "");
+    const options = await page!.locator("#record option").allTextContents();
+    assert.deepEqual(options.map((o) => o.split(":")[0]), p.records.map((r) => String(r.index)));
+    assert.ok(options.every((o, i) => o.includes(p.records[i].label)));
+  }
+  // a gzipped Athena record (Copper.prj, Cu foil; gunzipped in the page by DecompressionStream) ranks as the CLI ranks it
+  const copper = path.join(projects, "Copper.prj");
+  if (fs.existsSync(copper)) {
+    const data = path.join(sharedDataDir(), "feff-cu-k-oxides");
+    const ids = fs.readdirSync(data).filter((d) => fs.existsSync(path.join(data, d, "POSCAR"))).sort().slice(10, 14);
+    const cliOut = path.join(dir, "screen-athena");
+    execFileSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "screen.ts"), "--target", copper, "--record", "0", "--offset=-6", "--score", "pearson", "--broadening", "gaussian", "--model", modelDir, "--out", cliOut,
+      ...ids.flatMap((id) => ["--candidates", path.join(data, id, "POSCAR")])], { cwd: root, stdio: "pipe" });
+    const cli = JSON.parse(fs.readFileSync(path.join(cliOut, "ranking.json"), "utf8")) as { rows: { id: string; score: number; sigma: number }[] };
+    const candidates = ids.map((id) => ({ name: `${id}/POSCAR`, text: fs.readFileSync(path.join(data, id, "POSCAR"), "utf8") }));
+    const got = await page!.evaluate(async ([b, c]) => {
+      await window.xanes.screen({ name: "Copper.prj", bytes: new Uint8Array(b) }, c, { offset: -6, score: "pearson", broadening: "gaussian", record: "0" });
+      return { rows: window.xanes.screening?.rows, error: window.xanes.screenError };
+    }, [Array.from(fs.readFileSync(copper)), candidates] as const);
+    assert.ok(got.rows, got.error);
+    assert.deepEqual(got.rows.map((r) => r.id), cli.rows.map((r) => r.id));
+    got.rows.forEach((r, i) => {
+      assert.ok(Math.abs(r.score - cli.rows[i].score) < 1e-4, `${r.id}: score ${r.score} vs CLI ${cli.rows[i].score}`);
+      assert.ok(Math.abs(r.sigma! - cli.rows[i].sigma) < 1e-6, `${r.id}: σ ${r.sigma} vs CLI ${cli.rows[i].sigma}`);
+    });
+  }
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -223,7 +324,7 @@ test("app: dropped files are predicted; a bad target or candidate file shows the
   assert.equal(await page!.textContent("#screen-out .error"), expected);
   // a bad candidate is skipped and reported with the reader's message; the good one is ranked
   const goodTarget = "# e mu\n" + Array.from({ length: 300 }, (_, i) => `${8980 + i * 0.5} ${1 / (1 + Math.exp(-(i - 60) / 5))}`).join("\n");
-  await page!.evaluate(([t, p]) => window.xanes.screen({ name: "edge.dat", text: t }, [{ name: "bad/POSCAR", text: "not a POSCAR" }, { name: "good/POSCAR", text: p }]), [goodTarget, text] as const);
+  await page!.evaluate(([t, p]) => window.xanes.screen({ name: "edge.dat", text: t }, [{ name: "bad/POSCAR", text: "not a POSCAR" }, { name: "good/POSCAR", text: p }], { mode: "computed" }), [goodTarget, text] as const);
   const res = await page!.evaluate(() => window.xanes.screening);
   assert.deepEqual(res?.rows.map((r) => r.id), ["good"]);
   assert.equal(res?.skippedFiles.length, 1);

@@ -336,6 +336,37 @@ export interface EnergyCalibration {
 }
 
 /**
+ * An energy calibration as stored with a model (`energy-calibration.json`, written by
+ * scripts/validate-measured.ts); InputError naming `source` when the offset is missing or not finite.
+ */
+export function parseEnergyCalibration(text: string, source: string): EnergyCalibration {
+  let c: EnergyCalibration;
+  try {
+    c = JSON.parse(text) as EnergyCalibration;
+  } catch (e) {
+    throw new InputError(`${source}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof c !== "object" || c === null || typeof c.offset !== "number" || !Number.isFinite(c.offset)) {
+    throw new InputError(`${source}: no finite "offset" (eV): not an energy calibration`);
+  }
+  if (!Array.isArray(c.standards)) throw new InputError(`${source}: no "standards" list: not an energy calibration`);
+  return c;
+}
+
+/**
+ * l2 compares absolute levels: the model must predict edge-step-normalised spectra like the target.
+ * InputError otherwise (pearson is insensitive to the scale).
+ */
+export function checkScoreNormalisation(score: MatchScore, normalisation: string): void {
+  if (score === "l2" && normalisation !== "edge-step") {
+    throw new InputError(
+      `the model predicts ${JSON.stringify(normalisation)}-normalised spectra, but a measured spectrum is compared edge-step normalised; ` +
+        `use a model trained with edge-step normalisation, or --score pearson (insensitive to the scale)`,
+    );
+  }
+}
+
+/**
  * Fit each standard's shift (±searchWindow around 0, with broadening) against its known structure's
  * computed spectrum; the offset is their mean. Never include a target among its own standards:
  * use `leaveOneOutOffsets` to rank the standards themselves.

@@ -3,6 +3,7 @@ import type { MeasuredScreeningResult, ScreeningResult } from "./rank";
 import { measuredTargetOnMesh } from "./rank";
 import { broaden } from "../spectra/broaden";
 import type { RecoveryResult } from "./recovery";
+import type { NormalisedTarget } from "./match";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
@@ -135,6 +136,41 @@ export function measuredOverlayFigure(result: MeasuredScreeningResult, opts: { t
       legend: { font: { size: 10 } },
       width: 900,
       height: 500,
+    },
+  } as Figure;
+}
+
+/**
+ * The normalisation of a measured spectrum as Athena shows it: raw μ(E) with the pre-edge line, the
+ * post-edge curve and E0 (left), and the flattened edge-step-normalised spectrum (right). Used by
+ * notebook 07 and the web app.
+ */
+export function normalisationFigure(mu: ArrayLike<number>, target: NormalisedTarget, opts: { title?: string; muLabel?: string } = {}): Figure {
+  const pe = target.preEdge;
+  const E = Array.from(target.energy);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < mu.length; i++) {
+    lo = Math.min(lo, pe.preEdge[i], mu[i]);
+    hi = Math.max(hi, mu[i]);
+  }
+  return {
+    data: [
+      { type: "scatter", mode: "lines", x: E, y: Array.from(mu), name: opts.muLabel ?? "μ(E)", line: { color: "black" } },
+      { type: "scatter", mode: "lines", x: E, y: Array.from(pe.preEdge), name: "pre-edge line", line: { color: "#1f77b4", dash: "dash" } },
+      { type: "scatter", mode: "lines", x: E, y: Array.from(pe.postEdge), name: "post-edge curve", line: { color: "#d62728", dash: "dash" } },
+      { type: "scatter", mode: "lines", x: [pe.e0, pe.e0], y: [lo, hi], name: `E0 = ${pe.e0} eV`, line: { color: "#2ca02c" } },
+      { type: "scatter", mode: "lines", x: E, y: Array.from(target.norm), name: "normalised, flattened", xaxis: "x2", yaxis: "y2", line: { color: "black" } },
+    ],
+    layout: {
+      title: { text: opts.title ?? `${target.source}: pre-edge subtraction and edge-step normalisation (larch pre_edge conventions)` },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { title: { text: "energy (eV)" } },
+      yaxis: { title: { text: "μ(E)" } },
+      xaxis2: { title: { text: "energy (eV)" }, range: [pe.e0 - 40, pe.e0 + 160] },
+      yaxis2: { title: { text: "normalised μ" } },
+      width: 1000,
+      height: 420,
     },
   } as Figure;
 }

@@ -8,7 +8,7 @@ import { sharedDataDir } from "../config";
 import { InputError } from "../util/errors";
 import { EnergyMesh, meshFromWindow } from "../spectra/mesh";
 import { readXdiFile } from "../spectra/xdi";
-import { EnergyCalibration, MatchOptions, NormalisedTarget, calibrateOffset, normaliseTarget } from "./match";
+import { EnergyCalibration, MatchOptions, NormalisedTarget, calibrateOffset, normaliseTarget, parseEnergyCalibration } from "./match";
 import { feffMaterialSpectrum } from "./reference";
 
 export interface MeasuredStandard {
@@ -67,7 +67,7 @@ export function energyCalibrationFor(
   const own = standards.filter((x) => sameSpectrum(x.t, target)).map((x) => x.s.name);
   const stored = modelDir ? path.join(modelDir, "energy-calibration.json") : undefined;
   if (stored && fs.existsSync(stored) && own.length === 0) {
-    const c = JSON.parse(fs.readFileSync(stored, "utf8")) as EnergyCalibration;
+    const c = parseEnergyCalibration(fs.readFileSync(stored, "utf8"), stored);
     return { ...c, note: `stored with the model (${stored}): ${c.standards.map((x) => x.name).join(", ")}` };
   }
   const root = path.join(data, "feff-cu-k-oxides");

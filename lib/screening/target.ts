@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { InputError } from "../util/errors";
 import { strictNumber } from "../util/numbers";
 import { MeasuredSpectrum, checkElementEdge, parseXdi, xdiSpectrum } from "../spectra/xdi";
-import { athenaRecord, athenaSpectrum, athenaText, averageAthenaRecords, looksLikeAthena, parseAthena } from "../spectra/athena";
+import { athenaRecord, athenaSpectrum, athenaText, averageAthenaRecords, latin1, looksLikeAthena, parseAthena } from "../spectra/athena";
 
 /** A measured (or reference) spectrum to match, on its own energy axis. */
 export interface TargetSpectrum {
@@ -151,14 +151,24 @@ export interface MeasuredTargetOptions {
  * recognised by content. Every failure is an InputError naming the file (and line or record).
  */
 export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {}): MeasuredSpectrum {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path);
   } catch (e) {
     throw new InputError(`${path}: cannot read target spectrum (${(e as Error).message})`);
   }
+  return parseMeasuredTarget(bytes, path, opts);
+}
+
+/**
+ * `readMeasuredTarget` on a file's bytes (the browser page's entry: a picked File's contents).
+ * `source` names the file in messages. A gzipped Athena project needs node:zlib here; the page
+ * decompresses it first (DecompressionStream) and passes the plain bytes.
+ */
+export function parseMeasuredTarget(bytes: Uint8Array, source: string, opts: MeasuredTargetOptions = {}): MeasuredSpectrum {
+  const path = source;
   let spec: MeasuredSpectrum;
-  const head = bytes.subarray(0, 64).toString("latin1");
+  const head = latin1(bytes.subarray(0, 64));
   if (looksLikeAthena(bytes)) {
     const p = parseAthena(athenaText(bytes, path), path);
     const picks = opts.record?.split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -171,11 +181,11 @@ export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {
     } else if (picks.length === 1) spec = athenaSpectrum(p, athenaRecord(p, picks[0]));
     else spec = averageAthenaRecords(p, picks.map((k) => athenaRecord(p, k)));
   } else if (/^#\s*XDI\//i.test(head)) {
-    spec = xdiSpectrum(parseXdi(bytes.toString("latin1"), path), { mu: opts.mu });
+    spec = xdiSpectrum(parseXdi(latin1(bytes), path), { mu: opts.mu });
   } else {
     if (bytes.subarray(0, 4096).includes(0)) throw new InputError(`${path}: binary file, not a spectrum (expected XDI, an Athena project or text columns)`);
     if (opts.mu !== undefined) throw new InputError(`${path}: --mu applies to XDI files; this is a plain column file (use --column N)`);
-    const t = parseTargetText(bytes.toString("utf8"), path, { intensityColumn: opts.column === undefined ? undefined : opts.column - 1 });
+    const t = parseTargetText(new TextDecoder().decode(bytes), path, { intensityColumn: opts.column === undefined ? undefined : opts.column - 1 });
     spec = { energy: t.energy, mu: t.intensity, source: path, rule: `column ${(opts.column ?? 2)}`, ruleReason: opts.column ? "given by --column" : "the only intensity column", energyNote: "eV (plain columns)" };
   }
   if (opts.element && opts.edge) checkElementEdge(spec, opts.element, opts.edge);

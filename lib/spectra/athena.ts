@@ -44,7 +44,10 @@ export interface AthenaProject {
   readonly records: readonly AthenaRecord[];
 }
 
-/** Decompress if gzip (magic 1f 8b), decode as latin-1 (Perl writes bytes; labels may carry any). */
+/**
+ * Decompress if gzip (magic 1f 8b), decode as latin-1 (Perl writes bytes; labels may carry any).
+ * The browser has no node:zlib: the page gunzips with DecompressionStream and passes plain bytes.
+ */
 export function athenaText(bytes: Uint8Array, source: string): string {
   let b = bytes;
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
@@ -54,13 +57,23 @@ export function athenaText(bytes: Uint8Array, source: string): string {
       throw new InputError(`${source}: gzip-compressed but cannot be decompressed (${(e as Error).message})`);
     }
   }
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+  return latin1(b);
+}
+
+/**
+ * Bytes as latin-1 text (one char per byte), without Node's Buffer so the browser page can read
+ * projects too (TextDecoder's "latin1" is windows-1252, which remaps 0x80–0x9f).
+ */
+export function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
 }
 
 /** True when the bytes look like an Athena project (gzip or the header line). */
 export function looksLikeAthena(bytes: Uint8Array): boolean {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  return /^#\s*Athena project file/.test(Buffer.from(bytes.subarray(0, 64)).toString("latin1"));
+  return /^#\s*Athena project file/.test(latin1(bytes.subarray(0, 64)));
 }
 
 /** Tokenise and read one Perl list literal starting at text[pos] === "(" or "[". */
