@@ -274,11 +274,12 @@ test("screenCandidates ranks the matching structure first, with shift, site and 
   // Table forms: plain records, danfojs, text.
   assert.deepEqual(Object.keys(rankingRecords(res)[0]).includes("prediction"), false);
   const df = rankingDataFrame(res, { top: 3, digits: 3 });
-  assert.deepEqual(df.shape, [3, 17]);
+  assert.deepEqual(df.shape, [3, 18]);
   assert.equal(df.column("id").values[0], "a=4");
+  assert.match(String(df.column("symmetry").values[0]), /^P 4\/m m m \(123\) 1[a-z]$/, "space group and Wyckoff position of the tetragonal test cell's site");
   const text = formatRankingTable(res, 3);
-  assert.match(text, /^rank +candidate +site +mse↓ +shift eV +rank range/);
-  assert.match(text.split("\n")[2], /^ +1 +a=4 +1 +\S+ ± \S+/);
+  assert.match(text, /^rank +candidate +site +symmetry +mse↓ +shift eV +rank range/);
+  assert.match(text.split("\n")[2], /^ +1 +a=4 +1 +P 4\/m m m \(123\) 1[a-z] +\S+ ± \S+/);
 
   // Material target = average over both Cu sites; site reported as -1.
   const tm: TargetSpectrum = { ...syntheticTarget(0), kind: "material" };
@@ -448,7 +449,7 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     const ok = cli("--target", good, "--computed", "--kind", "site", "--candidates", cands, "--model", path.join(dir, "ens"), "--out", path.join(dir, "out"));
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /model: 2 member\(s\)/);
-    assert.match(ok.stdout, /rank +candidate +site +cosine↑ +shift eV +rank range/);
+    assert.match(ok.stdout, /rank +candidate +site +symmetry +cosine↑ +shift eV +rank range/);
     assert.match(ok.stdout, /6 ranked/);
     assert.match(ok.stdout, /skipped file .*broken\.cif: /);
     const json = JSON.parse(fs.readFileSync(path.join(dir, "out", "ranking.json"), "utf8"));
@@ -456,7 +457,7 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     assert.ok(json.rows.every((r: { scoreStd: number }) => r.scoreStd >= 0));
     const csv = fs.readFileSync(path.join(dir, "out", "ranking.csv"), "utf8").trim().split("\n");
     assert.equal(csv.length, 7); // header + 6 ranked
-    assert.match(csv[0], /^rank,id,site,score,scoreStd,shift,/);
+    assert.match(csv[0], /^rank,id,site,symmetry,score,scoreStd,shift,/);
     assert.match(csv[1], new RegExp(`^1,${json.rows[0].id},`));
     assert.ok(fs.statSync(path.join(dir, "out", "overlay.html")).size > 1000);
     // A list file (paths relative to it) plus variants generated from a base structure.
@@ -481,7 +482,7 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     assert.equal(meas.status, 0, meas.stderr);
     assert.match(meas.stdout, /mu = ln\(i0\/itrans\) \[transmission \(columns i0, itrans\)\]; E0 8983\.499 eV \(derivative\)/);
     assert.match(meas.stdout, /energy offset -\d\.\d\d ± —? ?.*eV \(leave-one-out: the target is the standard "CuO tenorite", so the offset comes from azurite only\)/);
-    assert.match(meas.stdout, /rank +candidate +site +pearson↑ +shift eV +γ eV +rank range +flags/);
+    assert.match(meas.stdout, /rank +candidate +site +symmetry +pearson↑ +shift eV +γ eV +rank range +flags/);
     assert.match(meas.stdout, /6 ranked/);
     assert.match(meas.stdout, /candidates have their best shift at the ±1 eV window edge/);
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "m", "ranking.json"), "utf8")).rows.length, 6);

@@ -19,6 +19,7 @@ import { metricHigherIsBetter, metricRow, PreparedTarget, ShiftScorer, targetOnM
 import { mainPeakPosition, createRankScratch, meanStd } from "../eval/metrics";
 import { errorMessage } from "../util/errors";
 import { equivalentSites } from "../geometry/equivalence";
+import { symmetryOf } from "../geometry/symmetry";
 import type { Structure } from "../structure/types";
 import { Matrix, matrix, rowView } from "../util/matrix";
 import { MatchScorer, PreparedMatch, MatchScore } from "./match";
@@ -45,6 +46,8 @@ export interface RankedCandidate {
   site: number;
   /** Number of absorbing sites predicted (one per equivalence class unless the candidate lists sites). */
   nSites: number;
+  /** Space group and the best site's Wyckoff position ("P 2/c (13) 4e"; the group alone for a material average; "" for a cluster). */
+  symmetry: string;
   /** Ranking metric, mean over ensemble members (each at its own fitted shift). */
   score: number;
   /** Standard deviation of the score over members (NaN for a single model). */
@@ -405,6 +408,7 @@ export async function screenCandidates(
       origin: job.cand.origin ?? "",
       site: target.target.kind === "material" ? -1 : job.sites[f.unit],
       nSites: job.sites.length,
+      symmetry: symmetryLabel(job.cand.structure, job.sites[f.unit], target.target.kind === "material"),
       score,
       scoreStd,
       shift,
@@ -425,6 +429,14 @@ export async function screenCandidates(
   return { metric, higherIsBetter: higher, members: predictor.members, target, rows, skipped: run.skipped, sitesPredicted: run.sitesPredicted, predictMs: run.predictMs, scoreMs };
 }
 
+/** Space group (moyo, cached per structure) and, for a site, its Wyckoff position; "" where there is none (a cluster). */
+function symmetryLabel(structure: Structure, site: number, material: boolean): string {
+  const sym = symmetryOf(structure, site);
+  if (!sym) return "";
+  const group = `${sym.spaceGroup} (${sym.spaceGroupNumber})`;
+  return material ? group : `${group} ${sym.wyckoff}`;
+}
+
 /** One ranked candidate against a measured spectrum. */
 export interface MeasuredRankedCandidate {
   rank: number;
@@ -433,6 +445,8 @@ export interface MeasuredRankedCandidate {
   /** Best site (site target) or -1 (material average). */
   site: number;
   nSites: number;
+  /** As RankedCandidate.symmetry. */
+  symmetry: string;
   /** Match score (higher is better; l2: −RMS), mean and spread over members. */
   score: number;
   scoreStd: number;
@@ -497,6 +511,7 @@ export async function screenMeasured(
       origin: job.cand.origin ?? "",
       site: (opts.kind ?? "material") === "material" ? -1 : job.sites[f.unit],
       nSites: job.sites.length,
+      symmetry: symmetryLabel(job.cand.structure, job.sites[f.unit], (opts.kind ?? "material") === "material"),
       score: ms("score").mean,
       scoreStd: ms("score").std,
       shift: ms("shift").mean,

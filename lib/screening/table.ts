@@ -2,10 +2,8 @@
  * The ranked table in three forms: plain records (tests, JSON), a danfojs DataFrame (notebooks) and
  * fixed-width text (CLI).
  */
-// Types by path: danfojs declares them only under package.json "exports", which the lib's
-// moduleResolution "node" does not read; at run time require("danfojs") resolves normally.
-type Danfo = typeof import("danfojs/dist/danfojs-browser/src/index");
-export type RankingDataFrame = InstanceType<Danfo["DataFrame"]>;
+import { danfo, type DataFrame } from "../util/dataframe";
+export type RankingDataFrame = DataFrame;
 import type { MeasuredRankedCandidate, MeasuredScreeningResult, RankedCandidate, ScreeningResult } from "./rank";
 
 /** One row of the ranked table without the spectra. */
@@ -15,14 +13,8 @@ export function rankingRecords(result: ScreeningResult, top = Infinity): Ranking
   return result.rows.slice(0, top).map(({ prediction, predictionStd, ...rest }) => rest);
 }
 
-// danfojs pulls in tfjs (≈1.5 s to load): required on first use, not when the lib is imported.
-function danfo(): Danfo {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require("danfojs");
-}
-
 export const RANKING_COLUMNS: readonly (keyof RankingRecord)[] = [
-  "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "rankBest", "rankWorst",
+  "rank", "id", "site", "symmetry", "score", "scoreStd", "shift", "shiftStd", "rankBest", "rankWorst",
   "mse", "cosine", "pearson", "spearman", "peakError", "nSites", "shiftAtEdge", "origin",
 ];
 
@@ -63,11 +55,12 @@ function pm(mean: number, std: number, digits: number): string {
 export function formatRankingTable(result: ScreeningResult, top = 20): string {
   const digits = result.metric === "mse" ? 5 : 4;
   const ens = result.members > 1;
-  const head = ["rank", "candidate", "site", `${result.metric}${result.higherIsBetter ? "↑" : "↓"}`, "shift eV", ...(ens ? ["rank range"] : []), "cosine", "pearson", "peak ΔE"];
+  const head = ["rank", "candidate", "site", "symmetry", `${result.metric}${result.higherIsBetter ? "↑" : "↓"}`, "shift eV", ...(ens ? ["rank range"] : []), "cosine", "pearson", "peak ΔE"];
   const rows = result.rows.slice(0, top).map((r) => [
     String(r.rank),
     r.id,
     r.site < 0 ? "avg" : String(r.site),
+    r.symmetry,
     pm(r.score, r.scoreStd, digits),
     pm(r.shift, r.shiftStd, 2) + (r.shiftAtEdge ? "*" : ""),
     ...(ens ? [`${r.rankBest}–${r.rankWorst}`] : []),
@@ -76,7 +69,7 @@ export function formatRankingTable(result: ScreeningResult, top = 20): string {
     fmt(r.peakError, 2),
   ]);
   const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((s, c) => (c === 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
+  const line = (cells: string[]) => cells.map((s, c) => (c === 1 || c === 3 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
   const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
   if (result.rows.slice(0, top).some((r) => r.shiftAtEdge)) out.push(`* shift at the ±${result.target.window} eV window edge: the best alignment may lie outside it`);
   return out.join("\n");
@@ -86,7 +79,7 @@ export function formatRankingTable(result: ScreeningResult, top = 20): string {
 export type MeasuredRankingRecord = Omit<MeasuredRankedCandidate, "prediction" | "predictionStd">;
 
 export const MEASURED_RANKING_COLUMNS: readonly (keyof MeasuredRankingRecord)[] = [
-  "rank", "id", "site", "score", "scoreStd", "shift", "shiftStd", "sigma", "sigmaStd", "gamma", "gammaStd",
+  "rank", "id", "site", "symmetry", "score", "scoreStd", "shift", "shiftStd", "sigma", "sigmaStd", "gamma", "gammaStd",
   "rankBest", "rankWorst", "shiftAtEdge", "broadeningAtEdge", "nSites", "origin",
 ];
 
@@ -103,11 +96,12 @@ export function formatMeasuredTable(result: MeasuredScreeningResult, top = 20): 
   const ens = result.members > 1;
   const lorentz = (o.gammas ?? [0]).length > 1;
   const gauss = o.sigmas.length > 1;
-  const head = ["rank", "candidate", "site", `${result.score}${result.score === "l2" ? " (−rms)" : ""}↑`, "shift eV", ...(gauss ? ["σ eV"] : []), ...(lorentz ? ["γ eV"] : []), ...(ens ? ["rank range"] : []), "flags"];
+  const head = ["rank", "candidate", "site", "symmetry", `${result.score}${result.score === "l2" ? " (−rms)" : ""}↑`, "shift eV", ...(gauss ? ["σ eV"] : []), ...(lorentz ? ["γ eV"] : []), ...(ens ? ["rank range"] : []), "flags"];
   const rows = result.rows.slice(0, top).map((r) => [
     String(r.rank),
     r.id,
     r.site < 0 ? "avg" : String(r.site),
+    r.symmetry,
     pm(r.score, r.scoreStd, 4),
     pm(r.shift, r.shiftStd, 2),
     ...(gauss ? [pm(r.sigma, r.sigmaStd, 2)] : []),
@@ -116,7 +110,7 @@ export function formatMeasuredTable(result: MeasuredScreeningResult, top = 20): 
     [r.shiftAtEdge ? "shift-at-window-edge" : "", r.broadeningAtEdge ? "broadening-at-bound" : ""].filter(Boolean).join(",") || "-",
   ]);
   const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((s, c) => (c === 1 || c === cells.length - 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
+  const line = (cells: string[]) => cells.map((s, c) => (c === 1 || c === 3 || c === cells.length - 1 ? s.padEnd(width[c]) : s.padStart(width[c]))).join("  ");
   const out = [line(head), width.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)];
   const nEdge = result.rows.filter((r) => r.shiftAtEdge).length;
   const nBound = result.rows.filter((r) => r.broadeningAtEdge).length;

@@ -1,9 +1,7 @@
 /** Study tables: one record per table, shown as markdown (reports, notebooks) or as a danfojs DataFrame. */
 
-// Types by path: danfojs declares them only under package.json "exports", which the lib's
-// moduleResolution "node" does not read; at run time require("danfojs") resolves normally.
-type Danfo = typeof import("danfojs/dist/danfojs-browser/src/index");
-export type StudyDataFrame = InstanceType<Danfo["DataFrame"]>;
+import { danfo, type DataFrame } from "../util/dataframe";
+export type StudyDataFrame = DataFrame;
 
 export interface StudyTable {
   /** Stable key, e.g. "comparison". */
@@ -21,7 +19,5 @@ export function markdownTable(t: StudyTable): string {
 
 /** The table as a danfojs DataFrame (danfojs loads tfjs, ≈1.5 s: required on first use only). */
 export function tableDataFrame(t: StudyTable): StudyDataFrame {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const danfo: Danfo = require("danfojs");
-  return new danfo.DataFrame(t.rows, { columns: t.columns });
+  return new (danfo().DataFrame)(t.rows, { columns: t.columns });
 }
