@@ -14,17 +14,26 @@ const DATA = process.env.XAS_DATA_DIR ?? path.join(ROOT, "..", "shared", "data")
 const haveData = fs.existsSync(path.join(DATA, "feff-cu-k-oxides")) && fs.existsSync(path.join(DATA, "li3feo3.5-o-k"));
 const skip = !haveData ? "shared data not found (set XAS_DATA_DIR)" : !findChromium() ? "Chromium not installed (figure export)" : false;
 
+const KEY = "reproduceKeyShape0123456789abcdefXYZ";
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
 test("reproduce (quick profile) writes metrics.json, PNG figures, the interactive page and a model", { skip, timeout: 300_000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "xanes-reproduce-"));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "xanes-work-"));
   try {
     const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "reproduce.ts")], {
       cwd: ROOT,
-      env: { ...process.env, XANES_PROFILE: "quick", XANES_RESULTS_DIR: out, XANES_WORK_DIR: work },
+      // A key in the environment (padded, as a pasted .env line) must not reach anything the run writes.
+      env: { ...process.env, XANES_PROFILE: "quick", XANES_RESULTS_DIR: out, XANES_WORK_DIR: work, MP_API_KEY: `  ${KEY}\n` },
       encoding: "utf8",
       timeout: 290_000,
     });
     assert.equal(r.status, 0, `reproduce failed:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(KEY), "the API key is not printed");
+    for (const f of filesUnder(out).concat(filesUnder(work))) assert.ok(!fs.readFileSync(f).includes(KEY), `the API key is not in ${f}`);
     const m = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     assert.equal(m.profile, "quick");
     assert.ok(m.data.dataset.counts.spectra > 100, "dataset has spectra");
