@@ -1,5 +1,6 @@
 const fs = require("fs");
-const R = "/work/wt/bench/docs/benchmark/runs";
+// Composes omnixas-selection.json from the run reports in runs/ (node docs/benchmark/compose-selection.js).
+const R = require("path").join(__dirname, "runs");
 const j = (f) => JSON.parse(fs.readFileSync(`${R}/${f}`, "utf8"));
 const ext = j("omnixas-extended.json").runs[0];
 const abl = j("ablation.json").runs;
@@ -66,5 +67,5 @@ const out = {
     "early-stopping patience: the reproduction's 30 (chosen there on validation)",
   ],
 };
-fs.writeFileSync("/work/wt/bench/docs/benchmark/omnixas-selection.json", JSON.stringify(out, null, 1) + "\n");
+fs.writeFileSync(require("path").join(__dirname, "omnixas-selection.json"), JSON.stringify(out, null, 1) + "\n");
 console.log("ok", out.choices.map((c) => c.picked));
