@@ -6,3 +6,4 @@ export * from "./figures";
 export * from "./experiment";
 export * from "./report";
 export * from "./oxygen";
+export * from "./uncertainty";
