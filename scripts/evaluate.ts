@@ -13,8 +13,8 @@
  *   --k 5         kNN neighbours (distance-weighted; no validation rows here to choose k on)
  *   --calibrate-on PATH  the same kinds: rows (never the scored ones) to calibrate the ensemble's band on,
  *                 instead of the calibration saved with the model
- *   --calibration nll|coverage  how: Gaussian likelihood (default) or nominal 1σ coverage with the
- *                 2σ coverage closest to nominal (lib/eval/uncertainty.ts)
+ *   --calibration nll|coverage  how: Gaussian likelihood (default) or 1σ and 2σ coverages closest
+ *                 to nominal (smallest worst deviation; lib/eval/uncertainty.ts)
  *   --out FILE    JSON report (default results/evaluate.json)
  *
  * Spectra are processed as the model's metadata says: "omnixas" models with the OmniXAS processing

@@ -176,11 +176,12 @@ test("ensemble band calibration recovers a known spread scale and gives nominal 
   }
   const c2 = calibrateBand(m2, s2, t2);
   assert.ok(Math.abs(c2.floor - 0.2) < 0.02, `floor ${c2.floor}`);
-  // coverage matching: nominal 1σ on the calibration rows by construction, and on Gaussian data the same scale
+  // coverage matching: on Gaussian data the same scale as the likelihood fit
   const cc = calibrateBandCoverage(cal.mean, cal.spread, cal.truth);
-  assert.ok(Math.abs(bandCoverage(cal.mean, calibratedSigma(cal.spread, cc), cal.truth, 1) - NOMINAL_COVERAGE.one) < 1e-3);
+  assert.ok(Math.abs(bandCoverage(cal.mean, calibratedSigma(cal.spread, cc), cal.truth, 1) - NOMINAL_COVERAGE.one) < 0.01);
   assert.ok(Math.abs(cc.scale - 3) < 0.15, `coverage scale ${cc.scale}`);
-  // heavy tails (Student t, 3 dof): the likelihood fit over-covers at 1σ, coverage matching does not
+  // heavy tails (Student t, 3 dof): no Gaussian band fits both levels; coverage matching keeps the
+  // worst deviation on fresh data smaller than the likelihood fit does
   const heavy = (n: number) => {
     const mean = new Float32Array(n), spread = new Float32Array(n), truth = new Float32Array(n);
     for (let i = 0; i < n; i++) {
@@ -191,9 +192,13 @@ test("ensemble band calibration recovers a known spread scale and gives nominal 
     return { mean, spread, truth };
   };
   const hc = heavy(20000), hf = heavy(20000);
-  const byCoverage = calibrateBandCoverage(hc.mean, hc.spread, hc.truth);
-  const c1 = bandCoverage(hf.mean, calibratedSigma(hf.spread, byCoverage), hf.truth, 1);
-  assert.ok(Math.abs(c1 - NOMINAL_COVERAGE.one) < 0.015, `fresh 1σ coverage ${c1}`);
+  const worst = (c: { scale: number; floor: number }) => {
+    const sg = calibratedSigma(hf.spread, c);
+    return Math.max(Math.abs(bandCoverage(hf.mean, sg, hf.truth, 1) - NOMINAL_COVERAGE.one), Math.abs(bandCoverage(hf.mean, sg, hf.truth, 2) - NOMINAL_COVERAGE.two));
+  };
+  const wCov = worst(calibrateBandCoverage(hc.mean, hc.spread, hc.truth));
+  const wNll = worst(calibrateBand(hc.mean, hc.spread, hc.truth));
+  assert.ok(wCov < wNll && wCov < 0.05, `worst coverage deviation: coverage fit ${wCov}, likelihood fit ${wNll}`);
 });
 
 test("ensembleMeanStd and the per-spectrum report: uncertainty that tracks the error ranks it", () => {

@@ -4,3 +4,4 @@ export * from "./evaluation";
 export * from "./errors";
 export * from "./figures";
 export * from "./report";
+export * from "./uncertainty";

@@ -126,11 +126,11 @@ export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>
 }
 
 /**
- * (scale, floor) for which the calibration rows' coverage is exactly nominal at 1σ and as close as
- * possible to nominal at 2σ — for residuals with heavier tails than a Gaussian, where the
- * likelihood fit (calibrateBand) widens the core of the band to cover the tails. For a floor ratio β,
- * point i is inside k·σ iff t_i = r_i²/(s_i² + β) ≤ k²·c, so c is the 0.6827-quantile of t and the
- * 2σ coverage is the fraction of t ≤ 4c; β is searched on the same grid as calibrateBand.
+ * (scale, floor) that bring the calibration rows' 1σ and 2σ coverages closest to nominal (smallest
+ * worst deviation) — for residuals with heavier tails than a Gaussian, where the likelihood fit
+ * (calibrateBand) widens the core of the band to cover the tails. For a floor ratio β, point i is
+ * inside k·σ iff t_i = r_i²/(s_i² + β) ≤ k²·c; both coverages rise with c, so c is scanned between
+ * the value giving nominal 1σ and the one giving nominal 2σ; β on the same grid as calibrateBand.
  */
 export function calibrateBandCoverage(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
   const L = truth.length;
@@ -145,21 +145,31 @@ export function calibrateBandCoverage(mean: ArrayLike<number>, spread: ArrayLike
   }
   ms2 = ms2 / L || 1e-30;
   const t = new Float64Array(L);
-  let best = { gap: Infinity, c: 1, beta: 0 };
+  // fraction of sorted values ≤ x
+  const frac = (sorted: Float64Array, x: number) => {
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo / sorted.length;
+  };
+  const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(L - 1, Math.max(0, Math.ceil(q * L) - 1))];
+  let best = { worst: Infinity, c: 1, beta: 0 };
   for (let k = 0; k <= 91; k++) {
     const beta = k === 0 ? 1e-30 * ms2 : ms2 * 10 ** (-6 + (k - 1) / 10);
     for (let i = 0; i < L; i++) t[i] = r2[i] / (s2[i] + beta);
     const sorted = Float64Array.from(t).sort();
-    const c = sorted[Math.min(L - 1, Math.ceil(NOMINAL_COVERAGE.one * L) - 1)];
-    // fraction of t ≤ 4c by binary search in the sorted values
-    let lo = 0, hi = L;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid] <= 4 * c) lo = mid + 1;
-      else hi = mid;
+    const cOne = quantile(sorted, NOMINAL_COVERAGE.one);
+    const cTwo = quantile(sorted, NOMINAL_COVERAGE.two) / 4;
+    const lo = Math.min(cOne, cTwo), hi = Math.max(cOne, cTwo);
+    for (let j = 0; j <= 100; j++) {
+      const c = lo > 0 ? lo * (hi / lo) ** (j / 100) : lo + ((hi - lo) * j) / 100;
+      if (!(c > 0)) continue;
+      const worst = Math.max(Math.abs(frac(sorted, c) - NOMINAL_COVERAGE.one), Math.abs(frac(sorted, 4 * c) - NOMINAL_COVERAGE.two));
+      if (worst < best.worst) best = { worst, c, beta };
     }
-    const gap = Math.abs(lo / L - NOMINAL_COVERAGE.two);
-    if (gap < best.gap) best = { gap, c, beta };
   }
   const scale = Math.sqrt(best.c);
   const cal = { scale, floor: scale * Math.sqrt(best.beta) };
