@@ -2,33 +2,13 @@
 // Used by lib/model/native_blas.ts for the tfjs wasm backend's BatchMatMul when built
 // (`npm run build:native`); everything works without it.
 #include <node_api.h>
+#include "napi_util.h"
 #include <cblas.h>
 #include <cstdint>
 #include <cmath>
 #include <string>
 
 extern "C" char* openblas_get_config(void);
-
-#define CHECK(env, cond, msg)                        \
-  do {                                               \
-    if (!(cond)) {                                   \
-      napi_throw_error((env), nullptr, (msg));       \
-      return nullptr;                                \
-    }                                                \
-  } while (0)
-
-static bool getFloat32(napi_env env, napi_value v, float** data, size_t* length) {
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  void* ptr;
-  napi_value buf;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &buf, &offset) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(ptr);
-  return true;
-}
 
 static bool getInt(napi_env env, napi_value v, int64_t* out) {
   return napi_get_value_int64(env, v, out) == napi_ok;

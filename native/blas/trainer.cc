@@ -9,6 +9,7 @@
 // thread and one worker claim as they come free. The single-thread mode runs the same tasks in
 // sequence, so results are bitwise identical for 1 and 2 threads.
 #include <node_api.h>
+#include "napi_util.h"
 #include <cblas.h>
 #include <atomic>
 #include <cmath>
@@ -401,27 +402,6 @@ void backwardAndUpdate(Trainer& t, const float* x, int rows, float rate, const A
 
 // ---- N-API glue ----
 
-#define CHECK(env, cond, msg)                  \
-  do {                                         \
-    if (!(cond)) {                             \
-      napi_throw_error((env), nullptr, (msg)); \
-      return nullptr;                          \
-    }                                          \
-  } while (0)
-
-bool getF32(napi_env env, napi_value v, float** data, size_t* length) {
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  void* ptr;
-  napi_value buf;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &buf, &offset) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
-  *data = static_cast<float*>(ptr);
-  return true;
-}
-
 bool getTrainer(napi_env env, napi_value v, Trainer** t) {
   void* p;
   if (napi_get_value_external(env, v, &p) != napi_ok || !p) return false;
@@ -474,7 +454,7 @@ napi_value TrainerCreate(napi_env env, napi_callback_info info) {
   }
   size_t la;
   float* arena;
-  if (!getF32(env, argv[3], &arena, &la) || la != 4 * t->P) {
+  if (!getFloat32(env, argv[3], &arena, &la) || la != 4 * t->P) {
     delete t;
     napi_throw_error(env, nullptr, "trainerCreate: arena must be a Float32Array of 4 × parameter count");
     return nullptr;
@@ -518,7 +498,7 @@ napi_value TrainerStep(napi_env env, napi_callback_info info) {
   CHECK(env, getTrainer(env, argv[0], &t), "trainerStep: bad trainer handle");
   float *x, *y;
   size_t lx, ly;
-  CHECK(env, getF32(env, argv[1], &x, &lx) && getF32(env, argv[2], &y, &ly), "trainerStep: x and y must be Float32Arrays");
+  CHECK(env, getFloat32(env, argv[1], &x, &lx) && getFloat32(env, argv[2], &y, &ly), "trainerStep: x and y must be Float32Arrays");
   int32_t rows;
   CHECK(env, napi_get_value_int32(env, argv[3], &rows) == napi_ok && rows >= 1 && rows <= t->maxRows, "trainerStep: rows out of range");
   CHECK(env, lx >= (size_t)rows * t->w[0] && ly >= (size_t)rows * t->w[t->L], "trainerStep: x or y shorter than rows × width");
@@ -556,7 +536,7 @@ napi_value TrainerPredict(napi_env env, napi_callback_info info) {
   CHECK(env, getTrainer(env, argv[0], &t), "trainerPredict: bad trainer handle");
   float *x, *out;
   size_t lx, lo;
-  CHECK(env, getF32(env, argv[1], &x, &lx) && getF32(env, argv[3], &out, &lo), "trainerPredict: x and out must be Float32Arrays");
+  CHECK(env, getFloat32(env, argv[1], &x, &lx) && getFloat32(env, argv[3], &out, &lo), "trainerPredict: x and out must be Float32Arrays");
   int32_t rows;
   CHECK(env, napi_get_value_int32(env, argv[2], &rows) == napi_ok && rows >= 0, "trainerPredict: rows must be ≥ 0");
   const int d = t->w[0], m = t->w[t->L];
@@ -579,10 +559,10 @@ napi_value BiasActivate(napi_env env, napi_callback_info info) {
   CHECK(env, argc == 5, "biasActivate(C, bias, rows, cols, activation): 5 arguments expected");
   float *C, *bias = nullptr;
   size_t lc, lb = 0;
-  CHECK(env, getF32(env, argv[0], &C, &lc), "biasActivate: C must be a Float32Array");
+  CHECK(env, getFloat32(env, argv[0], &C, &lc), "biasActivate: C must be a Float32Array");
   napi_valuetype bt;
   napi_typeof(env, argv[1], &bt);
-  if (bt != napi_null && bt != napi_undefined) CHECK(env, getF32(env, argv[1], &bias, &lb), "biasActivate: bias must be a Float32Array or null");
+  if (bt != napi_null && bt != napi_undefined) CHECK(env, getFloat32(env, argv[1], &bias, &lb), "biasActivate: bias must be a Float32Array or null");
   int32_t rows, cols, act;
   CHECK(env, napi_get_value_int32(env, argv[2], &rows) == napi_ok && napi_get_value_int32(env, argv[3], &cols) == napi_ok && rows >= 0 && cols >= 0,
         "biasActivate: rows and cols must be integers ≥ 0");
