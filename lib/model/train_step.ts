@@ -34,7 +34,8 @@ export interface NativeTrainStepOptions {
   batchSize: number;
   /**
    * 1 or 2; default XANES_TRAIN_THREADS, else 2 when a second core is idle (1-minute load average
-   * < cores − 1): on busy shared cores the two threads wait on each other and one thread is faster.
+   * < cores − 0.5; the average already counts this process's own busy core, ≈ 1): on busy shared
+   * cores the two threads wait on each other and one thread is faster.
    * Results are bitwise the same either way.
    */
   threads?: 1 | 2;
@@ -54,7 +55,9 @@ function defaultThreads(): 1 | 2 {
   const env = process.env.XANES_TRAIN_THREADS;
   if (env === "1" || env === "2") return Number(env) as 1 | 2;
   const cores = os.availableParallelism();
-  return cores >= 2 && os.loadavg()[0] < cores - 1 ? 2 : 1;
+  // The load average includes this process (≈ 1 while it featurises or trains), so "another core idle"
+  // is load < cores − 0.5, not < cores − 1 (which an otherwise idle 2-core machine never meets).
+  return cores >= 2 && os.loadavg()[0] < cores - 0.5 ? 2 : 1;
 }
 
 interface DenseLike {
