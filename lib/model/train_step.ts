@@ -33,9 +33,9 @@ export interface NativeTrainStepOptions {
   /** Largest batch (rows per step). */
   batchSize: number;
   /**
-   * 1 or 2; default XANES_TRAIN_THREADS, else 2 when a second core is idle (1-minute load average
-   * < cores − 0.5; the average already counts this process's own busy core, ≈ 1): on busy shared
-   * cores the two threads wait on each other and one thread is faster.
+   * 1 or 2; default XANES_TRAIN_THREADS, else 2 when a second core is idle at the process's first
+   * training (1-minute load average < cores − 0.5; the average already counts this process's own busy
+   * core, ≈ 1): on busy shared cores the two threads wait on each other and one thread is faster.
    * Results are bitwise the same either way.
    */
   threads?: 1 | 2;
@@ -51,13 +51,19 @@ export function nativeTrainStepUnavailable(opts: Pick<NativeTrainStepOptions, "a
   return null;
 }
 
+let processThreads: 1 | 2 | undefined;
+
 function defaultThreads(): 1 | 2 {
   const env = process.env.XANES_TRAIN_THREADS;
   if (env === "1" || env === "2") return Number(env) as 1 | 2;
-  const cores = os.availableParallelism();
-  // The load average includes this process (≈ 1 while it featurises or trains), so "another core idle"
-  // is load < cores − 0.5, not < cores − 1 (which an otherwise idle 2-core machine never meets).
-  return cores >= 2 && os.loadavg()[0] < cores - 0.5 ? 2 : 1;
+  // Decided once per process, at its first training: later the load average counts this process's
+  // own two threads and would switch it back to one. The average includes this process (≈ 1 while it
+  // featurises), so "another core idle" is load < cores − 0.5, not < cores − 1.
+  if (processThreads === undefined) {
+    const cores = os.availableParallelism();
+    processThreads = cores >= 2 && os.loadavg()[0] < cores - 0.5 ? 2 : 1;
+  }
+  return processThreads;
 }
 
 interface DenseLike {
