@@ -264,19 +264,13 @@ async function main(): Promise<void> {
     const secs = (performance.now() - t0) / 1000;
     console.log(formatMeasuredTable(res, top));
     console.log(`${res.rows.length} ranked, ${res.sitesPredicted} sites in ${secs.toFixed(2)} s (predict ${(res.predictMs / 1000).toFixed(2)} s, score ${(res.scoreMs / 1000).toFixed(2)} s)`);
-    for (const s of skippedFiles) console.log(`skipped file ${s.file}: ${s.reason}`);
-    for (const s of res.skipped) console.log(`skipped candidate ${s.id}: ${s.reason}`);
-    if (outDir) {
-      fs.mkdirSync(outDir, { recursive: true });
-      const recs = measuredRankingRecords(res);
-      fs.writeFileSync(path.join(outDir, "ranking.csv"), recordsToCsv(recs, MEASURED_RANKING_COLUMNS));
-      fs.writeFileSync(
-        path.join(outDir, "ranking.json"),
-        JSON.stringify({ target: spec.source, rule: spec.rule, e0: pe.e0, edgeStep: pe.edgeStep, kind, options: { ...base, offset }, calibration: cal, members: members.length, rows: recs, skipped: [...skippedFiles, ...res.skipped] }, null, 1),
-      );
-      writeFigureHtml(measuredOverlayFigure(res, { top: 5 }), path.join(outDir, "overlay.html"), `screening ${spec.source}`);
-      console.log(`wrote ${path.join(outDir, "ranking.csv")}, ranking.json, overlay.html`);
-    }
+    const recs = measuredRankingRecords(res);
+    writeOutputs(outDir, skippedFiles, res.skipped, () => ({
+      csv: recordsToCsv(recs, MEASURED_RANKING_COLUMNS),
+      json: { target: spec.source, rule: spec.rule, e0: pe.e0, edgeStep: pe.edgeStep, kind, options: { ...base, offset }, calibration: cal, members: members.length, rows: recs },
+      figure: measuredOverlayFigure(res, { top: 5 }),
+      title: `screening ${spec.source}`,
+    }));
     return;
   }
 
@@ -311,19 +305,31 @@ async function main(): Promise<void> {
     `${res.rows.length} ranked, ${res.sitesPredicted} sites in ${secs.toFixed(2)} s ` +
       `(predict ${(res.predictMs / 1000).toFixed(2)} s, score ${(res.scoreMs / 1000).toFixed(2)} s; ${(res.sitesPredicted / secs).toFixed(0)} sites/s)`,
   );
+  const recs = rankingRecords(res);
+  writeOutputs(outDir, skippedFiles, res.skipped, () => ({
+    csv: recordsToCsv(recs, RANKING_COLUMNS),
+    json: { target: target.source, kind: target.kind, metric, window: prepared.window, members: members.length, rows: recs },
+    figure: screeningOverlayFigure(res, { top: 5 }),
+    title: `screening ${target.source}`,
+  }));
+}
+
+/** Lists what was skipped; with --out, writes ranking.csv, ranking.json (with the skipped list) and overlay.html. */
+function writeOutputs(
+  outDir: string | undefined,
+  skippedFiles: readonly { file: string; reason: string }[],
+  skipped: readonly { id: string; reason: string }[],
+  build: () => { csv: string; json: Record<string, unknown>; figure: Parameters<typeof writeFigureHtml>[0]; title: string },
+): void {
   for (const s of skippedFiles) console.log(`skipped file ${s.file}: ${s.reason}`);
-  for (const s of res.skipped) console.log(`skipped candidate ${s.id}: ${s.reason}`);
-  if (outDir) {
-    fs.mkdirSync(outDir, { recursive: true });
-    const recs = rankingRecords(res);
-    fs.writeFileSync(path.join(outDir, "ranking.csv"), recordsToCsv(recs, RANKING_COLUMNS));
-    fs.writeFileSync(
-      path.join(outDir, "ranking.json"),
-      JSON.stringify({ target: target.source, kind: target.kind, metric, window: prepared.window, members: members.length, rows: recs, skipped: [...skippedFiles, ...res.skipped] }, null, 1),
-    );
-    writeFigureHtml(screeningOverlayFigure(res, { top: 5 }), path.join(outDir, "overlay.html"), `screening ${target.source}`);
-    console.log(`wrote ${path.join(outDir, "ranking.csv")}, ranking.json, overlay.html`);
-  }
+  for (const s of skipped) console.log(`skipped candidate ${s.id}: ${s.reason}`);
+  if (!outDir) return;
+  const o = build();
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "ranking.csv"), o.csv);
+  fs.writeFileSync(path.join(outDir, "ranking.json"), JSON.stringify({ ...o.json, skipped: [...skippedFiles, ...skipped] }, null, 1));
+  writeFigureHtml(o.figure, path.join(outDir, "overlay.html"), o.title);
+  console.log(`wrote ${path.join(outDir, "ranking.csv")}, ranking.json, overlay.html`);
 }
 
 main().catch((err) => {
