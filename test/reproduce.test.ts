@@ -70,7 +70,7 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
     // Resolved descriptor options and citations, the spectral contract and the per-stage times are recorded.
     assert.equal(m.data.features.descriptors.length, m.config.descriptors.length);
     for (const d of m.data.features.descriptors) assert.ok(d.citation.length > 10 && typeof d.options === "object", d.name);
-    assert.deepEqual(m.data.spectral.mesh, { start: 8990, step: 0.5, count: m.data.dataset.counts.points, kind: "absolute", element: "Cu", edge: "K" });
+    assert.deepEqual(m.data.spectral.mesh, { start: 8983, step: 0.5, count: m.data.dataset.counts.points, kind: "absolute", element: "Cu", edge: "K" });
     for (const k of ["dataset", "featurise", "final", "ablation", "figures", "total"]) assert.ok(m.timings[k] >= 0, `timing ${k}`);
     assert.ok(m.errors.byNelements.length >= 1);
     assert.equal(m.oxygen.folds.length, 3);

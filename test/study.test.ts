@@ -90,8 +90,8 @@ test("a saved predictor folder reloads bit-identically with its spectral contrac
   const site = ds.meta[table.rows[0]].site;
   const direct = p.model.predict(takeRows(table.X, [0])).data;
   assert.deepEqual(p.predict(s, site).mu, direct);
-  assert.deepEqual(p.spectral.mesh, { start: 8990, step: 0.5, count: 261, kind: "absolute", element: "Cu", edge: "K" });
-  assert.equal(p.spectral.normalisation, "max");
+  assert.deepEqual(p.spectral.mesh, { start: 8983, step: 0.5, count: 275, kind: "absolute", element: "Cu", edge: "K" });
+  assert.equal(p.spectral.normalisation, "edge-step");
   assert.equal(p.meta.note, "test");
   const { file } = await loadModel(predictorDir);
   assert.deepEqual(file.descriptors.map((d) => d.name), ["composition", "rdf"]);
@@ -157,7 +157,7 @@ test("tampered model folders: each fault is an InputError naming the file and th
     ["mesh-constant", "xanes-model.json", editJson((o) => (o.spectral.mesh.step = 0)), /spectral\.mesh\.step must be positive, got 0/],
     ["mesh-text", "xanes-model.json", editJson((o) => (o.spectral.mesh.start = "8990")), /spectral\.mesh\.start must be a finite number/],
     ["mesh-kind", "xanes-model.json", editJson((o) => (o.spectral.mesh.kind = "relative")), /spectral\.mesh\.kind must be one of absolute, edge-relative/],
-    ["mesh-count", "xanes-model.json", editJson((o) => (o.spectral.mesh.count = 260)), /spectral\.mesh\.count is 260, the network has 261 outputs/],
+    ["mesh-count", "xanes-model.json", editJson((o) => (o.spectral.mesh.count = 260)), /spectral\.mesh\.count is 260, the network has 275 outputs/],
     ["normalisation", "xanes-model.json", editJson((o) => (o.spectral.normalisation = "sum")), /spectral\.normalisation must be one of/],
     ["clip-config", "xanes-model.json", editJson((o) => (o.estimator.config.inputClip = null)), /estimator\.inputScaler clip bounds present but config\.inputClip is null/],
     ["digit-changed", "xanes-model.json", editJson((o) => (o.estimator.inputScaler.mean[0] += 1e-3)), /xanes-model\.json: integrity does not match/],

@@ -53,7 +53,10 @@ export function studyConfig(p: Profile = currentProfile()): StudyConfig {
   const quick = p === "quick";
   return {
     profile: p,
-    dataset: { source: "feff-cu-k-oxides", maxMaterials: quick ? 250 : null, mesh: "Cu-K", element: "Cu", edge: "K", normalisation: "max" },
+    // Mesh from 8983 eV so the pre-edge and rising edge are learnt (lib/spectra/mesh DEFAULT_MESHES);
+    // edge-step normalisation as XAS practice defines it (pre-edge 0, post-edge 1), the scale a
+    // measured spectrum is compared on. `max` stays an option.
+    dataset: { source: "feff-cu-k-oxides", maxMaterials: quick ? 250 : null, mesh: "Cu-K", element: "Cu", edge: "K", normalisation: "edge-step" },
     descriptors: DESCRIPTOR_NAMES.map((name) => ({ name })),
     split: { fractions: { train: 0.7, val: 0.1, test: 0.2 }, seed: 42 },
     ablation: {
