@@ -260,3 +260,46 @@ test("runStudy: tables (markdown, danfojs), figures and metrics from one result;
     else process.env.XANES_WORK_DIR = saved;
   }
 });
+
+test("ablation runs spread over two child processes give the same scores as in one process", { skip }, async () => {
+  const { runAblation } = await import("../lib/study/ablation");
+  const { laneShares } = await import("../lib/study/ablation-lane");
+  const mlp = mlpConfig({ hidden: [8], epochs: 2, patience: 2, dropout: 0.1 });
+  const base = {
+    X: table.X, Y: table.Y, blocks: table.blocks, energy: ds.energy, groups: table.groups, seeds: [1, 2],
+    fractions: studyConfig("quick").split.fractions, estimator: (seed: number) => new MlpRegressor({ ...mlp, seed }),
+  };
+  const inProcess = await runAblation(base);
+  let progress = 0;
+  const lanes = await runAblation({ ...base, lanes: { count: 2, mlp }, onProgress: () => progress++ });
+  const scores = (a: typeof inProcess) => a.rows.map((r) => r.runs.map(({ seconds: _s, ...s }) => s));
+  assert.deepEqual(scores(lanes), scores(inProcess));
+  assert.equal(progress, 3 * 2);
+  assert.equal(lanes.mostImportant, inProcess.mostImportant);
+  // Shares cover every run once, largest subsets first, and balance the feature counts.
+  const shares = laneShares([[1, 2, 3], [1], [1, 2]], 2, 2);
+  assert.deepEqual(shares.flat().sort(), [0, 1, 2, 3, 4, 5]);
+});
+
+test("Monte Carlo dropout: seeded samples are reproducible, differ from the mean net, and give a band calibrated on validation only", { skip }, async () => {
+  const { dropoutUncertainty } = await import("../lib/study/final");
+  const split = studySplit(table.groups, studyConfig("quick"));
+  const mlp = await new MlpRegressor(mlpConfig({ hidden: [32], epochs: 3, dropout: 0.2, seed: 3 })).fit(table.X, table.Y, { train: split.train, val: split.val });
+  const Xt = takeRows(table.X, split.test);
+  const mean = mlp.predict(Xt);
+  const a = mlp.fitted().predict(Xt, 4096, 11).data, b = mlp.fitted().predict(Xt, 4096, 11).data, c = mlp.fitted().predict(Xt, 4096, 12).data;
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.notDeepEqual(a, mean.data);
+  const u = dropoutUncertainty(mlp, table.X, table.Y, split, mean, { samples: 8, seed: 5 });
+  assert.equal(u.test.n, split.test.length);
+  assert.equal(u.testSigma.length, mean.data.length);
+  assert.ok(u.chosen.calibration.scale > 0 && u.testSigma.every((s) => s > 0));
+  for (const x of [u.test.coverage1, u.test.coverage2, u.chosen.val.coverage1]) assert.ok(x >= 0 && x <= 1);
+  assert.ok(u.test.coverage2 >= u.test.coverage1);
+  // Changing the test truth does not change the calibration: it is fitted on validation rows only.
+  const Y2 = { ...table.Y, data: Float32Array.from(table.Y.data) };
+  for (const r of split.test) Y2.data[r * Y2.cols] += 1;
+  assert.deepEqual(dropoutUncertainty(mlp, table.X, Y2, split, mean, { samples: 8, seed: 5 }).chosen, u.chosen);
+  mlp.dispose();
+});
