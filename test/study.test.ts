@@ -303,3 +303,29 @@ test("Monte Carlo dropout: seeded samples are reproducible, differ from the mean
   assert.deepEqual(dropoutUncertainty(mlp, table.X, Y2, split, mean, { samples: 8, seed: 5 }).chosen, u.chosen);
   mlp.dispose();
 });
+
+test("a saved model's band: dropout samples or members, calibrated as recorded; a malformed record names the field", { skip }, async () => {
+  const { bandRecord, drawSigma, predictDraws } = await import("../lib/model/band");
+  const { calibratedSigma, ensembleMeanStd } = await import("../lib/eval/uncertainty");
+  const mlp = await new MlpRegressor(mlpConfig({ hidden: [16], epochs: 2, dropout: 0.2, seed: 9 })).fit(table.X, table.Y, { train: [...Array(Math.min(40, table.X.rows)).keys()] });
+  const rec = { spread: "monte-carlo dropout", samples: 5, seed: 3, scale: 1.7, floor: 0.01 };
+  const p = new XanesPredictor(mlp.fitted(), table.featurizer, datasetSpectral(ds, "Cu", "K"), { uncertainty: rec });
+  const X = takeRows(table.X, [0, 1, 2]);
+  const d = predictDraws([p], X);
+  assert.equal(d.draws.length, 5);
+  assert.deepEqual(d.mean, mlp.predict(X).data);
+  const sigma = drawSigma(d.draws, d.mean.length, d.band);
+  assert.deepEqual(sigma, calibratedSigma(ensembleMeanStd(d.draws).std, rec));
+  assert.ok(sigma.every((s) => s >= 0.01 - 1e-7));
+  // Without a record: no draws for a single net, raw population spread for an ensemble.
+  const plain = new XanesPredictor(mlp.fitted(), table.featurizer, datasetSpectral(ds, "Cu", "K"));
+  assert.equal(predictDraws([plain], X).draws.length, 0);
+  const two = predictDraws([plain, p], X);
+  assert.equal(two.band, null);
+  assert.deepEqual(drawSigma(two.draws, two.mean.length, two.band), new Float32Array(two.mean.length));
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, scale: "2" } }), /meta\.uncertainty\.scale must be a finite number/);
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, spread: "bootstrap" } }), /meta\.uncertainty\.spread/);
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, samples: 1 } }), /samples must be an integer ≥ 2/);
+  assert.equal(bandRecord({}), null);
+  mlp.dispose();
+});

@@ -214,6 +214,16 @@ async function saveAndPredict(r: StudyResult, dir: string, unseen: string | unde
   const predictor = new XanesPredictor(final!.mlp.fitted(), table.featurizer, datasetSpectral(ds, cfg.dataset.element, cfg.dataset.edge), {
     dataset: ds.config.name,
     trainedOn: { spectra: final!.split.train.length, split: "grouped by material", seed: cfg.final.mlp.seed },
+    // The band predictions carry (lib/model/band): dropout samples, calibrated on the validation rows.
+    uncertainty: {
+      spread: "monte-carlo dropout",
+      samples: final!.uncertainty.samples,
+      seed: final!.uncertainty.seed,
+      scale: final!.uncertainty.chosen.calibration.scale,
+      floor: final!.uncertainty.chosen.calibration.floor,
+      method: final!.uncertainty.chosen.method,
+      calibratedOn: `validation rows of the grouped split (${final!.split.val.length} spectra)`,
+    },
   });
   await predictor.save(dir);
   if (!unseen || !fs.existsSync(unseen)) return null;
