@@ -6,3 +6,4 @@ export * from "./oxygen";
 export * from "./tables";
 export * from "./study";
 export * from "./findings";
+export * from "./benchmark-tables";

@@ -1,0 +1,101 @@
+/**
+ * Tables of a benchmark report (the JSON `npm run benchmark` writes, e.g. docs/benchmark/runs/*.json),
+ * for notebook 04 and the README: eta on the test part with the validation figure beside it, n, and
+ * the ratio to the published model; and the calibrated band's coverage when the run had an ensemble.
+ */
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../config";
+import { readJsonFile } from "../util/json";
+import { InputError } from "../util/errors";
+import type { StudyTable } from "./tables";
+
+interface Scores {
+  valEta: number;
+  testEta: number;
+  nTest: number;
+  testPearsonAtLeast095?: number;
+}
+
+interface ReportRun {
+  label: string;
+  descriptors: string[];
+  mean: Scores;
+  knn: Scores & { name: string };
+  mlp: { seeds: number[]; ensemble: Scores };
+  uncertainty?: { chosenOnVal?: string; test: { coverage1: number; coverage2: number; spearmanUncertaintyError: number; n: number } } | null;
+}
+
+export interface BenchmarkReport {
+  benchmark: string;
+  label?: string;
+  published?: Record<string, number>;
+  runs: ReportRun[];
+}
+
+/** A benchmark report read from `file`; missing fields are an InputError naming the file and field. */
+export function readBenchmarkReport(file: string): BenchmarkReport {
+  const r = readJsonFile(file) as Partial<BenchmarkReport>;
+  const need = (ok: boolean, field: string) => {
+    if (!ok) throw new InputError(`${file}: ${field} is missing or malformed (not a report of npm run benchmark?)`);
+  };
+  need(typeof r.benchmark === "string", "benchmark");
+  need(Array.isArray(r.runs) && r.runs.length > 0, "runs");
+  r.runs!.forEach((run, i) => {
+    for (const [k, s] of [["mean", run.mean], ["knn", run.knn], ["mlp.ensemble", run.mlp?.ensemble]] as const) {
+      need(typeof s?.testEta === "number" && typeof s?.valEta === "number" && typeof s?.nTest === "number", `runs[${i}].${k}.testEta/valEta/nTest`);
+    }
+  });
+  return r as BenchmarkReport;
+}
+
+const eta = (s: Scores) => `${s.testEta.toFixed(2)} (${s.valEta.toFixed(2)})`;
+
+/** One row per estimator and run: test eta (validation eta), n, ratio to the published best model. */
+export function benchmarkEtaTable(reports: readonly BenchmarkReport[]): StudyTable {
+  const rows: string[][] = [];
+  for (const rep of reports) {
+    // The published eta is on the OmniXAS split only.
+    const ref = rep.benchmark === "omnixas" ? rep.published?.expertXAS : undefined;
+    const vs = (s: Scores) => (ref ? `${(s.testEta / ref).toFixed(2)}×` : "");
+    // The mean spectrum does not depend on the descriptors: once per report.
+    rows.push([rep.benchmark, "mean training spectrum", eta(rep.runs[0].mean), String(rep.runs[0].mean.nTest), vs(rep.runs[0].mean)]);
+    for (const run of rep.runs) {
+      const where = `${rep.benchmark}, ${run.label}`;
+      const k = run.mlp.seeds.length;
+      rows.push([where, run.knn.name, eta(run.knn), String(run.knn.nTest), vs(run.knn)]);
+      rows.push([where, k > 1 ? `MLP ensemble of ${k}` : "MLP, one seed", eta(run.mlp.ensemble), String(run.mlp.ensemble.nTest), vs(run.mlp.ensemble)]);
+    }
+  }
+  const ref = reports.find((r) => r.benchmark === "omnixas" && r.published?.expertXAS)?.published?.expertXAS;
+  return {
+    name: "benchmark-eta",
+    title: "eta = median per-spectrum MSE of the mean training spectrum ÷ the model's (test; validation in brackets)",
+    columns: ["benchmark, descriptors", "estimator", "eta test (val)", "n test", ref ? `÷ published ${ref}` : ""],
+    rows,
+  };
+}
+
+/** The calibrated ensemble band on test, per run that had one. */
+export function benchmarkBandTable(reports: readonly BenchmarkReport[]): StudyTable {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const rows = reports.flatMap((rep) =>
+    rep.runs.filter((run) => run.uncertainty).map((run) => {
+      const u = run.uncertainty!;
+      return [`${rep.benchmark}, ${run.label}`, `${run.mlp.seeds.length}`, u.chosenOnVal ?? "likelihood", String(u.test.n), pct(u.test.coverage1), pct(u.test.coverage2), u.test.spearmanUncertaintyError.toFixed(3)];
+    }),
+  );
+  return {
+    name: "benchmark-band",
+    title: "Ensemble band calibrated on validation, checked on test (nominal 68.3 % / 95.4 %)",
+    columns: ["benchmark, descriptors", "members", "calibration", "n test", "inside ±1σ", "inside ±2σ", "Spearman(uncertainty, RMSE)"],
+    rows,
+  };
+}
+
+/** The recorded runs the README and notebook 04 quote (docs/benchmark/runs; see docs/benchmark/README.md). */
+export const HEADLINE_BENCHMARK_RUNS = ["omnixas-study.json", "omnixas-extended.json", "grouped-extended.json"] as const;
+
+/** The headline benchmark reports as recorded in this checkout. */
+export function recordedBenchmarkReports(dir = path.join(PROJECT_ROOT, "docs", "benchmark", "runs")): BenchmarkReport[] {
+  return HEADLINE_BENCHMARK_RUNS.map((f) => readBenchmarkReport(path.join(dir, f)));
+}
