@@ -329,3 +329,17 @@ test("a saved model's band: dropout samples or members, calibrated as recorded; 
   assert.equal(bandRecord({}), null);
   mlp.dispose();
 });
+
+test("benchmark report tables: the recorded runs give eta rows with n; a file that is not a report is an InputError naming it", () => {
+  const { benchmarkEtaTable, benchmarkBandTable, readBenchmarkReport, recordedBenchmarkReports } = require("../lib/study/benchmark-tables") as typeof import("../lib/study/benchmark-tables");
+  const reports = recordedBenchmarkReports();
+  const t = benchmarkEtaTable(reports);
+  assert.equal(t.rows.filter((r) => r[1] === "mean training spectrum").length, reports.length);
+  for (const r of t.rows) assert.match(r[2], /^\d+\.\d\d \(\d+\.\d\d\)$/);
+  // Only OmniXAS rows are compared with the published eta.
+  for (const r of t.rows) assert.equal(r[4] !== "", r[0].startsWith("omnixas"));
+  assert.ok(benchmarkBandTable(reports).rows.every((r) => /%$/.test(r[4])));
+  const bad = path.join(tmp("bench"), "not-a-report.json");
+  fs.writeFileSync(bad, JSON.stringify({ benchmark: "omnixas", runs: [{ label: "x", mean: { testEta: 1, valEta: 1, nTest: 3 }, knn: {} }] }));
+  assert.throws(() => readBenchmarkReport(bad), (e: unknown) => e instanceof InputError && e.message.includes(bad) && /runs\[0\]\.knn/.test(e.message));
+});
