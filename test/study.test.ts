@@ -287,10 +287,15 @@ test("Monte Carlo dropout: seeded samples are reproducible, differ from the mean
   const mlp = await new MlpRegressor(mlpConfig({ hidden: [32], epochs: 3, dropout: 0.2, seed: 3 })).fit(table.X, table.Y, { train: split.train, val: split.val });
   const Xt = takeRows(table.X, split.test);
   const mean = mlp.predict(Xt);
-  const a = mlp.fitted().predict(Xt, 4096, 11).data, b = mlp.fitted().predict(Xt, 4096, 11).data, c = mlp.fitted().predict(Xt, 4096, 12).data;
-  assert.deepEqual(a, b);
+  const [a, c] = mlp.fitted().predictDropoutSamples(Xt, 2, 11);
+  assert.deepEqual(mlp.fitted().predictDropoutSamples(Xt, 1, 11)[0], a);
   assert.notDeepEqual(a, c);
   assert.notDeepEqual(a, mean.data);
+  // Dropout off: every sample is the mean net.
+  const noDrop = await new MlpRegressor(mlpConfig({ hidden: [8], epochs: 1, seed: 3 })).fit(table.X, table.Y, { train: split.train });
+  const plainPred = noDrop.predict(Xt).data;
+  for (const s of noDrop.fitted().predictDropoutSamples(Xt, 2, 1)) assert.ok(s.every((v, i) => Math.abs(v - plainPred[i]) < 1e-6));
+  noDrop.dispose();
   const u = dropoutUncertainty(mlp, table.X, table.Y, split, mean, { samples: 8, seed: 5 });
   assert.equal(u.test.n, split.test.length);
   assert.equal(u.testSigma.length, mean.data.length);

@@ -65,8 +65,7 @@ export function predictDraws(members: readonly XanesPredictor[], X: Matrix): Pre
   const mean = model.predict(X).data;
   if (!band || band.spread !== "monte-carlo dropout" || !(model.config.dropout > 0)) return { mean, draws: [], band: null };
   // The same seeds as the calibration (lib/study/final dropoutUncertainty).
-  const draws = Array.from({ length: band.samples! }, (_, k) => model.predict(X, 4096, band.seed! + 7919 * k).data);
-  return { mean, draws, band };
+  return { mean, draws: model.predictDropoutSamples(X, band.samples!, band.seed!), band };
 }
 
 /** σ per point of the draws: calibrated when `band` is given, else their raw population spread; zeros without draws. */

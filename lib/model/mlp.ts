@@ -213,10 +213,9 @@ export class XanesMlp {
   /**
    * Spectra (n × nOutputs, original units) for raw feature rows (n × nFeatures). The input scaler
    * standardises and clips (inputClip) before the network. A non-finite output raises: a caller
-   * never receives NaN/∞ as a spectrum (e.g. from corrupted weights). `dropoutSeed`: a seeded Monte
-   * Carlo dropout sample at the training rate (Gal & Ghahramani, ICML 2016) instead of the mean net.
+   * never receives NaN/∞ as a spectrum (e.g. from corrupted weights).
    */
-  predict(X: Matrix, batchSize = 4096, dropoutSeed: number | null = null): Matrix {
+  predict(X: Matrix, batchSize = 4096): Matrix {
     const d = this.nFeatures;
     const m = this.nOutputs;
     if (X.cols !== d) throw new Error(`XanesMlp.predict: input has ${X.cols} features, the model expects ${d}`);
@@ -225,9 +224,7 @@ export class XanesMlp {
     const out = new Float32Array(n * m);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
-      // With a seed: one Monte Carlo dropout sample (the training dropout left on), for uncertainty.
-      const seed = dropoutSeed === null ? null : dropoutSeed + start;
-      const y = tf.tidy(() => forward(this.net, tf.tensor2d(Xs.subarray(start * d, (start + rows) * d), [rows, d]), this.config.dropout, seed));
+      const y = tf.tidy(() => forward(this.net, tf.tensor2d(Xs.subarray(start * d, (start + rows) * d), [rows, d]), 0, null));
       out.set(y.dataSync() as Float32Array, start * m);
       y.dispose();
     }
@@ -236,6 +233,44 @@ export class XanesMlp {
       if (!Number.isFinite(out[i])) throw new Error(`XanesMlp.predict: row ${Math.floor(i / m)} output ${i % m} is ${out[i]} (non-finite weights or inputs)`);
     }
     return { data: out, rows: n, cols: m };
+  }
+
+  /**
+   * `samples` Monte Carlo dropout predictions (Gal & Ghahramani, ICML 2016): the training dropout
+   * left on, masks seeded by `seed` (sample k uses seed + 7919·k). Dropout acts after the hidden
+   * layers only, so the first layer (the largest product) is computed once for all samples.
+   */
+  predictDropoutSamples(X: Matrix, samples: number, seed: number): Float32Array[] {
+    const d = this.nFeatures;
+    const m = this.nOutputs;
+    if (X.cols !== d) throw new Error(`XanesMlp.predictDropoutSamples: input has ${X.cols} features, the model expects ${d}`);
+    const rate = this.config.dropout;
+    const layers = this.net.layers.filter((l) => l.getClassName() !== "InputLayer");
+    const out = Array.from({ length: samples }, () => new Float32Array(X.rows * m));
+    if (X.rows === 0) return out;
+    const first = tf.tidy(() => layers[0].apply(tf.tensor2d(this.inputScaler.transform(X.data), [X.rows, d])) as tf.Tensor);
+    try {
+      for (let k = 0; k < samples; k++) {
+        const base = seed + 7919 * k;
+        const y = tf.tidy(() => {
+          let h = layers.length > 1 && rate > 0 ? tf.dropout(first, rate, undefined, base) : first;
+          for (let i = 1; i < layers.length; i++) {
+            h = layers[i].apply(h) as tf.Tensor;
+            if (rate > 0 && i < layers.length - 1) h = tf.dropout(h, rate, undefined, base + i);
+          }
+          return h;
+        });
+        out[k].set(y.dataSync() as Float32Array);
+        y.dispose();
+        if (this.outputScaler) this.outputScaler.inverseTransform(out[k], out[k]);
+        for (let i = 0; i < out[k].length; i++) {
+          if (!Number.isFinite(out[k][i])) throw new Error(`XanesMlp.predictDropoutSamples: row ${Math.floor(i / m)} output ${i % m} is ${out[k][i]}`);
+        }
+      }
+    } finally {
+      first.dispose();
+    }
+    return out;
   }
 
   /** Copies of the current weights (kernel, bias per layer), e.g. to compare runs. */

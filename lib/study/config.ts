@@ -81,7 +81,7 @@ export function studyConfig(p: Profile = currentProfile()): StudyConfig {
       // on the validation rows only (reported in metrics.json and notebook 04).
       mlp: mlpConfig({ hidden: quick ? [64, 64] : [512, 512, 256], dropout: quick ? 0 : 0.1, epochs: quick ? 3 : 200, patience: 30, seed: 42 }),
       patienceCandidates: [10, 15, 20, 30, 50, 100],
-      uncertainty: { samples: quick ? 4 : 30, seed: 2024 },
+      uncertainty: { samples: quick ? 4 : 20, seed: 2024 },
     },
     knn: { kCandidates: [1, 3, 5, 10, 20], weightings: ["uniform", "distance"] },
     oxygen: {

@@ -23,8 +23,8 @@ export interface FinalRun {
   models: { mlp: ModelEvaluation; mean: ModelEvaluation; knn: ModelEvaluation };
   knn: { k: number; weighting: string; valMse: Record<string, number>; seconds: number };
   seconds: { mlp: number; knn: number };
-  /** The MLP's band (Monte Carlo dropout), calibrated on val, checked on test. */
-  uncertainty: FinalUncertainty;
+  /** The MLP's band (Monte Carlo dropout), calibrated on val, checked on test (absent when not asked for). */
+  uncertainty?: FinalUncertainty;
 }
 
 export interface FinalUncertainty {
@@ -52,8 +52,7 @@ export function dropoutUncertainty(mlp: MlpRegressor, X: Matrix, Y: Matrix, spli
   const M = Y.cols;
   const spreadOf = (rows: readonly number[]) => {
     const Xs = takeRows(X, rows);
-    const draws = Array.from({ length: opts.samples }, (_, k) => model.predict(Xs, 4096, opts.seed + 7919 * k).data);
-    return ensembleMeanStd(draws).std;
+    return ensembleMeanStd(model.predictDropoutSamples(Xs, opts.samples, opts.seed)).std;
   };
   const valMean = model.predict(takeRows(X, split.val)).data;
   const valTruth = takeRows(Y, split.val).data;
@@ -80,6 +79,8 @@ export interface FinalRunOptions {
   onEpoch?: (log: EpochLog) => void;
   /** Train on past config.patience up to this patience (for selectPatience); the restored weights do not change. */
   recordUntilPatience?: number;
+  /** Compute the MLP's uncertainty band (default true). */
+  uncertainty?: boolean;
 }
 
 /** Fit the final MLP, the tuned kNN and the mean spectrum on `split`; evaluate all three on its test part. */
@@ -96,7 +97,7 @@ export async function trainAndCompare(table: FeatureTable, energy: ArrayLike<num
   const knnPred = knn.predict(Xtest);
   const tKnn = (performance.now() - t1) / 1000;
   const mean = await new MeanSpectrumRegressor().fit(table.X, table.Y, fitSplit);
-  const uncertainty = dropoutUncertainty(mlp, table.X, table.Y, split, mlpPred, cfg.final.uncertainty);
+  const uncertainty = opts.uncertainty === false ? undefined : dropoutUncertainty(mlp, table.X, table.Y, split, mlpPred, cfg.final.uncertainty);
   return {
     split,
     mlp,

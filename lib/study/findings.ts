@@ -100,6 +100,7 @@ export function studyFindings(r: StudyResult, topic: string): string[] {
 
 function uncertaintySentence(r: StudyResult): string {
   const u = r.final!.uncertainty;
+  if (!u) return "No uncertainty band was computed for this run.";
   const near = Math.abs(u.test.coverage1 - 0.6827) <= 0.05 && Math.abs(u.test.coverage2 - 0.9545) <= 0.05;
   return (
     `Band (${u.samples} Monte Carlo dropout samples at rate ${u.dropout}, scale ${u.chosen.calibration.scale.toFixed(2)} and floor ${u.chosen.calibration.floor.toExponential(2)} ` +

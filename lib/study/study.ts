@@ -105,7 +105,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
   if (stages.has("randomSplit")) {
     r.random = await timed("randomSplit", async () => {
       const p = progress("final MLP, random split", cfg.final.mlp.epochs, { unit: "epochs" });
-      const run = await trainAndCompare(table, ds.energy, cfg, featureRowSplit(ds.splits.random, table), { onEpoch: (e) => p.update(e.epoch) });
+      const run = await trainAndCompare(table, ds.energy, cfg, featureRowSplit(ds.splits.random, table), { onEpoch: (e) => p.update(e.epoch), uncertainty: false });
       p.done(`best epoch ${run.training.bestEpoch}`);
       run.mlp.dispose();
       return run;
@@ -215,7 +215,7 @@ async function saveAndPredict(r: StudyResult, dir: string, unseen: string | unde
     dataset: ds.config.name,
     trainedOn: { spectra: final!.split.train.length, split: "grouped by material", seed: cfg.final.mlp.seed },
     // The band predictions carry (lib/model/band): dropout samples, calibrated on the validation rows.
-    uncertainty: {
+    uncertainty: final!.uncertainty && {
       spread: "monte-carlo dropout",
       samples: final!.uncertainty.samples,
       seed: final!.uncertainty.seed,
@@ -314,7 +314,7 @@ export class StudyResult {
       out.push({ name: "learning-curve", fig: learningCurveFigure(f.training.history, f.training.bestEpoch, "Final MLP learning curve") });
       if (this.errors) {
         const ex = this.examples();
-        out.push({ name: "examples-best-median-worst", fig: spectraOverlayFigure(energy, f.truth.data, f.models.mlp.pred.data, ex.rows, ex.labels, "MLP test spectra: best, median and worst by MSE, with the calibrated ±2σ band", 3, f.uncertainty.testSigma) });
+        out.push({ name: "examples-best-median-worst", fig: spectraOverlayFigure(energy, f.truth.data, f.models.mlp.pred.data, ex.rows, ex.labels, `MLP test spectra: best, median and worst by MSE${f.uncertainty ? ", with the calibrated ±2σ band" : ""}`, 3, f.uncertainty?.testSigma) });
       }
       out.push(
         { name: "mse-histogram", fig: metricComparisonFigure(models.map((m) => ({ name: m.name, values: m.metrics.mse })), "Test MSE per spectrum", "MSE", true) },
@@ -359,7 +359,7 @@ export class StudyResult {
         rows: this.models.map((m) => [m.name, ...thr.map((t) => m.shape.pearson[t].toFixed(3)), ...thr.map((t) => m.shape.cosine[t].toFixed(3))]),
       });
     }
-    if (this.final) {
+    if (this.final?.uncertainty) {
       const u = this.final.uncertainty;
       const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
       out.push({
@@ -517,7 +517,8 @@ export class StudyResult {
 }
 
 /** The band's figures for metrics.json (the per-point σ stays out: it is recomputed from the model). */
-function uncertaintyJson(f: FinalRun): Record<string, unknown> {
+function uncertaintyJson(f: FinalRun): Record<string, unknown> | null {
+  if (!f.uncertainty) return null;
   const { testSigma: _sigma, ...u } = f.uncertainty;
   return u;
 }
