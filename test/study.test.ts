@@ -348,3 +348,34 @@ test("benchmark report tables: the recorded runs give eta rows with n; a file th
   fs.writeFileSync(bad, JSON.stringify({ benchmark: "omnixas", runs: [{ label: "x", mean: { testEta: 1, valEta: 1, nTest: 3 }, knn: {} }] }));
   assert.throws(() => readBenchmarkReport(bad), (e: unknown) => e instanceof InputError && e.message.includes(bad) && /runs\[0\]\.knn/.test(e.message));
 });
+
+test("withFileLock: a second caller waits for the holder's result instead of computing it again; a dead holder's lock is taken over", async () => {
+  const { withFileLock } = await import("../lib/util/fs");
+  const { spawn } = await import("node:child_process");
+  const dir = tmp("lock");
+  const lock = path.join(dir, "run.lock");
+  const result = path.join(dir, "result.txt");
+  // A live holder: a child process that writes the result after 1 s and then releases the lock.
+  const child = spawn(process.execPath, ["-e", `
+    const fs = require("fs");
+    fs.writeFileSync(${JSON.stringify(lock)}, String(process.pid));
+    setTimeout(() => { fs.writeFileSync(${JSON.stringify(result)}, "from child"); fs.rmSync(${JSON.stringify(lock)}); }, 1000);`]);
+  const exited = new Promise((r) => child.on("exit", r));
+  while (!fs.existsSync(lock)) await new Promise((r) => setTimeout(r, 20));
+  const logs: string[] = [];
+  let computed = 0;
+  const got = await withFileLock(lock, async () => (computed++, "computed"), {
+    ready: () => fs.existsSync(result), whenReady: async () => fs.readFileSync(result, "utf8"), pollMs: 50, log: (s) => logs.push(s),
+  });
+  assert.equal(got, "from child");
+  assert.equal(computed, 0);
+  assert.ok(logs.some((l) => /is computing the same result; waiting/.test(l)));
+  await exited;
+  // A lock left by a process that is gone is taken over, and released afterwards.
+  fs.writeFileSync(lock, String(child.pid));
+  fs.rmSync(result);
+  const again = await withFileLock(lock, async () => "computed", { ready: () => fs.existsSync(result), whenReady: async () => "cached", pollMs: 50, log: (s) => logs.push(s) });
+  assert.equal(again, "computed");
+  assert.ok(logs.some((l) => /which is gone; taking it over/.test(l)));
+  assert.equal(fs.existsSync(lock), false);
+});

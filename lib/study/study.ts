@@ -26,7 +26,7 @@ import type { NamedFigure } from "../eval/report";
 import { progress } from "../util/progress";
 import { takeRows } from "../util/matrix";
 import { errorMessage } from "../util/errors";
-import { writeFileAtomic } from "../util/fs";
+import { withFileLock, writeFileAtomic } from "../util/fs";
 import { toJsonText } from "../eval/report";
 import type { StudyConfig } from "./config";
 import { buildStudyDataset, datasetSpectral, featureRowSplit, featurizeDataset, studySplit, type FeatureTable } from "./features";
@@ -169,6 +169,20 @@ async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, cach
       log(`final run: cache in ${dir} unusable (${errorMessage(e)}); training again`);
     }
   }
+  if (cache === "off") return trainFinalRun(cfg, ds, table, split, dir, cache, log);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  // Two notebooks (or a notebook and reproduce) started together: one trains, the other waits for its cache.
+  return withFileLock(`${dir}.lock`, () => trainFinalRun(cfg, ds, table, split, dir, cache, log), {
+    ready: () => cache === "use" && fs.existsSync(path.join(dir, "final.json")),
+    whenReady: async () => {
+      log(`final run: reused the run cached meanwhile in ${dir}`);
+      return loadFinalRun(dir, table, ds.energy, split, cfg);
+    },
+    log,
+  });
+}
+
+async function trainFinalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, split: FinalRun["split"], dir: string, cache: "use" | "refresh" | "off", log: (s: string) => void): Promise<FinalRun> {
   const p = progress("final MLP", cfg.final.mlp.epochs, { unit: "epochs" });
   const run = await trainAndCompare(table, ds.energy, cfg, split, {
     onEpoch: (e) => p.update(e.epoch),

@@ -62,3 +62,61 @@ export function removeStaleTempFiles(dir: string): string[] {
   }
   return removed;
 }
+
+/**
+ * Runs `fn` holding `lockFile` (created exclusively, holding this process's pid). When another live
+ * process holds it, waits (polling every `pollMs`) until that process releases it or `ready()` turns
+ * true, then returns `whenReady()` if ready, else takes the lock. A lock left by a dead process is
+ * taken over. Used so two notebooks started together do not both train the same cached run.
+ */
+export async function withFileLock<T>(
+  lockFile: string,
+  fn: () => Promise<T>,
+  opts: { ready: () => boolean; whenReady: () => Promise<T>; pollMs?: number; timeoutMs?: number; log?: (s: string) => void },
+): Promise<T> {
+  const poll = opts.pollMs ?? 2000;
+  const deadline = Date.now() + (opts.timeoutMs ?? 3_600_000);
+  let waited = false;
+  for (;;) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(lockFile, "wx");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    if (fd !== undefined) {
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      try {
+        // The other process may have finished between our check and the lock.
+        if (waited && opts.ready()) return await opts.whenReady();
+        return await fn();
+      } finally {
+        fs.rmSync(lockFile, { force: true });
+      }
+    }
+    let text: string;
+    try {
+      text = fs.readFileSync(lockFile, "utf8").trim();
+    } catch {
+      continue; // released between our attempt and the read
+    }
+    if (text === "") {
+      // created, pid not yet written
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    const pid = Number(text);
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) {
+      opts.log?.(`${lockFile}: left by process ${pid}, which is gone; taking it over`);
+      fs.rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (pid === process.pid) throw new Error(`${lockFile}: already held by this process (nested use)`);
+    if (opts.ready()) return opts.whenReady();
+    if (!waited) opts.log?.(`${lockFile}: process ${pid} is computing the same result; waiting for it`);
+    waited = true;
+    if (Date.now() > deadline) throw new Error(`${lockFile}: still held by process ${pid} after ${Math.round((opts.timeoutMs ?? 3_600_000) / 1000)} s`);
+    await new Promise((r) => setTimeout(r, poll));
+  }
+}
