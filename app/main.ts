@@ -33,7 +33,7 @@ import { screeningOverlayFigure } from "../lib/screening/plot";
 import { energyMeshOf } from "../lib/model/spectral";
 import { recordsToCsv } from "../lib/util/csv";
 import type { ScreeningMetric } from "../lib/screening/types";
-import { className, predictionCsv, predictStructure, type StructurePrediction } from "./predict";
+import { className, predictionCsv, predictStructure, type StructurePrediction } from "../lib/model/structure-prediction";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const el = (tag: string, attrs: Record<string, string> = {}, text = "") => {

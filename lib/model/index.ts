@@ -9,3 +9,5 @@ export * from "./spectral";
 export * from "./io";
 export * from "./predictor";
 export * from "./ensemble";
+export * from "./structure-prediction";
+export * from "./band";

@@ -1,16 +1,16 @@
 /**
- * What the page computes for one structure: the absorbing-element sites grouped into symmetry
- * classes (lib equivalentSites / siteSymmetryInfo), each class's spectrum from every ensemble
- * member (one featurisation per class representative, shared by the members), and the
- * multiplicity-weighted average. Only glue: readers, descriptors, symmetry and the network are lib's.
+ * The prediction for one whole structure (the app's Predict view and `npm run predict`): the
+ * absorbing-element sites grouped into symmetry classes (equivalentSites / siteSymmetryInfo), each
+ * class's spectrum and band (lib/model/band: ensemble members or recorded dropout samples; one
+ * featurisation per class representative, shared by the draws), and the multiplicity-weighted average.
  */
-import type { Structure } from "../lib/structure/types";
-import type { XanesPredictor } from "../lib/model/predictor";
-import { equivalentSites } from "../lib/geometry/equivalence";
-import { siteSymmetryInfo } from "../lib/geometry/symmetry";
-import { InputError } from "../lib/util/errors";
-import { recordsToCsv } from "../lib/util/csv";
-import { drawSigma, predictDraws, type BandRecord } from "../lib/model/band";
+import type { Structure } from "../structure/types";
+import type { XanesPredictor } from "./predictor";
+import { equivalentSites } from "../geometry/equivalence";
+import { siteSymmetryInfo } from "../geometry/symmetry";
+import { InputError } from "../util/errors";
+import { recordsToCsv } from "../util/csv";
+import { drawSigma, predictDraws, type BandRecord } from "./band";
 
 export interface Band {
   /** Prediction per energy: the members' mean, or the single net. */
