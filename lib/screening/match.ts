@@ -16,7 +16,7 @@
  */
 import { InputError } from "../util/errors";
 import { EnergyMesh, meshEnergies, meshStop, resampleLinear } from "../spectra/mesh";
-import { broaden } from "../spectra/broaden";
+import { BroadeningBank } from "../spectra/broaden";
 import { preEdgeNormalize, PreEdgeResult, PreEdgeOptions } from "../spectra/normalize";
 
 export const MATCH_SCORES = ["pearson", "l2", "pearson+derivative"] as const;
@@ -205,19 +205,35 @@ export interface MatchFit {
   sigmaAtEdge: boolean;
 }
 
-/** Scratch buffers for `fitMatch`; one per prepared target. */
+/**
+ * Fits computed spectra to one prepared target: the broadening kernels of every trial width are built
+ * once here, and the scratch buffers are reused, so a fit allocates nothing but its result. Each
+ * candidate spectrum is broadened once per (γ, σ) and that broadened spectrum is scored at every shift.
+ */
 export class MatchScorer {
+  private readonly p64: Float64Array;
   private readonly b1: Float64Array;
   private readonly b2: Float64Array;
   private readonly pw: Float64Array;
   private readonly pd: Float64Array;
+  private readonly gammas: readonly number[];
+  private readonly lorentz: BroadeningBank;
+  private readonly gauss: BroadeningBank;
+  /** Some σ > 0: the Lorentzian output is needed over the whole mesh (the Gaussian reads beyond the window). */
+  private readonly fullMesh: boolean;
   constructor(readonly prepared: PreparedMatch) {
     const m = prepared.mesh.points;
     const w = prepared.i1 - prepared.i0;
+    const o = prepared.options;
+    this.p64 = new Float64Array(m);
     this.b1 = new Float64Array(m);
     this.b2 = new Float64Array(m);
     this.pw = new Float64Array(w);
     this.pd = new Float64Array(w);
+    this.gammas = o.gammas && o.gammas.length ? o.gammas : [0];
+    this.lorentz = new BroadeningBank(m, prepared.mesh.step, this.gammas, "lorentzian");
+    this.gauss = new BroadeningBank(m, prepared.mesh.step, o.sigmas, "gaussian");
+    this.fullMesh = this.gauss.kernels.some((k) => k.h > 0);
   }
 
   /** Score of the window-restricted prediction in pw (and pd) against shift row i. */
@@ -228,25 +244,45 @@ export class MatchScorer {
     const pw = this.pw;
     switch (p.options.score) {
       case "l2": {
-        let s = 0;
-        for (let j = 0; j < w; j++) {
-          const v = pw[j] - p.rows[o + j];
-          s += v * v;
+        // Four partial sums: the additions do not wait on each other (this loop runs for every
+        // candidate, member, width and shift).
+        const rows = p.rows;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let j = 0;
+        for (; j + 3 < w; j += 4) {
+          const v0 = pw[j] - rows[o + j];
+          const v1 = pw[j + 1] - rows[o + j + 1];
+          const v2 = pw[j + 2] - rows[o + j + 2];
+          const v3 = pw[j + 3] - rows[o + j + 3];
+          s0 += v0 * v0;
+          s1 += v1 * v1;
+          s2 += v2 * v2;
+          s3 += v3 * v3;
         }
-        return -Math.sqrt(s / w);
+        for (; j < w; j++) {
+          const v = pw[j] - rows[o + j];
+          s0 += v * v;
+        }
+        return -Math.sqrt((s0 + s1 + (s2 + s3)) / w);
       }
       case "pearson": {
+        const unit = p.unit;
         let dot = 0;
-        for (let j = 0; j < w; j++) dot += (pw[j] - pMean) * p.unit[o + j];
+        for (let j = 0; j < w; j++) dot += (pw[j] - pMean) * unit[o + j];
         return dot / pNorm;
       }
       case "pearson+derivative": {
+        const unit = p.unit;
+        const unitDeriv = p.unitDeriv;
         let dot = 0;
         let dd = 0;
         const pd = this.pd;
         for (let j = 0; j < w; j++) {
-          dot += (pw[j] - pMean) * p.unit[o + j];
-          dd += pd[j] * p.unitDeriv[o + j];
+          dot += (pw[j] - pMean) * unit[o + j];
+          dd += pd[j] * unitDeriv[o + j];
         }
         return 0.5 * (dot / pNorm + dd / dNorm);
       }
@@ -255,62 +291,74 @@ export class MatchScorer {
 
   /**
    * Best (s, σ, γ) for `prediction` (a spectrum on the mesh, normalised like the training data), or for
-   * row `row` of a row-major matrix of such spectra.
+   * row `row` of a row-major matrix of such spectra. Grid order γ, σ, s; the first best wins ties.
    */
   fit(spectra: ArrayLike<number>, row = 0): MatchFit {
     const p = this.prepared;
-    const m0 = row * p.mesh.points;
-    const prediction: ArrayLike<number> = ArrayBuffer.isView(spectra)
-      ? (spectra as unknown as Float32Array).subarray(m0, m0 + p.mesh.points)
-      : Array.prototype.slice.call(spectra, m0, m0 + p.mesh.points);
     const o = p.options;
     const m = p.mesh.points;
     const w = p.i1 - p.i0;
-    const gammas = o.gammas && o.gammas.length ? o.gammas : [0];
-    let best: MatchFit = { score: -Infinity, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
-    for (const gamma of gammas) {
-      broaden(prediction, p.mesh.step, gamma, "lorentzian", this.b1);
-      for (let si = 0; si < o.sigmas.length; si++) {
-        const sigma = o.sigmas[si];
-        broaden(this.b1, p.mesh.step, sigma, "gaussian", this.b2);
-        for (let j = 0; j < w; j++) this.pw[j] = this.b2[p.i0 + j];
+    const { i0, i1, shifts } = p;
+    const { p64, b1, b2, pw, pd, gammas } = this;
+    const m0 = row * m;
+    for (let j = 0; j < m; j++) p64[j] = spectra[m0 + j];
+    let bestScore = -Infinity;
+    let bestShift = -1;
+    let bestSigma = 0;
+    let bestGamma = 0;
+    const from = this.fullMesh ? 0 : i0;
+    const to = this.fullMesh ? m : i1;
+    const nSig = o.sigmas.length;
+    this.lorentz.load(p64);
+    for (let gi = 0; gi < gammas.length; gi++) {
+      this.lorentz.apply(gi, b1, from, to);
+      this.gauss.load(b1);
+      for (let si = 0; si < nSig; si++) {
+        this.gauss.apply(si, b2, i0, i1);
+        for (let j = 0; j < w; j++) pw[j] = b2[i0 + j];
         let mean = 0;
-        for (let j = 0; j < w; j++) mean += this.pw[j];
-        mean /= w;
-        let nn = 0;
-        for (let j = 0; j < w; j++) nn += (this.pw[j] - mean) ** 2;
-        const pNorm = Math.sqrt(nn);
+        let pNorm = 1;
+        if (o.score !== "l2") {
+          for (let j = 0; j < w; j++) mean += pw[j];
+          mean /= w;
+          let nn = 0;
+          for (let j = 0; j < w; j++) nn += (pw[j] - mean) ** 2;
+          pNorm = Math.sqrt(nn);
+        }
         let dNorm = 1;
         if (o.score === "pearson+derivative") {
-          deriv(this.pw, 0, w, p.mesh.step, this.pd);
+          deriv(pw, 0, w, p.mesh.step, pd);
           let dm = 0;
-          for (let j = 0; j < w; j++) dm += this.pd[j];
+          for (let j = 0; j < w; j++) dm += pd[j];
           dm /= w;
           let dn = 0;
           for (let j = 0; j < w; j++) {
-            this.pd[j] -= dm;
-            dn += this.pd[j] ** 2;
+            pd[j] -= dm;
+            dn += pd[j] ** 2;
           }
           dNorm = Math.sqrt(dn);
         }
-        for (let i = 0; i < p.shifts.length; i++) {
+        for (let i = 0; i < shifts.length; i++) {
           const s = this.scoreRow(i, pNorm, dNorm, mean);
-          if (s > best.score) {
-            best = {
-              score: s,
-              shift: p.shifts[i],
-              sigma,
-              gamma,
-              shiftAtEdge: p.shifts.length > 1 && (i === 0 || i === p.shifts.length - 1),
-              sigmaAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
-            };
+          if (s > bestScore) {
+            bestScore = s;
+            bestShift = i;
+            bestSigma = si;
+            bestGamma = gi;
           }
         }
       }
     }
-    if (!Number.isFinite(best.score)) best.score = NaN;
-    void m;
-    return best;
+    if (bestShift < 0) return { score: NaN, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
+    const gamma = gammas[bestGamma];
+    return {
+      score: Number.isFinite(bestScore) ? bestScore : NaN,
+      shift: shifts[bestShift],
+      sigma: o.sigmas[bestSigma],
+      gamma,
+      shiftAtEdge: shifts.length > 1 && (bestShift === 0 || bestShift === shifts.length - 1),
+      sigmaAtEdge: (nSig > 1 && bestSigma === nSig - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
+    };
   }
 }
 
