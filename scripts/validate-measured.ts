@@ -13,8 +13,8 @@
  *   npm run validate:measured -- --train --holdout               # + a second model without the true structures
  *   npm run validate:measured -- --train --heldout-only          # only the model without the true structures
  *   npm run validate:measured -- --model results/model --json results/measured-validation.json
- *   npm run validate:measured -- --train --save results/model-measured   # keep the model (all materials) and
- *       its energy calibration (both standards; energy-calibration.json) for `npm run screen`
+ *   npm run validate:measured -- --train --save results/model-measured   # keep the model (all materials) with
+ *       its energy calibration (both standards, and leave-one-out) in its spectral contract, for `npm run screen`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -39,7 +39,7 @@ import {
   rankMatches,
 } from "../lib/screening/match";
 import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
-import { CU_MEASURED_STANDARDS, VALIDATION_MESH } from "../lib/screening/standards";
+import { CU_MEASURED_STANDARDS, VALIDATION_MESH, calibrateModelAlignment } from "../lib/screening/standards";
 
 const { values: opt } = parseArgs({
   options: {
@@ -107,10 +107,9 @@ async function main(): Promise<void> {
         predictor = trained.predictor;
         if (opt.save && v.exclude.length === 0) {
           await saveEnsemble(opt.save, trained.members);
-          const standards = targets.map((o) => ({ name: o.name, target: o.target, reference: refs.get(o.trueIds[0])! }));
-          const cal = calibrateOffset(standards, mesh, "Cu", "K", DEFAULT_MATCH);
-          fs.writeFileSync(path.join(opt.save, "energy-calibration.json"), JSON.stringify(cal, null, 1));
-          console.log(`saved ${seeds.length} member(s) to ${opt.save}; energy calibration ${cal.offset.toFixed(2)} ± ${cal.spread.toFixed(2)} eV (${cal.standards.map((x) => `${x.name} ${x.shift}`).join(", ")})`);
+          // The offset goes into every member's spectral contract (alignment), with the leave-one-out offsets.
+          const cal = await calibrateModelAlignment(opt.save, { reference: "feff" });
+          console.log(`saved ${seeds.length} member(s) to ${opt.save}; ${cal.report}`);
         }
       }
       if (predictor.energy.length !== mesh.points || Math.abs(predictor.energy[0] - mesh.start) > 1e-6) throw new Error(`model mesh ${predictor.energy[0]}… (${predictor.energy.length} points) is not the validation mesh`);

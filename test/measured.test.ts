@@ -52,7 +52,7 @@ test("matching recovers a known offset and prefers the right shape; calibration 
   const opts = { ...DEFAULT_MATCH, window: [8990, 9100] as [number, number] };
   const cal = calibrateOffset([{ name: "a", target: a, reference: refA }, { name: "b", target: b, reference: refB }], mesh, "Cu", "K", opts);
   assert.ok(Math.abs(cal.offset + 5) < 0.26, `offset ${cal.offset}`);
-  assert.ok(cal.spread < 0.3);
+  assert.ok(cal.spread !== null && cal.spread < 0.3);
   const loo = leaveOneOutOffsets([{ name: "a", target: a, reference: refA }, { name: "b", target: b, reference: refB }], mesh, "Cu", "K", opts);
   assert.deepEqual(loo.map((c) => c.standards.map((s) => s.name)), [["b"], ["a"]]);
   const ranked = rankMatches(prepareMatch(a, mesh, { ...opts, offset: loo[0].offset }), [

@@ -18,6 +18,7 @@ import { InputError } from "../util/errors";
 import { EnergyMesh, meshEnergies, meshStop, resampleLinear } from "../spectra/mesh";
 import { BroadeningBank } from "../spectra/broaden";
 import { preEdgeNormalize, PreEdgeResult, PreEdgeOptions } from "../spectra/normalize";
+import { checkAlignment, type SpectralAlignment } from "../model/spectral";
 
 export const MATCH_SCORES = ["pearson", "l2", "pearson+derivative"] as const;
 export type MatchScore = (typeof MATCH_SCORES)[number];
@@ -370,35 +371,30 @@ export interface CalibrationStandard {
   readonly reference: ArrayLike<number>;
 }
 
-/** The FEFF-vs-experiment energy offset of one element and edge, as stored with a model. */
-export interface EnergyCalibration {
-  readonly element: string;
-  readonly edge: string;
-  /** Mean over standards of their best total shift, eV (target compared as T(E + offset)). */
-  readonly offset: number;
-  /** Standard deviation over standards, eV (NaN for one standard). */
-  readonly spread: number;
-  readonly standards: readonly { name: string; shift: number; sigma: number; gamma: number; score: number }[];
-  /** How it was fitted: window, score, search range. */
-  readonly method: string;
+/**
+ * The FEFF-vs-experiment energy offset of one element and edge, as the model's spectral contract keeps it
+ * (`alignment`, lib/model/spectral): offset, spread (null for one standard), the standards' fits.
+ */
+export type EnergyCalibration = SpectralAlignment;
+
+/** "−5.13 ± 0.53 eV" (no ± for a single standard). */
+export function formatAlignment(a: Pick<SpectralAlignment, "offset" | "spread">): string {
+  return `${a.offset.toFixed(2)}${a.spread === null ? "" : ` ± ${a.spread.toFixed(2)}`} eV`;
 }
 
 /**
- * An energy calibration as stored with a model (`energy-calibration.json`, written by
- * scripts/validate-measured.ts); InputError naming `source` when the offset is missing or not finite.
+ * An energy calibration from an `energy-calibration.json` file, as models were given one before the
+ * offset moved into the spectral contract (read for folders that still have one); InputError naming
+ * `source` for a missing or non-finite offset or any other bad field.
  */
 export function parseEnergyCalibration(text: string, source: string): EnergyCalibration {
-  let c: EnergyCalibration;
+  let c: unknown;
   try {
-    c = JSON.parse(text) as EnergyCalibration;
+    c = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${source}: not JSON (${(e as Error).message})`);
   }
-  if (typeof c !== "object" || c === null || typeof c.offset !== "number" || !Number.isFinite(c.offset)) {
-    throw new InputError(`${source}: no finite "offset" (eV): not an energy calibration`);
-  }
-  if (!Array.isArray(c.standards)) throw new InputError(`${source}: no "standards" list: not an energy calibration`);
-  return c;
+  return checkAlignment(c, { file: source, field: "" });
 }
 
 /**
@@ -435,7 +431,7 @@ export function calibrateOffset(
     return { name: s.name, shift: f.shift, sigma: f.sigma, gamma: f.gamma, score: f.score };
   });
   const mean = fits.reduce((a, f) => a + f.shift, 0) / fits.length;
-  const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : NaN;
+  const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : null;
   return {
     element,
     edge,
