@@ -31,14 +31,13 @@ import {
   BROADENINGS,
   DEFAULT_MATCH,
   MATCH_SCORES,
-  MatchCandidate,
   broadeningOptions,
   calibrateOffset,
   normaliseTarget,
   prepareMatch,
-  rankMatches,
 } from "../lib/screening/match";
 import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { MatchCandidate, rankMatches } from "../lib/screening/rank";
 import { CU_MEASURED_STANDARDS, VALIDATION_MESH, calibrateModelAlignment } from "../lib/screening/standards";
 
 const { values: opt } = parseArgs({
@@ -142,7 +141,7 @@ async function main(): Promise<void> {
               const trueRows = ranked.filter((r) => t.trueIds.includes(r.id));
               const rank = Math.min(...trueRows.map((r) => r.rank));
               const edges = ranked.filter((r) => r.shiftAtEdge).length;
-              const bEdges = ranked.filter((r) => r.sigmaAtEdge).length;
+              const bEdges = ranked.filter((r) => r.broadeningAtEdge).length;
               cells.push(`${set.label} ${t.name.split(" ")[0]} ${rank}`);
               report.push({
                 spectra: set.label, score, window, broadening, shiftWindow, isDefault, target: t.name, rank,

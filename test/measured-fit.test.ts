@@ -114,7 +114,7 @@ test("fast fit = reference fit on real spectra: same shift, σ, γ and flags, sc
             assert.equal(a.sigma, r.sigma, what);
             assert.equal(a.gamma, r.gamma, what);
             assert.equal(a.shiftAtEdge, r.shiftAtEdge, what);
-            assert.equal(a.sigmaAtEdge, r.sigmaAtEdge, what);
+            assert.equal(a.broadeningAtEdge, r.broadeningAtEdge, what);
             worst = Math.max(worst, rel(a.score, r.score));
             fits++;
           }

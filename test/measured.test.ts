@@ -8,16 +8,15 @@ import { gaussianBroaden, lorentzianBroaden } from "../lib/spectra/broaden";
 import { readXdiFile } from "../lib/spectra/xdi";
 import {
   DEFAULT_MATCH,
-  MatchCandidate,
   MatchScorer,
   NormalisedTarget,
   calibrateOffset,
   leaveOneOutOffsets,
   normaliseTarget,
   prepareMatch,
-  rankMatches,
 } from "../lib/screening/match";
 import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { MatchCandidate, rankMatches } from "../lib/screening/rank";
 import { CU_MEASURED_STANDARDS, VALIDATION_MESH } from "../lib/screening/standards";
 
 test("broadening keeps a constant and the edge step, and widens a peak as σ or γ says", () => {

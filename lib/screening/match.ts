@@ -203,7 +203,7 @@ export interface MatchFit {
   /** The best s is at ±shiftWindow: the optimum may lie outside. */
   shiftAtEdge: boolean;
   /** The best σ or γ is the largest allowed (the spectrum wants more broadening than the bounds give). */
-  sigmaAtEdge: boolean;
+  broadeningAtEdge: boolean;
 }
 
 /**
@@ -350,7 +350,7 @@ export class MatchScorer {
         }
       }
     }
-    if (bestShift < 0) return { score: NaN, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
+    if (bestShift < 0) return { score: NaN, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, broadeningAtEdge: false };
     const gamma = gammas[bestGamma];
     return {
       score: Number.isFinite(bestScore) ? bestScore : NaN,
@@ -358,7 +358,7 @@ export class MatchScorer {
       sigma: o.sigmas[bestSigma],
       gamma,
       shiftAtEdge: shifts.length > 1 && (bestShift === 0 || bestShift === shifts.length - 1),
-      sigmaAtEdge: (nSig > 1 && bestSigma === nSig - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
+      broadeningAtEdge: (nSig > 1 && bestSigma === nSig - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
     };
   }
 }
@@ -452,86 +452,4 @@ export function leaveOneOutOffsets(
 ): EnergyCalibration[] {
   if (standards.length < 2) throw new InputError(`leave-one-out calibration needs at least 2 standards, got ${standards.length}`);
   return standards.map((_, i) => calibrateOffset(standards.filter((__, j) => j !== i), mesh, element, edge, opts));
-}
-
-/** A candidate's computed spectra on the mesh: one per ensemble member (one for FEFF). */
-export interface MatchCandidate {
-  readonly id: string;
-  readonly members: readonly ArrayLike<number>[];
-  /** Pointwise ensemble standard deviation for plots (optional). */
-  readonly band?: ArrayLike<number>;
-}
-
-export interface RankedMatch {
-  rank: number;
-  id: string;
-  /** Mean over members of each member's best score; and its standard deviation (NaN for one). */
-  score: number;
-  scoreStd: number;
-  /** Per-candidate shift s (total = offset + s), eV; mean and spread over members. */
-  shift: number;
-  shiftStd: number;
-  /** Gaussian σ (and Lorentzian γ), eV; mean and spread over members. */
-  sigma: number;
-  sigmaStd: number;
-  gamma: number;
-  /** Some member's best shift / σ is on the border of its grid. */
-  shiftAtEdge: boolean;
-  sigmaAtEdge: boolean;
-  /** Best and worst rank over members ranked alone. */
-  rankBest: number;
-  rankWorst: number;
-}
-
-function meanStdOf(v: readonly number[]): [number, number] {
-  const n = v.length;
-  const m = v.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return [m, NaN];
-  return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1))];
-}
-
-/** Fit and rank candidates against a prepared target (best first; ties keep input order). */
-export function rankMatches(prepared: PreparedMatch, candidates: readonly MatchCandidate[]): RankedMatch[] {
-  const scorer = new MatchScorer(prepared);
-  const fits = candidates.map((c) => c.members.map((p) => scorer.fit(p)));
-  const rows: RankedMatch[] = candidates.map((c, i) => {
-    const f = fits[i];
-    const [score, scoreStd] = meanStdOf(f.map((x) => x.score));
-    const [shift, shiftStd] = meanStdOf(f.map((x) => x.shift));
-    const [sigma, sigmaStd] = meanStdOf(f.map((x) => x.sigma));
-    const [gamma] = meanStdOf(f.map((x) => x.gamma));
-    return {
-      rank: 0,
-      id: c.id,
-      score,
-      scoreStd,
-      shift,
-      shiftStd,
-      sigma,
-      sigmaStd,
-      gamma,
-      shiftAtEdge: f.some((x) => x.shiftAtEdge),
-      sigmaAtEdge: f.some((x) => x.sigmaAtEdge),
-      rankBest: 0,
-      rankWorst: 0,
-    };
-  });
-  const key = (v: number) => (Number.isNaN(v) ? -Infinity : v);
-  const k = Math.max(0, ...candidates.map((c) => c.members.length));
-  const n = rows.length;
-  const best = new Int32Array(n).fill(n);
-  const worst = new Int32Array(n);
-  for (let e = 0; e < k; e++) {
-    const idx = rows.map((_, i) => i).sort((a, b) => key(fits[b][e]?.score ?? NaN) - key(fits[a][e]?.score ?? NaN) || a - b);
-    idx.forEach((i, r) => {
-      best[i] = Math.min(best[i], r + 1);
-      worst[i] = Math.max(worst[i], r + 1);
-    });
-  }
-  rows.forEach((r, i) => {
-    r.rankBest = best[i];
-    r.rankWorst = worst[i];
-  });
-  const order = rows.map((_, i) => i).sort((a, b) => key(rows[b].score) - key(rows[a].score) || a - b);
-  return order.map((i, r) => ({ ...rows[i], rank: r + 1 }));
 }

@@ -1,6 +1,7 @@
 /**
  * The broadening fit as it was before it was made fast (commit 0e3165a: lib/spectra/broaden.ts and
- * MatchScorer.fit of lib/screening/match.ts), kept verbatim as the reference the fast fit is tested against.
+ * MatchScorer.fit of lib/screening/match.ts), kept verbatim as the reference the fast fit is tested against
+ * (only the flag sigmaAtEdge is renamed broadeningAtEdge, as MatchFit now names it).
  */
 import type { PreparedMatch, MatchFit } from "../../lib/screening/match";
 
@@ -88,7 +89,7 @@ export function referenceFit(p: PreparedMatch, spectra: ArrayLike<number>, row =
     }
   };
   const gammas = o.gammas && o.gammas.length ? o.gammas : [0];
-  let best: MatchFit = { score: -Infinity, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
+  let best: MatchFit = { score: -Infinity, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, broadeningAtEdge: false };
   for (const gamma of gammas) {
     referenceBroaden(prediction, p.mesh.step, gamma, "lorentzian", b1);
     for (let si = 0; si < o.sigmas.length; si++) {
@@ -123,7 +124,7 @@ export function referenceFit(p: PreparedMatch, spectra: ArrayLike<number>, row =
             sigma,
             gamma,
             shiftAtEdge: p.shifts.length > 1 && (i === 0 || i === p.shifts.length - 1),
-            sigmaAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
+            broadeningAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
           };
         }
       }
