@@ -37,6 +37,14 @@ export interface MatchOptions {
   sigmas: readonly number[];
   /** Lorentzian γ values tried, eV (default [0]: none). */
   gammas?: readonly number[];
+  /**
+   * Energy-scale stretch α of the target about its E0 (default 0): a feature measured at E is compared
+   * at E0 + (E − E0)(1 + α). Why: above the edge, features sit at E − E0 ∝ 1/R² (Natoli's rule), and the
+   * DFT (PBE) cells of the FEFF set have bonds ~1–2 % longer than measured, so FEFF puts them 2–4 % too
+   * close to the edge; α < 0 compensates. Off by default (see lib/screening/README.md for what it does
+   * to the ranks).
+   */
+  stretch?: number;
 }
 
 /**
@@ -148,6 +156,15 @@ function deriv(y: Float64Array, o: number, w: number, h: number, d: Float64Array
   }
 }
 
+/** The target's energies as compared: stretched by α about its E0 (see MatchOptions.stretch); as read for α = 0. */
+export function comparedEnergies(target: NormalisedTarget, alpha: number): Float64Array {
+  if (alpha === 0) return target.energy;
+  if (!(alpha > -0.5 && alpha < 0.5)) throw new InputError(`energy stretch ${alpha} is outside (−0.5, 0.5)`);
+  const e0 = target.preEdge?.e0;
+  if (!Number.isFinite(e0)) throw new InputError(`${target.source}: an energy stretch needs the target's E0 (normalise it with normaliseTarget)`);
+  return target.energy.map((v) => e0 + (v - e0) * (1 + alpha));
+}
+
 /**
  * Put a normalised target on the mesh at every trial shift. InputError (naming the file) when the
  * target does not cover the window at every shift, or is too sparse there (fewer than one point per
@@ -166,7 +183,7 @@ export function prepareMatch(target: NormalisedTarget, mesh: EnergyMesh, options
   const nHalf = options.shiftWindow > 0 ? Math.round(options.shiftWindow / options.shiftStep) : 0;
   const k = 2 * nHalf + 1;
   const shifts = Float64Array.from({ length: k }, (_, i) => (i - nHalf) * options.shiftStep);
-  const x = target.energy;
+  const x = comparedEnergies(target, options.stretch ?? 0);
   const need0 = lo + options.offset + shifts[0];
   const need1 = hi + options.offset + shifts[k - 1];
   if (x[0] > need0 || x[x.length - 1] < need1) {

@@ -24,7 +24,7 @@ import { equivalentSites } from "../geometry/equivalence";
 import { symmetryOf } from "../geometry/symmetry";
 import type { Structure } from "../structure/types";
 import { Matrix, matrix, rowView } from "../util/matrix";
-import { MatchScorer, PreparedMatch, MatchScore } from "./match";
+import { MatchScorer, PreparedMatch, MatchScore, comparedEnergies } from "./match";
 import { resampleLinear } from "../spectra/mesh";
 
 export interface ScreenOptions {
@@ -578,6 +578,6 @@ export async function screenMeasured(
 /** The measured target as normalised on the mesh at total shift offset + s (for overlays). */
 export function measuredTargetOnMesh(target: PreparedMatch, s: number): Float64Array {
   const out = new Float64Array(target.mesh.points);
-  resampleLinear(target.target.energy, target.target.norm, target.mesh, out, target.options.offset + s, true);
+  resampleLinear(comparedEnergies(target.target, target.options.stretch ?? 0), target.target.norm, target.mesh, out, target.options.offset + s, true);
   return out;
 }
