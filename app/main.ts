@@ -21,7 +21,7 @@ import { candidatesFromTexts } from "../lib/screening/sources";
 import { parseMeasuredTarget, parseTargetText } from "../lib/screening/target";
 import { athenaText, looksLikeAthena, parseAthena } from "../lib/spectra/athena";
 import { screenMeasured, type MeasuredScreeningResult } from "../lib/screening/rank";
-import { BROADENINGS, DEFAULT_MATCH, MATCH_SCORES, broadeningOptions, checkScoreNormalisation, normaliseTarget, parseEnergyCalibration, prepareMatch, type Broadening, type EnergyCalibration, type MatchScore } from "../lib/screening/match";
+import { BROADENINGS, DEFAULT_MATCH, MATCH_SCORES, broadeningOptions, checkScoreNormalisation, formatAlignment, normaliseTarget, parseEnergyCalibration, prepareMatch, type Broadening, type EnergyCalibration, type MatchScore } from "../lib/screening/match";
 import { measuredRankingRecords, MEASURED_RANKING_COLUMNS } from "../lib/screening/table";
 import { measuredOverlayFigure, normalisationFigure } from "../lib/screening/plot";
 import { InputError } from "../lib/util/errors";
@@ -90,7 +90,9 @@ async function loadModelFiles(name: string, files: FolderFile[]): Promise<void> 
     let cal: typeof state.calibration;
     let calError: string | undefined;
     try {
-      cal = storedCalibration(files);
+      // The model's spectral contract first; an energy-calibration.json beside older models otherwise.
+      const alignment = members[0].spectral.alignment;
+      cal = alignment ? { calibration: alignment, file: "its spectral contract, xanes-model.json alignment" } : storedCalibration(files);
     } catch (err) {
       calError = errorMessage(err);
     }
@@ -107,9 +109,9 @@ function showCalibration(): void {
   const c = state.calibration;
   $("calibration-status").textContent = c
     ? `Energy offset stored with the model (${c.file}): ${c.calibration.offset.toFixed(2)} eV` +
-      `${Number.isFinite(c.calibration.spread) ? ` ± ${c.calibration.spread.toFixed(2)}` : ""}, calibrated on ${c.calibration.standards.map((x) => x.name).join(", ")}` +
+      `${c.calibration.spread !== null ? ` ± ${c.calibration.spread.toFixed(2)}` : ""}, calibrated on ${c.calibration.standards.map((x) => x.name).join(", ")}` +
       ` (a target that is one of these standards helped calibrate its own ranking: enter an offset calibrated without it). An offset entered below replaces it.`
-    : `The model folder has no energy-calibration.json${state.calibrationError ? ` (${state.calibrationError})` : ""}: enter the FEFF-vs-experiment offset below ` +
+    : `The model has no energy offset (no alignment in its spectral contract, no energy-calibration.json)${state.calibrationError ? ` (${state.calibrationError})` : ""}: enter the FEFF-vs-experiment offset below ` +
       `(npm run screen calibrates it on the xaslib standards, which the page cannot read).`;
 }
 
@@ -310,9 +312,9 @@ async function screen(targetFile: TargetInput, candidateFiles: { name: string; t
     } else if (state.calibration) {
       const c = state.calibration;
       offset = c.calibration.offset;
-      offsetNote = `energy offset ${offset.toFixed(2)}${Number.isFinite(c.calibration.spread) ? ` ± ${c.calibration.spread.toFixed(2)}` : ""} eV (stored with the model: ${c.file}, standards ${c.calibration.standards.map((x) => x.name).join(", ")})`;
+      offsetNote = `energy offset ${formatAlignment(c.calibration)} (stored with the model: ${c.file}, standards ${c.calibration.standards.map((x) => x.name).join(", ")})`;
     } else {
-      throw new InputError("no energy offset: the model folder has no energy-calibration.json; enter the FEFF-vs-experiment offset (eV, e.g. from npm run screen's output)");
+      throw new InputError("no energy offset: the model has no alignment in its spectral contract and no energy-calibration.json; enter the FEFF-vs-experiment offset (eV, e.g. from npm run screen's output)");
     }
     const prepared = prepareMatch(normTarget, mesh, { ...base, offset });
     const load = loadCandidates(candidateFiles);

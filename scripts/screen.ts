@@ -11,7 +11,9 @@
  *              more than two). Normalised as Athena does (E0, pre-edge line, post-edge, flattened), aligned
  *              with the calibrated FEFF-vs-experiment offset ± --shift-window, broadened (--broadening), scored.
  *              [--kind material|site, default material] [--e0 EV: E0 instead of the derivative]
- *              [--offset EV: use this offset instead of the calibration]
+ *              [--offset EV: use this offset instead of the calibration; default: the model's spectral
+              contract (alignment), else an energy-calibration.json beside it, else calibrated now on the
+              xaslib standards — leave-one-out when the target is one of them]
  *              [--xanes-window LO,HI: comparison window on the model's energy scale, default 8990,9120]
  *              [--score l2|pearson|pearson+derivative, default l2] [--broadening lorentzian|gaussian|both]
  *              [--shift-window EV, default 1]
@@ -55,6 +57,7 @@ import {
   candidatesFromFiles,
   energyCalibrationFor,
   ensemblePredictor,
+  formatAlignment,
   formatMeasuredTable,
   formatRankingTable,
   listStructureFiles,
@@ -242,7 +245,7 @@ async function main(): Promise<void> {
     const broadening = oneOf<Broadening>(a.broadening, "broadening", BROADENINGS, "lorentzian");
     const base = { ...DEFAULT_MATCH, score, window: [win[0], win[1]] as [number, number], shiftWindow: num(a["shift-window"], "shift-window", DEFAULT_MATCH.shiftWindow), ...broadeningOptions(broadening) };
     if (!(base.shiftWindow >= 0)) throw new InputError(`--shift-window must be ≥ 0, got ${base.shiftWindow}`);
-    const cal = a.offset !== undefined ? undefined : energyCalibrationFor(normTarget, mesh, element, edge, base, modelDirs[0]);
+    const cal = a.offset !== undefined ? undefined : energyCalibrationFor(normTarget, mesh, element, edge, base, { alignment: spectral.alignment, dir: modelDirs[0] });
     const offset = a.offset !== undefined ? num(a.offset, "offset", 0) : cal!.offset;
     const prepared = prepareMatch(normTarget, mesh, { ...base, offset });
     const pe = normTarget.preEdge;
@@ -253,7 +256,7 @@ async function main(): Promise<void> {
     console.log(
       a.offset !== undefined
         ? `energy offset ${offset} eV (given)`
-        : `energy offset ${cal!.offset.toFixed(2)} ± ${Number.isFinite(cal!.spread) ? cal!.spread.toFixed(2) : "—"} eV (${cal!.note})`,
+        : `energy offset ${formatAlignment(cal!)} (${cal!.note})`,
     );
     console.log(
       `${candidates.length} candidates; model: ${members.length} member(s), ${mesh.points}-point mesh ${mesh.start}–${predictor.energy[mesh.points - 1]} eV, ${backend.name} backend; ` +

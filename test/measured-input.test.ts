@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { sharedDataDir } from "../lib/config";
 import { InputError } from "../lib/util/errors";
 import { readMeasuredTarget } from "../lib/screening/target";
-import { DEFAULT_MATCH, normaliseTarget, prepareMatch, rankMatches } from "../lib/screening/match";
+import { DEFAULT_MATCH, normaliseTarget, prepareMatch } from "../lib/screening/match";
+import { rankMatches } from "../lib/screening/rank";
 import { feffMaterialSpectrum } from "../lib/screening/reference";
 import { VALIDATION_MESH } from "../lib/screening/standards";
 

@@ -2,13 +2,12 @@
  * Seed ensembles: MLPs that differ only in their seed (initial weights, batch order, dropout masks).
  * The mean of the members is the prediction, their spread the uncertainty screening reports.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Matrix } from "../util/matrix";
 import type { FitSplit, MlpConfig } from "./mlp";
 import { estimatorFromJSON, MlpRegressor, registerEstimator, type Estimator, type EstimatorJSON, type MlpJSON } from "./estimator";
 import { loadPredictor, XanesPredictor, type FeaturizerLike } from "./predictor";
-import type { LoadModelOptions, XanesModelMeta } from "./io";
+import { modelFolders, type LoadModelOptions, type XanesModelMeta } from "./io";
 import type { SpectralContract } from "./spectral";
 
 /** The ensemble as an estimator: one MlpRegressor per seed, same config otherwise. */
@@ -111,15 +110,7 @@ export async function saveEnsemble(dir: string, members: readonly XanesPredictor
  * sub-folders in name order.
  */
 export async function loadEnsemble(dir: string, options: LoadModelOptions = {}): Promise<XanesPredictor[]> {
-  if (fs.existsSync(path.join(dir, "xanes-model.json"))) return [await loadPredictor(dir, options)];
-  let subs: string[];
-  try {
-    subs = fs.readdirSync(dir).sort().map((s) => path.join(dir, s)).filter((s) => fs.existsSync(path.join(s, "xanes-model.json")));
-  } catch (err) {
-    throw new Error(`loadEnsemble: cannot read ${dir} (${(err as Error).message})`);
-  }
-  if (subs.length === 0) throw new Error(`loadEnsemble: ${dir} has no xanes-model.json, nor sub-folders with one`);
   const out: XanesPredictor[] = [];
-  for (const s of subs) out.push(await loadPredictor(s, options));
+  for (const s of modelFolders(dir)) out.push(await loadPredictor(s, options));
   return out;
 }

@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkMlpConfig, DEFAULT_MLP_CONFIG, XanesMlp, type MlpConfig, type MlpShape } from "./mlp";
 import { StandardScaler, type StandardScalerJSON } from "./scaler";
 import { networkArtifacts, networkFromArtifacts } from "./estimator";
-import { checkSpectralContract, type MeshKind, type SpectralContract } from "./spectral";
+import { checkSpectralContract, type MeshKind, type SpectralAlignment, type SpectralContract } from "./spectral";
 import { at, fail, finiteArray, integer, object, oneOf, string, type Where } from "./check";
 import { InputError, errorMessage } from "../util/errors";
 import { parseJsonFileText, readJsonFile } from "../util/json";
@@ -392,4 +392,46 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const net = checkNetworkFiles(diskFolder(dir), file.integrity);
   verifyHashes(net.checks);
   return modelFromChecked(file, net, path.join(dir, "model.json"));
+}
+
+/**
+ * The model folders of `dir`: itself when it holds a xanes-model.json, else its sub-folders that do
+ * (an ensemble), in name order. Error when there are none.
+ */
+export function modelFolders(dir: string): string[] {
+  if (fs.existsSync(path.join(dir, "xanes-model.json"))) return [dir];
+  let subs: string[];
+  try {
+    subs = fs.readdirSync(dir).sort().map((s) => path.join(dir, s)).filter((s) => fs.existsSync(path.join(s, "xanes-model.json")));
+  } catch (err) {
+    throw new InputError(`${dir}: cannot read the model folder (${(err as Error).message})`);
+  }
+  if (subs.length === 0) throw new InputError(`${dir}: no xanes-model.json, nor sub-folders with one (not a model or ensemble folder)`);
+  return subs;
+}
+
+/**
+ * Store `alignment` (or null to remove it) in the spectral contract of every model of `dir` (a model or
+ * an ensemble folder), and renew each file's integrity hash. Each file is read and checked first (a
+ * damaged or edited file is an error, never re-hashed as if it were sound); the alignment must be for
+ * the model's element and edge. Version 1 folders must be re-saved first. Returns the files written.
+ */
+export function writeModelAlignment(dir: string, alignment: SpectralAlignment | null): string[] {
+  const out: string[] = [];
+  const folders = modelFolders(dir);
+  for (const d of folders) {
+    const file = readModelFile(d);
+    const name = path.join(d, "xanes-model.json");
+    if (file.upgradedFrom !== undefined) throw new InputError(`${name}: format version ${file.upgradedFrom}; re-save the model before storing an alignment`);
+    if (!file.spectral) throw new InputError(`${name}: spectral is null (a bare network): no contract to store an alignment in`);
+    const raw = readJsonFile(name) as Record<string, unknown> & { spectral: Record<string, unknown> };
+    raw.spectral.alignment = alignment;
+    // The same checks as loading, so what is written loads.
+    checkSpectralContract(raw.spectral, { file: name, field: "spectral" });
+    const { integrity, ...content } = raw;
+    const text = JSON.stringify({ ...content, integrity: { ...(integrity as Record<string, string>), "xanes-model.json": sha256(JSON.stringify(content)) } }, null, 1);
+    out.push(name);
+    fs.writeFileSync(name, text);
+  }
+  return out;
 }

@@ -25,10 +25,77 @@ export interface SpectralContract {
   readonly mesh: SpectralMesh;
   /** How each training spectrum was normalised (lib/spectra/mesh NORMALISATIONS). */
   readonly normalisation: Normalisation;
-  /** Energy alignment applied to the training spectra; null: none. Later work fills this in. */
-  readonly alignment: Readonly<Record<string, unknown>> | null;
+  /**
+   * How a measured spectrum lines up with the outputs: the FEFF-vs-experiment energy offset of the
+   * element and edge, calibrated on measured standards (lib/screening `calibrateModelAlignment`); null:
+   * not calibrated. The training spectra themselves are not shifted.
+   */
+  readonly alignment: SpectralAlignment | null;
   /** Broadening applied to the training spectra; null: none. */
   readonly broadening: Readonly<Record<string, unknown>> | null;
+}
+
+/** One measured standard's fit against its known structure's computed spectrum. */
+export interface AlignmentStandard {
+  readonly name: string;
+  /** Best total shift, eV (the standard compared as T(E + shift)). */
+  readonly shift: number;
+  /** Fitted Gaussian σ and Lorentzian γ, eV, and the score at the best shift. */
+  readonly sigma: number;
+  readonly gamma: number;
+  readonly score: number;
+}
+
+/**
+ * The FEFF-vs-experiment energy offset of one element and edge: a measured spectrum T is compared with
+ * the model's outputs as T(E + offset + s), s a small per-candidate shift. Kept in the spectral contract.
+ */
+export interface SpectralAlignment {
+  readonly element: string;
+  readonly edge: string;
+  /** Mean over the standards of their best shift, eV. */
+  readonly offset: number;
+  /** Standard deviation over the standards, eV; null for a single standard. */
+  readonly spread: number | null;
+  readonly standards: readonly AlignmentStandard[];
+  /**
+   * For each standard, the offset calibrated on the others only: the offset to use when that standard
+   * is itself the target (a target never calibrates its own ranking). Absent with one standard.
+   */
+  readonly leaveOneOut?: readonly { readonly name: string; readonly offset: number }[];
+  /** How it was fitted: computed spectra (FEFF or this model), window, score, search range. */
+  readonly method: string;
+}
+
+/** An alignment read from JSON, every field checked (InputError naming file and field). */
+export function checkAlignment(v: unknown, w: Where): SpectralAlignment {
+  const o = object(v, w);
+  const list = (x: unknown, key: string, min: number): unknown[] => {
+    if (!Array.isArray(x) || x.length < min) fail(at(w, key), `must be an array of at least ${min} entr${min === 1 ? "y" : "ies"}`);
+    return x;
+  };
+  const standards = list(o.standards, "standards", 1).map((x, i) => {
+    const ws = at(at(w, "standards"), i);
+    const r = object(x, ws);
+    return { name: string(r.name, at(ws, "name")), shift: finite(r.shift, at(ws, "shift")), sigma: finite(r.sigma, at(ws, "sigma")), gamma: finite(r.gamma, at(ws, "gamma")), score: finite(r.score, at(ws, "score")) };
+  });
+  const spread = o.spread === null || o.spread === undefined ? null : finite(o.spread, at(w, "spread"));
+  if (spread !== null && spread < 0) fail(at(w, "spread"), `must be ≥ 0, got ${spread}`);
+  const out: SpectralAlignment = {
+    element: string(o.element, at(w, "element")),
+    edge: string(o.edge, at(w, "edge")),
+    offset: finite(o.offset, at(w, "offset")),
+    spread,
+    standards,
+    method: string(o.method, at(w, "method")),
+  };
+  if (o.leaveOneOut === undefined || o.leaveOneOut === null) return out;
+  const loo = list(o.leaveOneOut, "leaveOneOut", 0).map((x, i) => {
+    const wl = at(at(w, "leaveOneOut"), i);
+    const r = object(x, wl);
+    return { name: string(r.name, at(wl, "name")), offset: finite(r.offset, at(wl, "offset")) };
+  });
+  return { ...out, leaveOneOut: loo };
 }
 
 /** The contract of spectra resampled onto `mesh` (lib/spectra EnergyMesh) for `element` `edge`. */
@@ -66,11 +133,15 @@ export function checkSpectralContract(v: unknown, w: Where): SpectralContract {
     edge: string(m.edge, at(wm, "edge")),
   };
   if (!Number.isFinite(mesh.start + (mesh.count - 1) * mesh.step)) fail(wm, "ends at a non-finite energy");
+  const alignment = o.alignment === null || o.alignment === undefined ? null : checkAlignment(o.alignment, at(w, "alignment"));
+  if (alignment && (alignment.element.toLowerCase() !== mesh.element.toLowerCase() || alignment.edge.toUpperCase() !== mesh.edge.toUpperCase())) {
+    fail(at(w, "alignment"), `is for ${alignment.element} ${alignment.edge}, the model predicts ${mesh.element} ${mesh.edge}`);
+  }
   const optional = (x: unknown, key: string) => (x === null || x === undefined ? null : object(x, at(w, key)));
   return {
     mesh,
     normalisation: oneOf(o.normalisation, NORMALISATIONS, at(w, "normalisation")),
-    alignment: optional(o.alignment, "alignment"),
+    alignment,
     broadening: optional(o.broadening, "broadening"),
   };
 }

@@ -11,9 +11,16 @@ export function sitesOfElement(s: Structure, element: string): number[] {
   return out;
 }
 
-function withSource(s: Structure, species: readonly string[], lattice: Float64Array, frac: Float64Array, note: string): Structure {
-  const out: Structure = { lattice, species, frac, source: s.source ? `${s.source} [${note}]` : note };
-  return s.periodic === undefined ? out : { ...out, periodic: s.periodic };
+/**
+ * A variant of `s` with new sites or cell and `note` added to its source. Every other field is carried
+ * over (periodic, and occupancy: a variant of a disordered cell stays disordered, so featurising it
+ * still refuses a partially occupied environment instead of describing an ordered cell silently).
+ * `occupancy` must follow the new site list (the vacancy generator drops the removed site's entry).
+ */
+function withSource(s: Structure, species: readonly string[], lattice: Float64Array, frac: Float64Array, note: string, occupancy = s.occupancy): Structure {
+  const { occupancy: _old, ...rest } = s;
+  const out: Structure = { ...rest, lattice, species, frac, source: s.source ? `${s.source} [${note}]` : note };
+  return occupancy ? { ...out, occupancy } : out;
 }
 
 /** `base.sites`/`weights` restricted to the sites that `keep` accepts (absent stays absent). */
@@ -127,7 +134,7 @@ export function vacancyCandidates(
     const tag = `vacancy ${s.species[j]}${j} (${d[j].toFixed(2)} Å)`;
     out.push({
       id: `${base.id} ${tag}`,
-      structure: withSource(s, species, Float64Array.from(s.lattice), frac, tag),
+      structure: withSource(s, species, Float64Array.from(s.lattice), frac, tag, s.occupancy?.filter((_, k) => k !== j)),
       sites: [j < site ? site - 1 : site],
       origin: "vacancy",
     });

@@ -16,8 +16,9 @@
  */
 import { InputError } from "../util/errors";
 import { EnergyMesh, meshEnergies, meshStop, resampleLinear } from "../spectra/mesh";
-import { broaden } from "../spectra/broaden";
+import { BroadeningBank } from "../spectra/broaden";
 import { preEdgeNormalize, PreEdgeResult, PreEdgeOptions } from "../spectra/normalize";
+import { checkAlignment, type SpectralAlignment } from "../model/spectral";
 
 export const MATCH_SCORES = ["pearson", "l2", "pearson+derivative"] as const;
 export type MatchScore = (typeof MATCH_SCORES)[number];
@@ -36,6 +37,14 @@ export interface MatchOptions {
   sigmas: readonly number[];
   /** Lorentzian γ values tried, eV (default [0]: none). */
   gammas?: readonly number[];
+  /**
+   * Energy-scale stretch α of the target about its E0 (default 0): a feature measured at E is compared
+   * at E0 + (E − E0)(1 + α). Why: above the edge, features sit at E − E0 ∝ 1/R² (Natoli's rule), and the
+   * DFT (PBE) cells of the FEFF set have bonds ~1–2 % longer than measured, so FEFF puts them 2–4 % too
+   * close to the edge; α < 0 compensates. Off by default (see lib/screening/README.md for what it does
+   * to the ranks).
+   */
+  stretch?: number;
 }
 
 /**
@@ -147,6 +156,15 @@ function deriv(y: Float64Array, o: number, w: number, h: number, d: Float64Array
   }
 }
 
+/** The target's energies as compared: stretched by α about its E0 (see MatchOptions.stretch); as read for α = 0. */
+export function comparedEnergies(target: NormalisedTarget, alpha: number): Float64Array {
+  if (alpha === 0) return target.energy;
+  if (!(alpha > -0.5 && alpha < 0.5)) throw new InputError(`energy stretch ${alpha} is outside (−0.5, 0.5)`);
+  const e0 = target.preEdge?.e0;
+  if (!Number.isFinite(e0)) throw new InputError(`${target.source}: an energy stretch needs the target's E0 (normalise it with normaliseTarget)`);
+  return target.energy.map((v) => e0 + (v - e0) * (1 + alpha));
+}
+
 /**
  * Put a normalised target on the mesh at every trial shift. InputError (naming the file) when the
  * target does not cover the window at every shift, or is too sparse there (fewer than one point per
@@ -165,7 +183,7 @@ export function prepareMatch(target: NormalisedTarget, mesh: EnergyMesh, options
   const nHalf = options.shiftWindow > 0 ? Math.round(options.shiftWindow / options.shiftStep) : 0;
   const k = 2 * nHalf + 1;
   const shifts = Float64Array.from({ length: k }, (_, i) => (i - nHalf) * options.shiftStep);
-  const x = target.energy;
+  const x = comparedEnergies(target, options.stretch ?? 0);
   const need0 = lo + options.offset + shifts[0];
   const need1 = hi + options.offset + shifts[k - 1];
   if (x[0] > need0 || x[x.length - 1] < need1) {
@@ -202,22 +220,38 @@ export interface MatchFit {
   /** The best s is at ±shiftWindow: the optimum may lie outside. */
   shiftAtEdge: boolean;
   /** The best σ or γ is the largest allowed (the spectrum wants more broadening than the bounds give). */
-  sigmaAtEdge: boolean;
+  broadeningAtEdge: boolean;
 }
 
-/** Scratch buffers for `fitMatch`; one per prepared target. */
+/**
+ * Fits computed spectra to one prepared target: the broadening kernels of every trial width are built
+ * once here, and the scratch buffers are reused, so a fit allocates nothing but its result. Each
+ * candidate spectrum is broadened once per (γ, σ) and that broadened spectrum is scored at every shift.
+ */
 export class MatchScorer {
+  private readonly p64: Float64Array;
   private readonly b1: Float64Array;
   private readonly b2: Float64Array;
   private readonly pw: Float64Array;
   private readonly pd: Float64Array;
+  private readonly gammas: readonly number[];
+  private readonly lorentz: BroadeningBank;
+  private readonly gauss: BroadeningBank;
+  /** Some σ > 0: the Lorentzian output is needed over the whole mesh (the Gaussian reads beyond the window). */
+  private readonly fullMesh: boolean;
   constructor(readonly prepared: PreparedMatch) {
     const m = prepared.mesh.points;
     const w = prepared.i1 - prepared.i0;
+    const o = prepared.options;
+    this.p64 = new Float64Array(m);
     this.b1 = new Float64Array(m);
     this.b2 = new Float64Array(m);
     this.pw = new Float64Array(w);
     this.pd = new Float64Array(w);
+    this.gammas = o.gammas && o.gammas.length ? o.gammas : [0];
+    this.lorentz = new BroadeningBank(m, prepared.mesh.step, this.gammas, "lorentzian");
+    this.gauss = new BroadeningBank(m, prepared.mesh.step, o.sigmas, "gaussian");
+    this.fullMesh = this.gauss.kernels.some((k) => k.h > 0);
   }
 
   /** Score of the window-restricted prediction in pw (and pd) against shift row i. */
@@ -228,25 +262,45 @@ export class MatchScorer {
     const pw = this.pw;
     switch (p.options.score) {
       case "l2": {
-        let s = 0;
-        for (let j = 0; j < w; j++) {
-          const v = pw[j] - p.rows[o + j];
-          s += v * v;
+        // Four partial sums: the additions do not wait on each other (this loop runs for every
+        // candidate, member, width and shift).
+        const rows = p.rows;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let j = 0;
+        for (; j + 3 < w; j += 4) {
+          const v0 = pw[j] - rows[o + j];
+          const v1 = pw[j + 1] - rows[o + j + 1];
+          const v2 = pw[j + 2] - rows[o + j + 2];
+          const v3 = pw[j + 3] - rows[o + j + 3];
+          s0 += v0 * v0;
+          s1 += v1 * v1;
+          s2 += v2 * v2;
+          s3 += v3 * v3;
         }
-        return -Math.sqrt(s / w);
+        for (; j < w; j++) {
+          const v = pw[j] - rows[o + j];
+          s0 += v * v;
+        }
+        return -Math.sqrt((s0 + s1 + (s2 + s3)) / w);
       }
       case "pearson": {
+        const unit = p.unit;
         let dot = 0;
-        for (let j = 0; j < w; j++) dot += (pw[j] - pMean) * p.unit[o + j];
+        for (let j = 0; j < w; j++) dot += (pw[j] - pMean) * unit[o + j];
         return dot / pNorm;
       }
       case "pearson+derivative": {
+        const unit = p.unit;
+        const unitDeriv = p.unitDeriv;
         let dot = 0;
         let dd = 0;
         const pd = this.pd;
         for (let j = 0; j < w; j++) {
-          dot += (pw[j] - pMean) * p.unit[o + j];
-          dd += pd[j] * p.unitDeriv[o + j];
+          dot += (pw[j] - pMean) * unit[o + j];
+          dd += pd[j] * unitDeriv[o + j];
         }
         return 0.5 * (dot / pNorm + dd / dNorm);
       }
@@ -255,62 +309,74 @@ export class MatchScorer {
 
   /**
    * Best (s, σ, γ) for `prediction` (a spectrum on the mesh, normalised like the training data), or for
-   * row `row` of a row-major matrix of such spectra.
+   * row `row` of a row-major matrix of such spectra. Grid order γ, σ, s; the first best wins ties.
    */
   fit(spectra: ArrayLike<number>, row = 0): MatchFit {
     const p = this.prepared;
-    const m0 = row * p.mesh.points;
-    const prediction: ArrayLike<number> = ArrayBuffer.isView(spectra)
-      ? (spectra as unknown as Float32Array).subarray(m0, m0 + p.mesh.points)
-      : Array.prototype.slice.call(spectra, m0, m0 + p.mesh.points);
     const o = p.options;
     const m = p.mesh.points;
     const w = p.i1 - p.i0;
-    const gammas = o.gammas && o.gammas.length ? o.gammas : [0];
-    let best: MatchFit = { score: -Infinity, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, sigmaAtEdge: false };
-    for (const gamma of gammas) {
-      broaden(prediction, p.mesh.step, gamma, "lorentzian", this.b1);
-      for (let si = 0; si < o.sigmas.length; si++) {
-        const sigma = o.sigmas[si];
-        broaden(this.b1, p.mesh.step, sigma, "gaussian", this.b2);
-        for (let j = 0; j < w; j++) this.pw[j] = this.b2[p.i0 + j];
+    const { i0, i1, shifts } = p;
+    const { p64, b1, b2, pw, pd, gammas } = this;
+    const m0 = row * m;
+    for (let j = 0; j < m; j++) p64[j] = spectra[m0 + j];
+    let bestScore = -Infinity;
+    let bestShift = -1;
+    let bestSigma = 0;
+    let bestGamma = 0;
+    const from = this.fullMesh ? 0 : i0;
+    const to = this.fullMesh ? m : i1;
+    const nSig = o.sigmas.length;
+    this.lorentz.load(p64);
+    for (let gi = 0; gi < gammas.length; gi++) {
+      this.lorentz.apply(gi, b1, from, to);
+      this.gauss.load(b1);
+      for (let si = 0; si < nSig; si++) {
+        this.gauss.apply(si, b2, i0, i1);
+        for (let j = 0; j < w; j++) pw[j] = b2[i0 + j];
         let mean = 0;
-        for (let j = 0; j < w; j++) mean += this.pw[j];
-        mean /= w;
-        let nn = 0;
-        for (let j = 0; j < w; j++) nn += (this.pw[j] - mean) ** 2;
-        const pNorm = Math.sqrt(nn);
+        let pNorm = 1;
+        if (o.score !== "l2") {
+          for (let j = 0; j < w; j++) mean += pw[j];
+          mean /= w;
+          let nn = 0;
+          for (let j = 0; j < w; j++) nn += (pw[j] - mean) ** 2;
+          pNorm = Math.sqrt(nn);
+        }
         let dNorm = 1;
         if (o.score === "pearson+derivative") {
-          deriv(this.pw, 0, w, p.mesh.step, this.pd);
+          deriv(pw, 0, w, p.mesh.step, pd);
           let dm = 0;
-          for (let j = 0; j < w; j++) dm += this.pd[j];
+          for (let j = 0; j < w; j++) dm += pd[j];
           dm /= w;
           let dn = 0;
           for (let j = 0; j < w; j++) {
-            this.pd[j] -= dm;
-            dn += this.pd[j] ** 2;
+            pd[j] -= dm;
+            dn += pd[j] ** 2;
           }
           dNorm = Math.sqrt(dn);
         }
-        for (let i = 0; i < p.shifts.length; i++) {
+        for (let i = 0; i < shifts.length; i++) {
           const s = this.scoreRow(i, pNorm, dNorm, mean);
-          if (s > best.score) {
-            best = {
-              score: s,
-              shift: p.shifts[i],
-              sigma,
-              gamma,
-              shiftAtEdge: p.shifts.length > 1 && (i === 0 || i === p.shifts.length - 1),
-              sigmaAtEdge: (o.sigmas.length > 1 && si === o.sigmas.length - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
-            };
+          if (s > bestScore) {
+            bestScore = s;
+            bestShift = i;
+            bestSigma = si;
+            bestGamma = gi;
           }
         }
       }
     }
-    if (!Number.isFinite(best.score)) best.score = NaN;
-    void m;
-    return best;
+    if (bestShift < 0) return { score: NaN, shift: 0, sigma: 0, gamma: 0, shiftAtEdge: false, broadeningAtEdge: false };
+    const gamma = gammas[bestGamma];
+    return {
+      score: Number.isFinite(bestScore) ? bestScore : NaN,
+      shift: shifts[bestShift],
+      sigma: o.sigmas[bestSigma],
+      gamma,
+      shiftAtEdge: shifts.length > 1 && (bestShift === 0 || bestShift === shifts.length - 1),
+      broadeningAtEdge: (nSig > 1 && bestSigma === nSig - 1) || (gammas.length > 1 && gamma === gammas[gammas.length - 1]),
+    };
   }
 }
 
@@ -322,35 +388,30 @@ export interface CalibrationStandard {
   readonly reference: ArrayLike<number>;
 }
 
-/** The FEFF-vs-experiment energy offset of one element and edge, as stored with a model. */
-export interface EnergyCalibration {
-  readonly element: string;
-  readonly edge: string;
-  /** Mean over standards of their best total shift, eV (target compared as T(E + offset)). */
-  readonly offset: number;
-  /** Standard deviation over standards, eV (NaN for one standard). */
-  readonly spread: number;
-  readonly standards: readonly { name: string; shift: number; sigma: number; gamma: number; score: number }[];
-  /** How it was fitted: window, score, search range. */
-  readonly method: string;
+/**
+ * The FEFF-vs-experiment energy offset of one element and edge, as the model's spectral contract keeps it
+ * (`alignment`, lib/model/spectral): offset, spread (null for one standard), the standards' fits.
+ */
+export type EnergyCalibration = SpectralAlignment;
+
+/** "−5.13 ± 0.53 eV" (no ± for a single standard). */
+export function formatAlignment(a: Pick<SpectralAlignment, "offset" | "spread">): string {
+  return `${a.offset.toFixed(2)}${a.spread === null ? "" : ` ± ${a.spread.toFixed(2)}`} eV`;
 }
 
 /**
- * An energy calibration as stored with a model (`energy-calibration.json`, written by
- * scripts/validate-measured.ts); InputError naming `source` when the offset is missing or not finite.
+ * An energy calibration from an `energy-calibration.json` file, as models were given one before the
+ * offset moved into the spectral contract (read for folders that still have one); InputError naming
+ * `source` for a missing or non-finite offset or any other bad field.
  */
 export function parseEnergyCalibration(text: string, source: string): EnergyCalibration {
-  let c: EnergyCalibration;
+  let c: unknown;
   try {
-    c = JSON.parse(text) as EnergyCalibration;
+    c = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${source}: not JSON (${(e as Error).message})`);
   }
-  if (typeof c !== "object" || c === null || typeof c.offset !== "number" || !Number.isFinite(c.offset)) {
-    throw new InputError(`${source}: no finite "offset" (eV): not an energy calibration`);
-  }
-  if (!Array.isArray(c.standards)) throw new InputError(`${source}: no "standards" list: not an energy calibration`);
-  return c;
+  return checkAlignment(c, { file: source, field: "" });
 }
 
 /**
@@ -387,7 +448,7 @@ export function calibrateOffset(
     return { name: s.name, shift: f.shift, sigma: f.sigma, gamma: f.gamma, score: f.score };
   });
   const mean = fits.reduce((a, f) => a + f.shift, 0) / fits.length;
-  const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : NaN;
+  const spread = fits.length > 1 ? Math.sqrt(fits.reduce((a, f) => a + (f.shift - mean) ** 2, 0) / (fits.length - 1)) : null;
   return {
     element,
     edge,
@@ -408,86 +469,4 @@ export function leaveOneOutOffsets(
 ): EnergyCalibration[] {
   if (standards.length < 2) throw new InputError(`leave-one-out calibration needs at least 2 standards, got ${standards.length}`);
   return standards.map((_, i) => calibrateOffset(standards.filter((__, j) => j !== i), mesh, element, edge, opts));
-}
-
-/** A candidate's computed spectra on the mesh: one per ensemble member (one for FEFF). */
-export interface MatchCandidate {
-  readonly id: string;
-  readonly members: readonly ArrayLike<number>[];
-  /** Pointwise ensemble standard deviation for plots (optional). */
-  readonly band?: ArrayLike<number>;
-}
-
-export interface RankedMatch {
-  rank: number;
-  id: string;
-  /** Mean over members of each member's best score; and its standard deviation (NaN for one). */
-  score: number;
-  scoreStd: number;
-  /** Per-candidate shift s (total = offset + s), eV; mean and spread over members. */
-  shift: number;
-  shiftStd: number;
-  /** Gaussian σ (and Lorentzian γ), eV; mean and spread over members. */
-  sigma: number;
-  sigmaStd: number;
-  gamma: number;
-  /** Some member's best shift / σ is on the border of its grid. */
-  shiftAtEdge: boolean;
-  sigmaAtEdge: boolean;
-  /** Best and worst rank over members ranked alone. */
-  rankBest: number;
-  rankWorst: number;
-}
-
-function meanStdOf(v: readonly number[]): [number, number] {
-  const n = v.length;
-  const m = v.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return [m, NaN];
-  return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1))];
-}
-
-/** Fit and rank candidates against a prepared target (best first; ties keep input order). */
-export function rankMatches(prepared: PreparedMatch, candidates: readonly MatchCandidate[]): RankedMatch[] {
-  const scorer = new MatchScorer(prepared);
-  const fits = candidates.map((c) => c.members.map((p) => scorer.fit(p)));
-  const rows: RankedMatch[] = candidates.map((c, i) => {
-    const f = fits[i];
-    const [score, scoreStd] = meanStdOf(f.map((x) => x.score));
-    const [shift, shiftStd] = meanStdOf(f.map((x) => x.shift));
-    const [sigma, sigmaStd] = meanStdOf(f.map((x) => x.sigma));
-    const [gamma] = meanStdOf(f.map((x) => x.gamma));
-    return {
-      rank: 0,
-      id: c.id,
-      score,
-      scoreStd,
-      shift,
-      shiftStd,
-      sigma,
-      sigmaStd,
-      gamma,
-      shiftAtEdge: f.some((x) => x.shiftAtEdge),
-      sigmaAtEdge: f.some((x) => x.sigmaAtEdge),
-      rankBest: 0,
-      rankWorst: 0,
-    };
-  });
-  const key = (v: number) => (Number.isNaN(v) ? -Infinity : v);
-  const k = Math.max(0, ...candidates.map((c) => c.members.length));
-  const n = rows.length;
-  const best = new Int32Array(n).fill(n);
-  const worst = new Int32Array(n);
-  for (let e = 0; e < k; e++) {
-    const idx = rows.map((_, i) => i).sort((a, b) => key(fits[b][e]?.score ?? NaN) - key(fits[a][e]?.score ?? NaN) || a - b);
-    idx.forEach((i, r) => {
-      best[i] = Math.min(best[i], r + 1);
-      worst[i] = Math.max(worst[i], r + 1);
-    });
-  }
-  rows.forEach((r, i) => {
-    r.rankBest = best[i];
-    r.rankWorst = worst[i];
-  });
-  const order = rows.map((_, i) => i).sort((a, b) => key(rows[b].score) - key(rows[a].score) || a - b);
-  return order.map((i, r) => ({ ...rows[i], rank: r + 1 }));
 }

@@ -7,11 +7,13 @@
  *   3. comparisonUnits   — each site (site target) or the weighted average (material target);
  *   4. fitCandidate      — each member's fit of each unit (shift, and for measured targets broadening);
  *                          the unit with the best member-mean score is kept;
- *   5. rankFits          — order by member-mean score, and the rank range over members.
+ *   5. rankFits          — order by member-mean score, and the rank range over members
+ *                          (rankMatchFits: the same, into the RankedMatch rows of measured targets).
  * `screenCandidates` runs them for a target on the model's energy scale (ShiftScorer: ±window shift,
  * lib/eval metrics); `screenMeasured` for a measured spectrum (MatchScorer: calibrated offset ± small
- * shift, fitted broadening, see match.ts). A candidate's score is the mean over members and the spread
- * their standard deviation, so the ranking carries the model's uncertainty.
+ * shift, fitted broadening, see match.ts); `rankMatches` ranks spectra given directly (FEFF: the
+ * ceiling) with the same fit and ranking step. A candidate's score is the mean over members and the
+ * spread their standard deviation, so the ranking carries the model's uncertainty.
  */
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "./types";
 import { sitesOfElement } from "./candidates";
@@ -22,7 +24,7 @@ import { equivalentSites } from "../geometry/equivalence";
 import { symmetryOf } from "../geometry/symmetry";
 import type { Structure } from "../structure/types";
 import { Matrix, matrix, rowView } from "../util/matrix";
-import { MatchScorer, PreparedMatch, MatchScore } from "./match";
+import { MatchScorer, PreparedMatch, MatchScore, comparedEnergies } from "./match";
 import { resampleLinear } from "../spectra/mesh";
 
 export interface ScreenOptions {
@@ -316,20 +318,21 @@ export function unitMeanStd(units: readonly Matrix[], u: number): { mean: Float3
 /**
  * Step 5: order by member-mean score (ties keep input order) and, per member, the rank each
  * candidate gets when that member ranks alone (how much the ensemble disagrees about the order).
+ * `fits[i]` holds candidate i's fit by each member.
  */
-export function rankFits(fits: readonly CandidateFit[], higherIsBetter: boolean): { order: number[]; rankBest: Int32Array; rankWorst: Int32Array; score: Float64Array } {
+export function rankFits(fits: readonly (readonly { score: number }[])[], higherIsBetter: boolean): { order: number[]; rankBest: Int32Array; rankWorst: Int32Array; score: Float64Array } {
   const sign = higherIsBetter ? 1 : -1;
   const key = (v: number) => (Number.isNaN(v) ? -Infinity : sign * v);
   const n = fits.length;
-  const score = Float64Array.from(fits, (f) => meanStd(f.fits.map((x) => x.score)).mean);
+  const score = Float64Array.from(fits, (f) => meanStd(f.map((x) => x.score)).mean);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => key(score[b]) - key(score[a]) || a - b);
-  const k = Math.max(0, ...fits.map((f) => f.fits.length));
+  const k = Math.max(0, ...fits.map((f) => f.length));
   const rankBest = new Int32Array(n).fill(n);
   const rankWorst = new Int32Array(n);
   const idx = new Int32Array(n);
   for (let e = 0; e < k; e++) {
     for (let i = 0; i < n; i++) idx[i] = i;
-    idx.sort((a, b) => key(fits[b].fits[e]?.score ?? NaN) - key(fits[a].fits[e]?.score ?? NaN) || a - b);
+    idx.sort((a, b) => key(fits[b][e]?.score ?? NaN) - key(fits[a][e]?.score ?? NaN) || a - b);
     for (let r = 0; r < n; r++) {
       const i = idx[r];
       if (r + 1 < rankBest[i]) rankBest[i] = r + 1;
@@ -337,6 +340,84 @@ export function rankFits(fits: readonly CandidateFit[], higherIsBetter: boolean)
     }
   }
   return { order, rankBest, rankWorst, score };
+}
+
+/**
+ * One candidate ranked against a measured spectrum: what the fits give (score, alignment, broadening,
+ * each the mean and spread over ensemble members) and its rank. The row of `rankMatches` (computed
+ * spectra given directly, e.g. FEFF); `screenMeasured` adds the candidate's structure fields.
+ */
+export interface RankedMatch {
+  /** 1-based rank by member-mean score (ties keep input order). */
+  rank: number;
+  id: string;
+  /** Match score (higher is better; l2: −RMS), mean and spread over members (NaN spread for one). */
+  score: number;
+  scoreStd: number;
+  /** Per-candidate shift s, eV (target compared as T(E + offset + s)), mean and spread over members. */
+  shift: number;
+  shiftStd: number;
+  /** Fitted broadening, eV: Gaussian σ and Lorentzian γ, mean and spread over members. */
+  sigma: number;
+  sigmaStd: number;
+  gamma: number;
+  gammaStd: number;
+  /** Best and worst rank over members ranked alone. */
+  rankBest: number;
+  rankWorst: number;
+  /** Some member's shift is at ±shiftWindow / broadening at its upper bound. */
+  shiftAtEdge: boolean;
+  broadeningAtEdge: boolean;
+}
+
+/**
+ * The ranking step of measured targets: candidate i (named ids[i]) fitted by each member (fits[i]),
+ * ranked (step 5) into RankedMatch rows, best first, each with the index of its candidate.
+ */
+export function rankMatchFits(ids: readonly string[], fits: readonly (readonly UnitFit[])[]): { index: number; row: RankedMatch }[] {
+  const ranks = rankFits(fits, true);
+  return ranks.order.map((i, r) => {
+    const f = fits[i];
+    const ms = (get: (x: UnitFit) => number | undefined) => meanStd(f.map((x) => get(x) ?? 0));
+    const score = ms((x) => x.score);
+    const shift = ms((x) => x.shift);
+    const sigma = ms((x) => x.sigma);
+    const gamma = ms((x) => x.gamma);
+    return {
+      index: i,
+      row: {
+        rank: r + 1,
+        id: ids[i],
+        score: score.mean,
+        scoreStd: score.std,
+        shift: shift.mean,
+        shiftStd: shift.std,
+        sigma: sigma.mean,
+        sigmaStd: sigma.std,
+        gamma: gamma.mean,
+        gammaStd: gamma.std,
+        rankBest: ranks.rankBest[i],
+        rankWorst: ranks.rankWorst[i],
+        shiftAtEdge: f.some((x) => x.shiftAtEdge),
+        broadeningAtEdge: f.some((x) => x.broadeningAtEdge === true),
+      },
+    };
+  });
+}
+
+/** A candidate's computed spectra on the mesh, one per ensemble member (one for FEFF). */
+export interface MatchCandidate {
+  readonly id: string;
+  readonly members: readonly ArrayLike<number>[];
+  /** Pointwise ensemble standard deviation for plots (optional). */
+  readonly band?: ArrayLike<number>;
+}
+
+/** Fit and rank computed spectra (e.g. the candidates' FEFF spectra) against a prepared measured target. */
+export function rankMatches(prepared: PreparedMatch, candidates: readonly MatchCandidate[]): RankedMatch[] {
+  const scorer = new MatchScorer(prepared);
+  const fits = candidates.map((c) => c.members.map((p) => scorer.fit(p)));
+  return rankMatchFits(candidates.map((c) => c.id), fits).map((x) => x.row);
 }
 
 /** Steps 1–4 for any scorer: plan, predict in batches, combine units, fit. */
@@ -394,7 +475,7 @@ export async function screenCandidates(
   const t2 = performance.now();
   const exact = new Float64Array(m);
   const rankScratch = createRankScratch(m);
-  const ranks = rankFits(run.fits, higher);
+  const ranks = rankFits(run.fits.map((f) => f.fits), higher);
   const rows: RankedCandidate[] = ranks.order.map((i, r) => {
     const f = run.fits[i];
     const { mean: prediction, std: predictionStd } = unitMeanStd(f.units, f.unit);
@@ -437,33 +518,15 @@ function symmetryLabel(structure: Structure, site: number, material: boolean): s
   return material ? group : `${group} ${sym.wyckoff}`;
 }
 
-/** One ranked candidate against a measured spectrum. */
-export interface MeasuredRankedCandidate {
-  rank: number;
-  id: string;
+/** One ranked candidate against a measured spectrum: the RankedMatch fields and its structure's. */
+export interface MeasuredRankedCandidate extends RankedMatch {
   origin: string;
   /** Best site (site target) or -1 (material average). */
   site: number;
   nSites: number;
   /** As RankedCandidate.symmetry. */
   symmetry: string;
-  /** Match score (higher is better; l2: −RMS), mean and spread over members. */
-  score: number;
-  scoreStd: number;
-  /** Per-candidate shift s, eV (target compared as T(E + offset + s)), mean and spread over members. */
-  shift: number;
-  shiftStd: number;
-  /** Fitted broadening, eV: Gaussian σ and Lorentzian γ, mean and spread over members. */
-  sigma: number;
-  sigmaStd: number;
-  gamma: number;
-  gammaStd: number;
-  rankBest: number;
-  rankWorst: number;
-  /** Some member's shift is at ±shiftWindow / broadening at its upper bound. */
-  shiftAtEdge: boolean;
-  broadeningAtEdge: boolean;
-  /** Ensemble-mean spectrum on the model mesh, broadened as fitted, and its pointwise spread (unbroadened). */
+  /** Ensemble-mean spectrum on the model mesh (unbroadened), and its pointwise spread. */
   prediction: Float32Array;
   predictionStd: Float32Array;
 }
@@ -491,39 +554,20 @@ export async function screenMeasured(
 ): Promise<MeasuredScreeningResult> {
   checkMesh(predictor, Float64Array.from({ length: target.mesh.points }, (_, i) => target.mesh.start + i * target.mesh.step));
   const match = new MatchScorer(target);
-  const scorer: UnitScorer = {
-    higherIsBetter: true,
-    fit: (x, row) => {
-      const f = match.fit(x, row);
-      return { score: f.score, shift: f.shift, shiftAtEdge: f.shiftAtEdge, sigma: f.sigma, gamma: f.gamma, broadeningAtEdge: f.sigmaAtEdge };
-    },
-  };
-  const run = await fitAll(candidates, predictor, scorer, (opts.kind ?? "material") === "material", opts);
-  const ranks = rankFits(run.fits, true);
-  const rows = ranks.order.map((i, r): MeasuredRankedCandidate => {
-    const f = run.fits[i];
+  const scorer: UnitScorer = { higherIsBetter: true, fit: (x, row) => match.fit(x, row) };
+  const material = (opts.kind ?? "material") === "material";
+  const run = await fitAll(candidates, predictor, scorer, material, opts);
+  const ranked = rankMatchFits(run.fits.map((f) => f.prediction.job.cand.id), run.fits.map((f) => f.fits));
+  const rows = ranked.map(({ index, row }): MeasuredRankedCandidate => {
+    const f = run.fits[index];
     const { mean: prediction, std: predictionStd } = unitMeanStd(f.units, f.unit);
-    const ms = (key: "score" | "shift" | "sigma" | "gamma") => meanStd(f.fits.map((x) => (x[key] as number | undefined) ?? 0));
     const job = f.prediction.job;
     return {
-      rank: r + 1,
-      id: job.cand.id,
+      ...row,
       origin: job.cand.origin ?? "",
-      site: (opts.kind ?? "material") === "material" ? -1 : job.sites[f.unit],
+      site: material ? -1 : job.sites[f.unit],
       nSites: job.sites.length,
-      symmetry: symmetryLabel(job.cand.structure, job.sites[f.unit], (opts.kind ?? "material") === "material"),
-      score: ms("score").mean,
-      scoreStd: ms("score").std,
-      shift: ms("shift").mean,
-      shiftStd: ms("shift").std,
-      sigma: ms("sigma").mean,
-      sigmaStd: ms("sigma").std,
-      gamma: ms("gamma").mean,
-      gammaStd: ms("gamma").std,
-      rankBest: ranks.rankBest[i],
-      rankWorst: ranks.rankWorst[i],
-      shiftAtEdge: f.fits.some((x) => x.shiftAtEdge),
-      broadeningAtEdge: f.fits.some((x) => x.broadeningAtEdge === true),
+      symmetry: symmetryLabel(job.cand.structure, job.sites[f.unit], material),
       prediction,
       predictionStd,
     };
@@ -534,6 +578,6 @@ export async function screenMeasured(
 /** The measured target as normalised on the mesh at total shift offset + s (for overlays). */
 export function measuredTargetOnMesh(target: PreparedMatch, s: number): Float64Array {
   const out = new Float64Array(target.mesh.points);
-  resampleLinear(target.target.energy, target.target.norm, target.mesh, out, target.options.offset + s, true);
+  resampleLinear(comparedEnergies(target.target, target.options.stretch ?? 0), target.target.norm, target.mesh, out, target.options.offset + s, true);
   return out;
 }
