@@ -78,6 +78,10 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
     // The band: calibrated on validation, its test coverage reported for every test spectrum.
     assert.equal(m.final.uncertainty.test.n, m.split.sizes.test);
     assert.ok(m.final.uncertainty.test.coverage2 >= m.final.uncertainty.test.coverage1);
+    // The saved model carries the FEFF-vs-experiment offset calibrated on the measured standards,
+    // with a leave-one-out offset per standard, so a raw measured file can be screened with it.
+    assert.ok(m.alignment.offset < -2 && m.alignment.offset > -10, `offset ${m.alignment.offset}`);
+    assert.equal(m.alignment.leaveOneOut.length, m.alignment.standards.length);
     assert.ok(m.errors.byNelements.length >= 1);
     assert.equal(m.oxygen.folds.length, 3);
     // The unseen structure gets one spectrum per Cu site on the mesh.

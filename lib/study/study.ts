@@ -25,8 +25,10 @@ import {
 import type { NamedFigure } from "../eval/report";
 import { progress } from "../util/progress";
 import { takeRows } from "../util/matrix";
-import { errorMessage } from "../util/errors";
+import { errorMessage, InputError } from "../util/errors";
 import { withFileLock, writeFileAtomic } from "../util/fs";
+import { calibrateModelAlignment } from "../screening/standards";
+import type { SpectralAlignment } from "../model/spectral";
 import { toJsonText } from "../eval/report";
 import type { StudyConfig } from "./config";
 import { buildStudyDataset, datasetSpectral, featureRowSplit, featurizeDataset, studySplit, type FeatureTable } from "./features";
@@ -132,7 +134,13 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
     });
   }
   if (stages.has("oxygen")) r.oxygen = await timed("oxygen", () => runOxygenStudy(cfg, log));
-  if (stages.has("model") && opts.modelDir) r.unseen = await timed("model", () => saveAndPredict(r, opts.modelDir!, opts.unseenStructure, log));
+  if (stages.has("model") && opts.modelDir) {
+    r.unseen = await timed("model", async () => {
+      const unseen = await saveAndPredict(r, opts.modelDir!, opts.unseenStructure, log);
+      r.alignment = await alignSavedModel(opts.modelDir!, log);
+      return unseen;
+    });
+  }
   times.total = (performance.now() - t00) / 1000;
   return r;
 }
@@ -223,6 +231,24 @@ async function loadFinalRun(dir: string, table: FeatureTable, energy: ArrayLike<
 }
 
 /** Saves the final predictor, reloads it and predicts every absorbing site of a structure outside the dataset. */
+/**
+ * The FEFF-vs-experiment energy offset of the saved model, calibrated on the measured standards of its
+ * element and edge (lib/screening/standards) and stored in its spectral contract, so a measured
+ * spectrum can be screened with it directly. Without standards (another element, no xaslib) it is
+ * reported and left null.
+ */
+async function alignSavedModel(dir: string, log: (s: string) => void): Promise<SpectralAlignment | null> {
+  try {
+    const a = await calibrateModelAlignment(dir);
+    log(`energy alignment stored in ${dir}: ${a.report.split("\n").join("; ")}`);
+    return a.alignment;
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    log(`note: no energy alignment stored with the model: ${e.message}`);
+    return null;
+  }
+}
+
 async function saveAndPredict(r: StudyResult, dir: string, unseen: string | undefined, log: (s: string) => void): Promise<UnseenPrediction | null> {
   const { cfg, dataset: ds, features: table, final } = r;
   const predictor = new XanesPredictor(final!.mlp.fitted(), table.featurizer, datasetSpectral(ds, cfg.dataset.element, cfg.dataset.edge), {
@@ -281,6 +307,8 @@ export class StudyResult {
   errors?: { breakdown: ErrorBreakdown; ranked: { best: number[]; median: number[]; worst: number[] } };
   oxygen?: OxygenResult;
   unseen?: UnseenPrediction | null;
+  /** The saved model's FEFF-vs-experiment offset (null: no standards for its element and edge). */
+  alignment?: SpectralAlignment | null;
 
   constructor(readonly cfg: StudyConfig, readonly dataset: Dataset, readonly features: FeatureTable, readonly times: StageTimes) {}
 
@@ -520,6 +548,7 @@ export class StudyResult {
       },
       oxygen: this.oxygen?.json,
       unseenPrediction: this.unseen ?? null,
+      alignment: this.alignment ?? null,
       timings: this.times,
     };
   }
