@@ -238,8 +238,8 @@ async function main(): Promise<void> {
   const mS = (performance.now() - tm1) / 1000;
   const mcu = process.cpuUsage(mc0);
   const mCpuS = (mcu.user + mcu.system) / 1e6;
-  // The same with the fits on a worker thread while the main thread predicts the next batch (the CLI's
-  // default on ≥ 2 cores); CPU time counts every thread of the process.
+  // The same with the fits on a worker thread while the main thread predicts the next batch (screen CLI
+  // --fit-threads 1); CPU time counts every thread of the process.
   const workers = matchWorkers(mPrepared, 1);
   let wS = 0;
   let wCpuS = 0;
@@ -310,7 +310,7 @@ async function main(): Promise<void> {
   const cellSites = resAll.sitesPredicted;
   console.log(`measured path (${xdi.source}, l2 on edge-step-normalised spectra over ${DEFAULT_MATCH.window.join("–")} eV; offset ${cal.offset.toFixed(2)} eV [${cal.note}] + ${mPrepared.shifts.length} shifts (±${DEFAULT_MATCH.shiftWindow} eV) × ${nGamma} Lorentzian widths (0–${(DEFAULT_MATCH.gammas ?? [0]).slice(-1)[0]} eV); target prepared in ${mPrepS.toFixed(2)} s):`);
   console.log(`  screening (group + featurise + predict + average + broaden/shift fit + rank): ${mS.toFixed(2)} s wall, ${mCpuS.toFixed(2)} CPU-s → ${fmt(mRes.rows.length / mS)} candidates/s, ${fmt(cellSites / mS)} cell sites/s (featurise + predict ${(mRes.predictMs / 1000).toFixed(2)} s, score ${(mRes.scoreMs / 1000).toFixed(2)} s)`);
-  console.log(`  with the fits on a worker thread (screen CLI default on ≥ 2 cores): ${wS.toFixed(2)} s wall, ${wCpuS.toFixed(2)} CPU-s (all threads) → ${(mS / wS).toFixed(2)}× the main-thread wall time (featurise + predict ${(wRes.predictMs / 1000).toFixed(2)} s, main-thread share of the fits ${(wRes.scoreMs / 1000).toFixed(2)} s); same candidate and score at the same rank in ${wSame}/${mRes.rows.length}`);
+  console.log(`  with the fits on a worker thread (screen CLI --fit-threads 1): ${wS.toFixed(2)} s wall, ${wCpuS.toFixed(2)} CPU-s (all threads) → ${(mS / wS).toFixed(2)}× the main-thread wall time (featurise + predict ${(wRes.predictMs / 1000).toFixed(2)} s, main-thread share of the fits ${(wRes.scoreMs / 1000).toFixed(2)} s); same candidate and score at the same rank in ${wSame}/${mRes.rows.length}`);
   console.log(`  peer, naive measured pipeline (each site predicted per member, kernel built per width, target re-interpolated per shift and width): ${mNaiveItems.length} sites in ${mNaiveS.toFixed(2)} s = ${(mNaivePerSite * 1000).toFixed(2)} ms/site (${(mNaiveCpuPerSite * 1000).toFixed(2)} CPU-ms/site; checksum ${mNaiveChecksum.toFixed(4)})`);
   console.log(`    projected to all ${cellSites} sites: ${(mNaivePerSite * cellSites).toFixed(0)} s wall, ${(mNaiveCpuPerSite * cellSites).toFixed(0)} CPU-s → the default is ${((mNaivePerSite * cellSites) / mS).toFixed(0)}× faster in wall, ${((mNaiveCpuPerSite * cellSites) / mCpuS).toFixed(0)}× in CPU time`);
   console.log(`  scoring only, ${mRows} spectra × ${nMembers} members (${mRows * nMembers} fits of ${mPrepared.shifts.length} shifts × ${nGamma} widths):`);

@@ -17,7 +17,7 @@
  *              [--xanes-window LO,HI: comparison window on the model's energy scale, default 8990,9120]
  *              [--score l2|pearson|pearson+derivative, default l2] [--broadening lorentzian|gaussian|both]
  *              [--shift-window EV, default 1] [--fit-threads N: worker threads fitting while the next batch is
- *              predicted; default 1 on a machine with 2 or more cores, 0 = on the main thread; same results]
+ *              predicted; default 0 = on the main thread; same results either way]
  * Target (computed, already on the model's energy scale): --computed with --target FILE, or
  *              --dataset DIR --target-row N; scored with --metric cosine|pearson|mse|spearman (default
  *              cosine), --window EV (shift ±EV, default 5), --normalisation (default the model's).
@@ -31,7 +31,6 @@
  * Output:      --top N (rows printed, default 20)  --out DIR (ranking.csv, ranking.json, overlay.html)
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { matchWorkers } from "../lib/screening/parallel";
@@ -269,7 +268,8 @@ async function main(): Promise<void> {
     );
     const t0 = performance.now();
     // Fits on worker threads while the main thread predicts the next batch (same results).
-    const threads = num(a["fit-threads"], "fit-threads", os.cpus().length > 1 ? 1 : 0);
+    // Default 0: on the shared 2-core machine the worker slowed prediction more than it saved (bench:screen).
+    const threads = num(a["fit-threads"], "fit-threads", 0);
     if (!(Number.isInteger(threads) && threads >= 0)) throw new InputError(`--fit-threads must be a whole number ≥ 0, got ${threads}`);
     const workers = threads > 0 ? matchWorkers(prepared, threads) : undefined;
     let res: MeasuredScreeningResult;
