@@ -64,6 +64,7 @@ import {
   screenMeasured,
 } from "../lib/screening";
 import { referenceFit } from "../test/helpers/match-reference";
+import { matchWorkers } from "../lib/screening/parallel";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -237,6 +238,27 @@ async function main(): Promise<void> {
   const mS = (performance.now() - tm1) / 1000;
   const mcu = process.cpuUsage(mc0);
   const mCpuS = (mcu.user + mcu.system) / 1e6;
+  // The same with the fits on a worker thread while the main thread predicts the next batch (screen CLI
+  // --fit-threads 1); CPU time counts every thread of the process.
+  const workers = matchWorkers(mPrepared, 1);
+  let wS = 0;
+  let wCpuS = 0;
+  let wSame = 0;
+  let wRes: Awaited<ReturnType<typeof screenMeasured>>;
+  try {
+    await screenMeasured(mPrepared, fresh().slice(0, 5), predictor, { element: "Cu", fitRows: workers.fitRows });
+    const wc0 = process.cpuUsage();
+    const tw = performance.now();
+    wRes = await screenMeasured(mPrepared, fresh(), predictor, { element: "Cu", fitRows: workers.fitRows });
+    wS = (performance.now() - tw) / 1000;
+    const wcu = process.cpuUsage(wc0);
+    wCpuS = (wcu.user + wcu.system) / 1e6;
+  } finally {
+    await workers.close();
+  }
+  wRes.rows.forEach((r, i) => {
+    if (r.id === mRes.rows[i].id && r.score === mRes.rows[i].score) wSame++;
+  });
   // Scoring only, on the same material-average predictions: the fit as it was (kernels rebuilt per call,
   // direct ±25γ sums; test/helpers/match-reference.ts) against the current one, on the first candidates.
   const mPreds = await predictor.predictSites(candidates.slice(0, 200).flatMap((c) => sitesOfElement(c.structure, "Cu").slice(0, 1).map((site) => ({ structure: c.structure, site }))));
@@ -288,12 +310,14 @@ async function main(): Promise<void> {
   const cellSites = resAll.sitesPredicted;
   console.log(`measured path (${xdi.source}, l2 on edge-step-normalised spectra over ${DEFAULT_MATCH.window.join("–")} eV; offset ${cal.offset.toFixed(2)} eV [${cal.note}] + ${mPrepared.shifts.length} shifts (±${DEFAULT_MATCH.shiftWindow} eV) × ${nGamma} Lorentzian widths (0–${(DEFAULT_MATCH.gammas ?? [0]).slice(-1)[0]} eV); target prepared in ${mPrepS.toFixed(2)} s):`);
   console.log(`  screening (group + featurise + predict + average + broaden/shift fit + rank): ${mS.toFixed(2)} s wall, ${mCpuS.toFixed(2)} CPU-s → ${fmt(mRes.rows.length / mS)} candidates/s, ${fmt(cellSites / mS)} cell sites/s (featurise + predict ${(mRes.predictMs / 1000).toFixed(2)} s, score ${(mRes.scoreMs / 1000).toFixed(2)} s)`);
+  console.log(`  with the fits on a worker thread (screen CLI --fit-threads 1): ${wS.toFixed(2)} s wall, ${wCpuS.toFixed(2)} CPU-s (all threads) → ${(mS / wS).toFixed(2)}× the main-thread wall time (featurise + predict ${(wRes.predictMs / 1000).toFixed(2)} s, main-thread share of the fits ${(wRes.scoreMs / 1000).toFixed(2)} s); same candidate and score at the same rank in ${wSame}/${mRes.rows.length}`);
   console.log(`  peer, naive measured pipeline (each site predicted per member, kernel built per width, target re-interpolated per shift and width): ${mNaiveItems.length} sites in ${mNaiveS.toFixed(2)} s = ${(mNaivePerSite * 1000).toFixed(2)} ms/site (${(mNaiveCpuPerSite * 1000).toFixed(2)} CPU-ms/site; checksum ${mNaiveChecksum.toFixed(4)})`);
   console.log(`    projected to all ${cellSites} sites: ${(mNaivePerSite * cellSites).toFixed(0)} s wall, ${(mNaiveCpuPerSite * cellSites).toFixed(0)} CPU-s → the default is ${((mNaivePerSite * cellSites) / mS).toFixed(0)}× faster in wall, ${((mNaiveCpuPerSite * cellSites) / mCpuS).toFixed(0)}× in CPU time`);
   console.log(`  scoring only, ${mRows} spectra × ${nMembers} members (${mRows * nMembers} fits of ${mPrepared.shifts.length} shifts × ${nGamma} widths):`);
   console.log(`    fit as before (kernels rebuilt per call, direct sums): ${oldFit.s.toFixed(3)} s, ${oldFit.cpu.toFixed(3)} CPU-s = ${((oldFit.cpu / (mRows * nMembers)) * 1000).toFixed(3)} CPU-ms/fit`);
   console.log(`    fit now (kernels once, FFT for wide ones): ${newFit.s.toFixed(3)} s, ${newFit.cpu.toFixed(3)} CPU-s = ${((newFit.cpu / (mRows * nMembers)) * 1000).toFixed(3)} CPU-ms/fit → ${(oldFit.cpu / newFit.cpu).toFixed(1)}× (sum of scores ${newFit.sum.toFixed(6)} vs ${oldFit.sum.toFixed(6)})`);
-  console.log(`GOAL (issue 13, measured path): ${cellSites} candidate sites, ${nMembers}-member ensemble + offset, shift and broadening fit in ${mS.toFixed(2)} s wall, ${mCpuS.toFixed(2)} CPU-s: ${mS < 10 ? "met (< 10 s)" : "NOT met (≥ 10 s wall)"}`);
+  const best = Math.min(mS, wS);
+  console.log(`GOAL (issue 13, measured path): ${cellSites} candidate sites, ${nMembers}-member ensemble + offset, shift and broadening fit in ${best.toFixed(2)} s wall (${best === wS ? "fits on a worker thread" : "one thread"}; one thread ${mS.toFixed(2)} s, ${mCpuS.toFixed(2)} CPU-s): ${best < 10 ? "met (< 10 s)" : "NOT met (≥ 10 s wall)"}`);
   console.log(`load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   members.forEach((p) => p.dispose());
 }

@@ -16,7 +16,8 @@
               xaslib standards — leave-one-out when the target is one of them]
  *              [--xanes-window LO,HI: comparison window on the model's energy scale, default 8990,9120]
  *              [--score l2|pearson|pearson+derivative, default l2] [--broadening lorentzian|gaussian|both]
- *              [--shift-window EV, default 1]
+ *              [--shift-window EV, default 1] [--fit-threads N: worker threads fitting while the next batch is
+ *              predicted; default 0 = on the main thread; same results either way]
  * Target (computed, already on the model's energy scale): --computed with --target FILE, or
  *              --dataset DIR --target-row N; scored with --metric cosine|pearson|mse|spearman (default
  *              cosine), --window EV (shift ±EV, default 5), --normalisation (default the model's).
@@ -32,6 +33,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { matchWorkers } from "../lib/screening/parallel";
 import { InputError } from "../lib/util/errors";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
@@ -64,6 +66,7 @@ import {
   measuredOverlayFigure,
   measuredRankingRecords,
   MEASURED_RANKING_COLUMNS,
+  MeasuredScreeningResult,
   normaliseTarget,
   prepareMatch,
   prepareTarget,
@@ -91,6 +94,7 @@ const OPTIONS = {
   score: { type: "string" },
   broadening: { type: "string" },
   "shift-window": { type: "string" },
+  "fit-threads": { type: "string" },
   computed: { type: "boolean" },
   dataset: { type: "string" },
   "target-row": { type: "string" },
@@ -263,7 +267,17 @@ async function main(): Promise<void> {
         `score ${score} over ${base.window[0]}–${base.window[1]} eV, shift ±${base.shiftWindow} eV, ${broadening} broadening ≤ ${broadening === "gaussian" ? base.sigmas.slice(-1)[0] : (base.gammas ?? [0]).slice(-1)[0]} eV`,
     );
     const t0 = performance.now();
-    const res = await screenMeasured(prepared, candidates, predictor, { element, kind });
+    // Fits on worker threads while the main thread predicts the next batch (same results).
+    // Default 0: on the shared 2-core machine the worker slowed prediction more than it saved (bench:screen).
+    const threads = num(a["fit-threads"], "fit-threads", 0);
+    if (!(Number.isInteger(threads) && threads >= 0)) throw new InputError(`--fit-threads must be a whole number ≥ 0, got ${threads}`);
+    const workers = threads > 0 ? matchWorkers(prepared, threads) : undefined;
+    let res: MeasuredScreeningResult;
+    try {
+      res = await screenMeasured(prepared, candidates, predictor, { element, kind, fitRows: workers?.fitRows });
+    } finally {
+      await workers?.close();
+    }
     const secs = (performance.now() - t0) / 1000;
     console.log(formatMeasuredTable(res, top));
     console.log(`${res.rows.length} ranked, ${res.sitesPredicted} sites in ${secs.toFixed(2)} s (predict ${(res.predictMs / 1000).toFixed(2)} s, score ${(res.scoreMs / 1000).toFixed(2)} s)`);

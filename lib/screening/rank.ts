@@ -279,13 +279,17 @@ export interface CandidateFit {
 
 /** Step 4: score every unit with every member; keep the unit whose member-mean score is best. */
 export function fitCandidate(p: JobPrediction, units: readonly Matrix[], scorer: UnitScorer): CandidateFit {
-  const sign = scorer.higherIsBetter ? 1 : -1;
-  const nu = units[0].rows;
+  const perUnit = Array.from({ length: units[0].rows }, (_, u) => units.map((x) => scorer.fit(x.data, u)));
+  return chooseUnit(p, units, perUnit, scorer.higherIsBetter);
+}
+
+/** The unit whose member-mean score is best (the first on ties), from each unit's member fits. */
+function chooseUnit(p: JobPrediction, units: readonly Matrix[], perUnit: readonly UnitFit[][], higherIsBetter: boolean): CandidateFit {
+  const sign = higherIsBetter ? 1 : -1;
   let best = -1;
   let bestV = -Infinity;
   let bestFits: UnitFit[] = [];
-  for (let u = 0; u < nu; u++) {
-    const fits = units.map((x) => scorer.fit(x.data, u));
+  perUnit.forEach((fits, u) => {
     const { mean } = meanStd(fits.map((f) => f.score));
     const v = Number.isNaN(mean) ? -Infinity : sign * mean;
     if (best < 0 || v > bestV) {
@@ -293,8 +297,32 @@ export function fitCandidate(p: JobPrediction, units: readonly Matrix[], scorer:
       bestV = v;
       bestFits = fits;
     }
-  }
+  });
   return { prediction: p, unit: best, units, fits: bestFits };
+}
+
+/**
+ * Fits rows r < rows of a rows × mesh matrix, possibly off the main thread (lib/screening/parallel.ts:
+ * a worker thread scores one batch while the next is predicted); same fits as the scorer's `fit`.
+ */
+export type RowFitter = (spectra: Float32Array, rows: number) => Promise<UnitFit[]>;
+
+/** Step 4 through a RowFitter: every unit × member row of a batch in one call, then `chooseUnit`. */
+async function fitBatchRows(batch: readonly JobPrediction[], material: boolean, fitRows: RowFitter, higherIsBetter: boolean): Promise<CandidateFit[]> {
+  const unitsOf = batch.map((p) => comparisonUnits(p, material));
+  const m = unitsOf[0]?.[0]?.cols ?? 0;
+  let rows = 0;
+  for (const units of unitsOf) rows += units[0].rows * units.length;
+  const spectra = new Float32Array(rows * m);
+  let r = 0;
+  for (const units of unitsOf) for (let u = 0; u < units[0].rows; u++) for (const x of units) spectra.set(x.data.subarray(u * m, (u + 1) * m), m * r++);
+  const fits = await fitRows(spectra, rows);
+  r = 0;
+  return batch.map((p, i) => {
+    const units = unitsOf[i];
+    const perUnit = Array.from({ length: units[0].rows }, () => units.map(() => fits[r++]));
+    return chooseUnit(p, units, perUnit, higherIsBetter);
+  });
 }
 
 /** Member-mean spectrum of unit `u` and its pointwise standard deviation (NaN for one member). */
@@ -420,24 +448,33 @@ export function rankMatches(prepared: PreparedMatch, candidates: readonly MatchC
   return rankMatchFits(candidates.map((c) => c.id), fits).map((x) => x.row);
 }
 
-/** Steps 1–4 for any scorer: plan, predict in batches, combine units, fit. */
+/**
+ * Steps 1–4 for any scorer: plan, predict in batches, combine units, fit. With `fitRows` each batch is
+ * fitted asynchronously while the next is predicted, and `scoreMs` counts the main thread's share (packing,
+ * and waiting for the last fits).
+ */
 async function fitAll(
   candidates: readonly Candidate[],
   predictor: ScreeningPredictor,
   scorer: UnitScorer,
   material: boolean,
-  opts: ScreenOptions,
+  opts: ScreenOptions & { fitRows?: RowFitter },
 ): Promise<{ fits: CandidateFit[]; skipped: SkippedCandidate[]; sitesPredicted: number; predictMs: number; scoreMs: number }> {
   const tPlan = performance.now();
   const { jobs, skipped } = planSiteJobs(candidates, opts.element);
   const timing = { predictMs: performance.now() - tPlan, sites: 0 }; // site grouping decides what is featurised
   let scoreMs = 0;
-  const fits: CandidateFit[] = [];
+  const batches: (CandidateFit[] | Promise<CandidateFit[]>)[] = [];
   for await (const batch of predictSiteJobs(jobs, predictor, skipped, { batchSize: opts.batchSize, onProgress: opts.onProgress, timing })) {
     const t = performance.now();
-    for (const p of batch) fits.push(fitCandidate(p, comparisonUnits(p, material), scorer));
+    if (batch.length === 0) continue;
+    if (opts.fitRows) batches.push(fitBatchRows(batch, material, opts.fitRows, scorer.higherIsBetter));
+    else batches.push(batch.map((p) => fitCandidate(p, comparisonUnits(p, material), scorer)));
     scoreMs += performance.now() - t;
   }
+  const t = performance.now();
+  const fits = (await Promise.all(batches)).flat();
+  scoreMs += performance.now() - t;
   return { fits, skipped, sitesPredicted: timing.sites, predictMs: timing.predictMs, scoreMs };
 }
 
@@ -550,7 +587,11 @@ export async function screenMeasured(
   target: PreparedMatch,
   candidates: readonly Candidate[],
   predictor: ScreeningPredictor,
-  opts: Omit<ScreenOptions, "metric"> & { kind?: "site" | "material" },
+  opts: Omit<ScreenOptions, "metric"> & {
+    kind?: "site" | "material";
+    /** Fit the batches off the main thread (`matchWorkers(target).fitRows`, lib/screening/parallel.ts, Node): same results. */
+    fitRows?: RowFitter;
+  },
 ): Promise<MeasuredScreeningResult> {
   checkMesh(predictor, Float64Array.from({ length: target.mesh.points }, (_, i) => target.mesh.start + i * target.mesh.step));
   const match = new MatchScorer(target);
