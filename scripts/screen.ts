@@ -1,6 +1,7 @@
 /**
  * Rank candidate structures against a spectrum with a trained model (or ensemble).
  *
+ *   npm run screen -- --target CuO.xdi        (after npm run reproduce: its model, every FEFF-set structure)
  *   npm run screen -- --target CuO.xdi --candidates structures/ --model results/model
  *   npm run screen -- --target project.prj --record "CuO 13K" --candidates structures/ --model m/
  *   npm run screen -- --dataset data/datasets/cu --target-row 17 --candidates-split test --model results/ensemble
@@ -21,12 +22,14 @@
  * Target (computed, already on the model's energy scale): --computed with --target FILE, or
  *              --dataset DIR --target-row N; scored with --metric cosine|pearson|mse|spearman (default
  *              cosine), --window EV (shift ±EV, default 5), --normalisation (default the model's).
- * Candidates:  --candidates DIR|FILE (repeatable; structure files or <name>/POSCAR folders)
+ * Candidates:  --candidates DIR|FILE (repeatable; structure files or <name>/POSCAR folders; default for a
+ *              measured target: every structure of <shared data>/feff-cu-k-oxides)
  *              --candidates-list FILE (one structure file path per line; # comments)
  *              --candidates-split train|test|val (with --dataset; grouped-by-material split)
  *              --base FILE with generated variants: --substitute FROM:TO1,TO2  --strain=S1,S2 (fractions)
  *                [--uniaxial false]  --vacancy SITE [--vacancy-element O]
- * Model:       --model DIR (a saved predictor, or a folder of them = ensemble; repeatable)
+ * Model:       --model DIR (a saved predictor, or a folder of them = ensemble; repeatable; default
+ *              results/model, written by npm run reproduce with its energy alignment)
  *              --element Cu --edge K (default: the model's absorber, K)
  * Output:      --top N (rows printed, default 20)  --out DIR (ranking.csv, ranking.json, overlay.html)
  */
@@ -35,6 +38,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { matchWorkers } from "../lib/screening/parallel";
 import { InputError } from "../lib/util/errors";
+import { resultsDir, sharedDataDir } from "../lib/config";
 import { initBackend } from "../lib/model/backend";
 import type { XanesPredictor } from "../lib/model/predictor";
 import { loadEnsemble } from "../lib/model/ensemble";
@@ -205,8 +209,13 @@ async function main(): Promise<void> {
     console.log(src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim());
     return;
   }
-  const modelDirs = a.model as unknown as string[] | undefined;
-  if (!modelDirs) throw new InputError("--model DIR is required (a saved predictor, e.g. results/model, or a folder of ensemble members)");
+  // Defaults for a beamline user who gives only a file: the model reproduce saves, and every
+  // structure of the FEFF set as candidates (a measured target only).
+  const modelDirs = (a.model as unknown as string[] | undefined) ?? [path.join(resultsDir(), "model")];
+  if (!a.model && !fs.existsSync(modelDirs[0])) {
+    throw new InputError(`--model DIR is required: the default ${modelDirs[0]} does not exist (run npm run reproduce, or give a saved predictor or a folder of ensemble members)`);
+  }
+  const noCandidateOption = !a.candidates && !a["candidates-list"] && !a["candidates-split"] && !a.base;
   const datasetDir = a.dataset;
   const ds = datasetDir ? loadDataset(datasetDir) : undefined;
   const targetFile = a.target;
@@ -225,7 +234,9 @@ async function main(): Promise<void> {
   const win = (a["xanes-window"] ?? DEFAULT_MATCH.window.join(",")).split(",").map((v) => num(v, "xanes-window", NaN));
   if (win.length !== 2 || !(win[1] > win[0])) throw new InputError(`--xanes-window "${a["xanes-window"]}": expected LO,HI in eV`);
   const normTarget = spec ? normaliseTarget(spec.energy, spec.mu, spec.source, a.e0 === undefined ? {} : { e0: num(a.e0, "e0", 0) }, [win[0], win[1]]) : undefined;
-  const { candidates, skippedFiles } = await loadCandidates(a, ds);
+  const defaultCandidates = noCandidateOption && measured ? path.join(sharedDataDir(), "feff-cu-k-oxides") : undefined;
+  if (defaultCandidates) console.log(`candidates: every structure of ${defaultCandidates} (default; --candidates DIR|FILE for others)`);
+  const { candidates, skippedFiles } = await loadCandidates(defaultCandidates ? { ...a, candidates: [defaultCandidates] } : a, ds);
 
   const backend = await initBackend();
   const members: XanesPredictor[] = [];

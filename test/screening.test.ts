@@ -490,9 +490,18 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     const none = cli("--target", xdi, "--candidates", path.join(cands, "broken.cif"), "--model", path.join(dir, "ens"), "--score", "pearson");
     assert.equal(none.status, 2);
     assert.match(none.stderr, /no candidates: every candidate file was skipped:\n {2}.*broken\.cif: /);
-    const missing = cli("--target", good, "--candidates", cands);
+    // A measured file and a model, nothing else: every structure of the FEFF set is a candidate.
+    const all = cli("--target", xdi, "--model", path.join(dir, "ens"), "--score", "pearson", "--top", "1");
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stdout, /candidates: every structure of .*feff-cu-k-oxides \(default/);
+    assert.match(all.stdout, /2423 candidates; model: 2 member\(s\)/);
+    // No --model and no results/model (an empty results dir): the error says how to get one.
+    const emptyResults = path.join(dir, "no-results");
+    const missing = spawnSync(process.execPath, ["--import", "tsx", "scripts/screen.ts", "--target", good, "--candidates", cands], {
+      encoding: "utf8", cwd: path.join(__dirname, ".."), env: { ...process.env, XANES_RESULTS_DIR: emptyResults },
+    });
     assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /--model DIR is required/);
+    assert.match(missing.stderr, /--model DIR is required: the default .*no-results\/model does not exist \(run npm run reproduce/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     members.forEach((p) => p.dispose());
