@@ -106,8 +106,12 @@ async function main(): Promise<void> {
     for (const v of variants) {
       const t1 = performance.now();
       let predictor;
-      if (opt.model) predictor = ensemblePredictor(await loadEnsemble(opt.model));
-      else {
+      let nMembers = seeds.length;
+      if (opt.model) {
+        const loaded = await loadEnsemble(opt.model);
+        nMembers = loaded.length;
+        predictor = ensemblePredictor(loaded);
+      } else {
         const trained = await trainMeasuredModel({ root, mesh, seeds, epochs: Number(opt.epochs), exclude: v.exclude, maxMaterials: opt.quick ? 300 : undefined, log: (l) => console.log(`  ${v.label}: ${l}`) });
         predictor = trained.predictor;
         if (opt.save && v.exclude.length === 0) {
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
         const p = await predictMaterial(predictor, structure);
         cands.push({ id, members: p.members, band: p.band });
       }
-      console.log(`${v.label}: ${seeds.length} member(s), ${cands.length} candidates predicted; ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${loadAvg()})`);
+      console.log(`${v.label}: ${nMembers} member(s), ${cands.length} candidates predicted; ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${loadAvg()})`);
       sets.push({ label: v.label, cands });
     }
   }
