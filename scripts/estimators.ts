@@ -63,6 +63,12 @@ export async function fitKnn(d: FitData, kCandidates: readonly number[] = [1, 3,
 /** The reproduction's final net as benchmark settings; the seed is set per member. */
 export const STUDY_MLP: MlpConfig = studyConfig("full").final.mlp;
 
+/**
+ * The benchmark's settings for every preset but "study" (chosen on the OmniXAS validation lines
+ * only; every candidate and its validation eta: docs/benchmark/README.md, model-selection.json).
+ */
+export const BENCHMARK_MLP: MlpConfig = { ...STUDY_MLP };
+
 export interface FittedMlp extends Fitted {
   readonly model: XanesMlp;
   readonly bestEpoch: number;
