@@ -131,13 +131,14 @@ function download(name: string, blob: Blob): void {
 
 function figureOf(p: StructurePrediction, title: string): { data: object[]; layout: object } {
   const x = Array.from(p.energy);
-  const spread = state.members.length > 1;
+  // A band when there are draws: ensemble members, or dropout samples of a net that records a band.
+  const spread = p.average.std.some((v) => v > 0);
   const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   const data: object[] = [];
   const curve = (name: string, b: StructurePrediction["average"], colour: string, width: number) => {
     if (spread) {
       data.push({ type: "scatter", mode: "lines", x, y: Array.from(b.mean, (v, j) => v + b.std[j]), line: { width: 0, color: colour }, showlegend: false, hoverinfo: "skip" });
-      data.push({ type: "scatter", mode: "lines", x, y: Array.from(b.mean, (v, j) => v - b.std[j]), line: { width: 0, color: colour }, fill: "tonexty", fillcolor: colour + "33", name: `${name} ±1σ`, hoverinfo: "skip" });
+      data.push({ type: "scatter", mode: "lines", x, y: Array.from(b.mean, (v, j) => v - b.std[j]), line: { width: 0, color: colour }, fill: "tonexty", fillcolor: colour + "33", name: `${name} ±1σ${p.calibrated ? " (calibrated)" : " (raw spread)"}`, hoverinfo: "skip" });
     }
     data.push({ type: "scatter", mode: "lines", x, y: Array.from(b.mean), name, line: { color: colour, width } });
   };

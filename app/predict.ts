@@ -10,11 +10,15 @@ import { equivalentSites } from "../lib/geometry/equivalence";
 import { siteSymmetryInfo } from "../lib/geometry/symmetry";
 import { InputError } from "../lib/util/errors";
 import { recordsToCsv } from "../lib/util/csv";
+import { drawSigma, predictDraws, type BandRecord } from "../lib/model/band";
 
 export interface Band {
-  /** Member mean per energy. */
+  /** Prediction per energy: the members' mean, or the single net. */
   mean: Float64Array;
-  /** Sample standard deviation of the members (0 for one member). */
+  /**
+   * σ per energy (lib/model/band): the members' or dropout samples' spread, calibrated when the model
+   * recorded a calibration (StructurePrediction.calibrated); 0 without draws.
+   */
   std: Float64Array;
 }
 
@@ -32,28 +36,20 @@ export interface StructurePrediction {
   formula: string;
   energy: Float64Array;
   classes: SiteClass[];
-  /** Multiplicity-weighted average over the predicted classes (members averaged first, then spread). */
+  /** Multiplicity-weighted average over the predicted classes (each draw averaged first, then spread). */
   average: Band;
+  /** True when σ is calibrated (the model recorded a band calibration), false for a raw spread. */
+  calibrated: boolean;
   /** Classes the featurizer rejected, with the lib's message. */
   skipped: { sites: number[]; reason: string }[];
   /** Milliseconds: symmetry + featurisation, network. */
   timing: { featurizeMs: number; predictMs: number };
 }
 
-function band(rows: readonly Float32Array[] | readonly Float64Array[], m: number, offset = 0): Band {
-  const k = rows.length;
-  const mean = new Float64Array(m);
-  const std = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let e = 0; e < k; e++) s += rows[e][offset + j];
-    const mu = s / k;
-    let v = 0;
-    for (let e = 0; e < k; e++) v += (rows[e][offset + j] - mu) ** 2;
-    mean[j] = mu;
-    std[j] = k > 1 ? Math.sqrt(v / (k - 1)) : 0;
-  }
-  return { mean, std };
+/** Band of rows [offset, offset + m) of the prediction `mean` and its draws. */
+function band(mean: ArrayLike<number>, draws: readonly Float32Array[], m: number, offset: number, rec: BandRecord | null): Band {
+  const slice = (a: ArrayLike<number>) => Float32Array.from({ length: m }, (_, j) => a[offset + j]);
+  return { mean: Float64Array.from(slice(mean)), std: Float64Array.from(drawSigma(draws.map(slice), m, rec)) };
 }
 
 export function formulaOf(s: Structure): string {
@@ -82,29 +78,30 @@ export function predictStructure(structure: Structure, members: readonly XanesPr
   }
   const t1 = performance.now();
   const m = first.energy.length;
-  const preds = ok.length ? members.map((p) => p.model.predict({ data: X.subarray(0, ok.length * d), rows: ok.length, cols: d }).data) : [];
+  const pred = ok.length ? predictDraws(members, { data: X.subarray(0, ok.length * d), rows: ok.length, cols: d }) : null;
   const t2 = performance.now();
   const classes: SiteClass[] = ok.map((g, i) => ({
     sites: g,
     multiplicity: g.length,
     label: structure.periodic === false ? "" : siteSymmetryInfo(structure, g[0]).label,
-    band: band(preds, m, i * m),
+    band: band(pred!.mean, pred!.draws, m, i * m, pred!.band),
   }));
-  // Each member's weighted average, then their mean and spread.
+  // The weighted average of the prediction and of each draw, then the draws' spread.
   const total = ok.reduce((s, g) => s + g.length, 0);
-  const avgRows = preds.map((p) => {
-    const a = new Float64Array(m);
+  const average = (p: Float32Array) => {
+    const a = new Float32Array(m);
     ok.forEach((g, i) => {
       for (let j = 0; j < m; j++) a[j] += (g.length / total) * p[i * m + j];
     });
     return a;
-  });
+  };
   return {
     element,
     formula: formulaOf(structure),
     energy: first.energy,
     classes,
-    average: avgRows.length ? band(avgRows, m) : { mean: new Float64Array(0), std: new Float64Array(0) },
+    average: pred ? band(average(pred.mean), pred.draws.map(average), m, 0, pred.band) : { mean: new Float64Array(0), std: new Float64Array(0) },
+    calibrated: pred?.band != null,
     skipped,
     timing: { featurizeMs: t1 - t0, predictMs: t2 - t1 },
   };
@@ -112,7 +109,7 @@ export function predictStructure(structure: Structure, members: readonly XanesPr
 
 /**
  * CSV (long format) of a prediction: one row per curve and energy, columns curve, energy, mean, lower,
- * upper (lower/upper = mean ∓ the members' standard deviation; equal to mean for one model).
+ * upper (lower/upper = mean ∓ σ, the band of lib/model/band: calibrated when the model recorded it; equal to mean without draws).
  */
 export function predictionCsv(p: StructurePrediction): string {
   type Row = { curve: string; energy: number; mean: number; lower: number; upper: number };

@@ -192,6 +192,8 @@ async function main(): Promise<void> {
     }
     return cfg;
   };
+  // every configuration's settings checked before any data is read
+  for (const g of grid) for (const p of [...presets, "custom"]) settingsFor(p, g.mlp);
   const out = values.out ?? path.join(resultsDir(), "benchmark-omnixas.json");
   const log = (s: string) => console.log(s);
 

@@ -88,7 +88,11 @@ export async function fitMlp(d: FitData, choice: MlpConfig, seed: number): Promi
     epochsRun: t.history.length,
     seconds,
     predict: (rows) => r.predict(takeRows(d.X, rows)).data,
-    info: { seed, bestEpoch: t.bestEpoch, epochsRun: t.history.length, seconds, samplesPerSec: t.timing.samplesPerSec, backend: t.timing.backend },
+    info: {
+      seed, bestEpoch: t.bestEpoch, epochsRun: t.history.length, seconds, samplesPerSec: t.timing.samplesPerSec, backend: t.timing.backend, trainStep: t.timing.optimizer,
+      // PCA outputs: the number of coefficients the network predicts
+      networkOutputs: r.fitted().networkOutputs,
+    },
     dispose: () => r.dispose(),
   };
 }

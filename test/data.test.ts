@@ -129,7 +129,12 @@ test("the whole Cu K FEFF set builds; every spectrum folder is kept or reported;
   assert.equal(ds.meta.length + filtered + droppedSpectra, xmuFiles);
   assert.equal(q.droppedByReason["no-spectrum"] ?? 0, emptyMaterials);
   assert.ok(ds.meta.length > 4500, `kept ${ds.meta.length}`);
-  assert.equal(ds.spectra.length, ds.meta.length * 261);
+  assert.equal(ds.spectra.length, ds.meta.length * DEFAULT_MESHES["Cu-K"].points);
+  // The mesh starts at 8983 eV, before every run's first energy (8983.2–8988.7 eV): all are kept, each
+  // with its first value held over less than maxHold (6 eV), and counted.
+  assert.equal(q.held!.start, ds.meta.length);
+  assert.equal(q.held!.end, 0);
+  assert.equal(ds.config.maxHold, 6);
   assert.ok(ds.meta.every((m) => m.element === "Cu" && m.nelements >= 2 && m.nelements <= 4 && m.site >= 0));
   // max normalisation: every row peaks at exactly 1
   for (let i = 0; i < ds.meta.length; i += 97) assert.equal(Math.max(...datasetRow(ds, i)), 1);

@@ -70,8 +70,14 @@ test("reproduce (quick profile) writes metrics.json, PNG figures, the interactiv
     // Resolved descriptor options and citations, the spectral contract and the per-stage times are recorded.
     assert.equal(m.data.features.descriptors.length, m.config.descriptors.length);
     for (const d of m.data.features.descriptors) assert.ok(d.citation.length > 10 && typeof d.options === "object", d.name);
-    assert.deepEqual(m.data.spectral.mesh, { start: 8990, step: 0.5, count: m.data.dataset.counts.points, kind: "absolute", element: "Cu", edge: "K" });
+    assert.deepEqual(m.data.spectral.mesh, { start: 8983, step: 0.5, count: m.data.dataset.counts.points, kind: "absolute", element: "Cu", edge: "K" });
     for (const k of ["dataset", "featurise", "final", "ablation", "figures", "total"]) assert.ok(m.timings[k] >= 0, `timing ${k}`);
+    // The mesh starts before every FEFF run: each kept spectrum's first value is held, and counted.
+    assert.equal(m.data.dataset.quality.held.start, m.data.dataset.counts.spectra);
+    assert.equal(m.data.spectral.normalisation, "edge-step");
+    // The band: calibrated on validation, its test coverage reported for every test spectrum.
+    assert.equal(m.final.uncertainty.test.n, m.split.sizes.test);
+    assert.ok(m.final.uncertainty.test.coverage2 >= m.final.uncertainty.test.coverage1);
     assert.ok(m.errors.byNelements.length >= 1);
     assert.equal(m.oxygen.folds.length, 3);
     // The unseen structure gets one spectrum per Cu site on the mesh.

@@ -90,8 +90,8 @@ test("a saved predictor folder reloads bit-identically with its spectral contrac
   const site = ds.meta[table.rows[0]].site;
   const direct = p.model.predict(takeRows(table.X, [0])).data;
   assert.deepEqual(p.predict(s, site).mu, direct);
-  assert.deepEqual(p.spectral.mesh, { start: 8990, step: 0.5, count: 261, kind: "absolute", element: "Cu", edge: "K" });
-  assert.equal(p.spectral.normalisation, "max");
+  assert.deepEqual(p.spectral.mesh, { start: 8983, step: 0.5, count: 275, kind: "absolute", element: "Cu", edge: "K" });
+  assert.equal(p.spectral.normalisation, "edge-step");
   assert.equal(p.meta.note, "test");
   const { file } = await loadModel(predictorDir);
   assert.deepEqual(file.descriptors.map((d) => d.name), ["composition", "rdf"]);
@@ -157,7 +157,7 @@ test("tampered model folders: each fault is an InputError naming the file and th
     ["mesh-constant", "xanes-model.json", editJson((o) => (o.spectral.mesh.step = 0)), /spectral\.mesh\.step must be positive, got 0/],
     ["mesh-text", "xanes-model.json", editJson((o) => (o.spectral.mesh.start = "8990")), /spectral\.mesh\.start must be a finite number/],
     ["mesh-kind", "xanes-model.json", editJson((o) => (o.spectral.mesh.kind = "relative")), /spectral\.mesh\.kind must be one of absolute, edge-relative/],
-    ["mesh-count", "xanes-model.json", editJson((o) => (o.spectral.mesh.count = 260)), /spectral\.mesh\.count is 260, the network has 261 outputs/],
+    ["mesh-count", "xanes-model.json", editJson((o) => (o.spectral.mesh.count = 260)), /spectral\.mesh\.count is 260, the network has 275 outputs/],
     ["normalisation", "xanes-model.json", editJson((o) => (o.spectral.normalisation = "sum")), /spectral\.normalisation must be one of/],
     ["clip-config", "xanes-model.json", editJson((o) => (o.estimator.config.inputClip = null)), /estimator\.inputScaler clip bounds present but config\.inputClip is null/],
     ["digit-changed", "xanes-model.json", editJson((o) => (o.estimator.inputScaler.mean[0] += 1e-3)), /xanes-model\.json: integrity does not match/],
@@ -259,4 +259,73 @@ test("runStudy: tables (markdown, danfojs), figures and metrics from one result;
     if (saved === undefined) delete process.env.XANES_WORK_DIR;
     else process.env.XANES_WORK_DIR = saved;
   }
+});
+
+test("ablation runs spread over two child processes give the same scores as in one process", { skip }, async () => {
+  const { runAblation } = await import("../lib/study/ablation");
+  const { laneShares } = await import("../lib/study/ablation-lane");
+  const mlp = mlpConfig({ hidden: [8], epochs: 2, patience: 2, dropout: 0.1 });
+  const base = {
+    X: table.X, Y: table.Y, blocks: table.blocks, energy: ds.energy, groups: table.groups, seeds: [1, 2],
+    fractions: studyConfig("quick").split.fractions, estimator: (seed: number) => new MlpRegressor({ ...mlp, seed }),
+  };
+  const inProcess = await runAblation(base);
+  let progress = 0;
+  const lanes = await runAblation({ ...base, lanes: { count: 2, mlp }, onProgress: () => progress++ });
+  const scores = (a: typeof inProcess) => a.rows.map((r) => r.runs.map(({ seconds: _s, ...s }) => s));
+  assert.deepEqual(scores(lanes), scores(inProcess));
+  assert.equal(progress, 3 * 2);
+  assert.equal(lanes.mostImportant, inProcess.mostImportant);
+  // Shares cover every run once, largest subsets first, and balance the feature counts.
+  const shares = laneShares([[1, 2, 3], [1], [1, 2]], 2, 2);
+  assert.deepEqual(shares.flat().sort(), [0, 1, 2, 3, 4, 5]);
+});
+
+test("Monte Carlo dropout: seeded samples are reproducible, differ from the mean net, and give a band calibrated on validation only", { skip }, async () => {
+  const { dropoutUncertainty } = await import("../lib/study/final");
+  const split = studySplit(table.groups, studyConfig("quick"));
+  const mlp = await new MlpRegressor(mlpConfig({ hidden: [32], epochs: 3, dropout: 0.2, seed: 3 })).fit(table.X, table.Y, { train: split.train, val: split.val });
+  const Xt = takeRows(table.X, split.test);
+  const mean = mlp.predict(Xt);
+  const a = mlp.fitted().predict(Xt, 4096, 11).data, b = mlp.fitted().predict(Xt, 4096, 11).data, c = mlp.fitted().predict(Xt, 4096, 12).data;
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.notDeepEqual(a, mean.data);
+  const u = dropoutUncertainty(mlp, table.X, table.Y, split, mean, { samples: 8, seed: 5 });
+  assert.equal(u.test.n, split.test.length);
+  assert.equal(u.testSigma.length, mean.data.length);
+  assert.ok(u.chosen.calibration.scale > 0 && u.testSigma.every((s) => s > 0));
+  for (const x of [u.test.coverage1, u.test.coverage2, u.chosen.val.coverage1]) assert.ok(x >= 0 && x <= 1);
+  assert.ok(u.test.coverage2 >= u.test.coverage1);
+  // Changing the test truth does not change the calibration: it is fitted on validation rows only.
+  const Y2 = { ...table.Y, data: Float32Array.from(table.Y.data) };
+  for (const r of split.test) Y2.data[r * Y2.cols] += 1;
+  assert.deepEqual(dropoutUncertainty(mlp, table.X, Y2, split, mean, { samples: 8, seed: 5 }).chosen, u.chosen);
+  mlp.dispose();
+});
+
+test("a saved model's band: dropout samples or members, calibrated as recorded; a malformed record names the field", { skip }, async () => {
+  const { bandRecord, drawSigma, predictDraws } = await import("../lib/model/band");
+  const { calibratedSigma, ensembleMeanStd } = await import("../lib/eval/uncertainty");
+  const mlp = await new MlpRegressor(mlpConfig({ hidden: [16], epochs: 2, dropout: 0.2, seed: 9 })).fit(table.X, table.Y, { train: [...Array(Math.min(40, table.X.rows)).keys()] });
+  const rec = { spread: "monte-carlo dropout", samples: 5, seed: 3, scale: 1.7, floor: 0.01 };
+  const p = new XanesPredictor(mlp.fitted(), table.featurizer, datasetSpectral(ds, "Cu", "K"), { uncertainty: rec });
+  const X = takeRows(table.X, [0, 1, 2]);
+  const d = predictDraws([p], X);
+  assert.equal(d.draws.length, 5);
+  assert.deepEqual(d.mean, mlp.predict(X).data);
+  const sigma = drawSigma(d.draws, d.mean.length, d.band);
+  assert.deepEqual(sigma, calibratedSigma(ensembleMeanStd(d.draws).std, rec));
+  assert.ok(sigma.every((s) => s >= 0.01 - 1e-7));
+  // Without a record: no draws for a single net, raw population spread for an ensemble.
+  const plain = new XanesPredictor(mlp.fitted(), table.featurizer, datasetSpectral(ds, "Cu", "K"));
+  assert.equal(predictDraws([plain], X).draws.length, 0);
+  const two = predictDraws([plain, p], X);
+  assert.equal(two.band, null);
+  assert.deepEqual(drawSigma(two.draws, two.mean.length, two.band), new Float32Array(two.mean.length));
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, scale: "2" } }), /meta\.uncertainty\.scale must be a finite number/);
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, spread: "bootstrap" } }), /meta\.uncertainty\.spread/);
+  assert.throws(() => bandRecord({ uncertainty: { ...rec, samples: 1 } }), /samples must be an integer ≥ 2/);
+  assert.equal(bandRecord({}), null);
+  mlp.dispose();
 });

@@ -40,8 +40,17 @@ export interface BuildOptions {
   readonly mesh: EnergyMesh;
   /** Default "max". */
   readonly normalisation?: Normalisation;
-  /** "drop" (default): a spectrum not covering the mesh is dropped; "clamp": end values are held. */
+  /**
+   * "drop" (default): a spectrum that does not cover the mesh to within `maxHold` is dropped;
+   * "clamp": end values are held however far.
+   */
   readonly outOfWindow?: "drop" | "clamp";
+  /**
+   * eV over which a spectrum's first or last value may be held before it counts as not covering the
+   * mesh (default 6 eV: FEFF Cu K runs start at 8983.2–8988.7 eV, the default mesh at 8983 eV, so
+   * every run is kept and its first value held over at most 5.7 eV; counted in quality.held).
+   */
+  readonly maxHold?: number;
   /** Shorter spectra are dropped as too short (default 10). */
   readonly minPoints?: number;
   readonly splitSeed?: number;
@@ -85,9 +94,9 @@ export interface QualityReport {
   /** Every drop with its message. */
   readonly dropped: DroppedSpectrum[];
   /**
-   * With outOfWindow "clamp": kept spectra whose first sample lies after the mesh start (their first
-   * value held over the start of the mesh) and whose last sample lies before the mesh end (last value
-   * held). Absent in datasets saved before this count existed.
+   * Kept spectra whose first sample lies after the mesh start (their first value held over the start
+   * of the mesh) and whose last sample lies before the mesh end (last value held). Absent in datasets
+   * saved before this count existed.
    */
   readonly held?: { readonly start: number; readonly end: number };
 }
@@ -101,6 +110,8 @@ export interface DatasetConfig {
   readonly mesh: EnergyMesh;
   readonly normalisation: Normalisation;
   readonly outOfWindow: "drop" | "clamp";
+  /** eV an end value may be held with outOfWindow "drop" (absent in datasets saved before it existed). */
+  readonly maxHold?: number;
   readonly minPoints: number;
   readonly counts: { readonly spectra: number; readonly materials: number; readonly points: number };
   readonly quality: QualityReport;
@@ -184,6 +195,8 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
   const normalisation = opts.normalisation ?? "max";
   if (!NORMALISATIONS.includes(normalisation)) throw new RangeError(`buildDataset: unknown normalisation "${normalisation}" (${NORMALISATIONS.join(", ")})`);
   const outOfWindow = opts.outOfWindow ?? "drop";
+  const maxHold = opts.maxHold ?? 6;
+  if (!(maxHold >= 0) || !Number.isFinite(maxHold)) throw new RangeError(`buildDataset: maxHold must be a finite number of eV ≥ 0, got ${maxHold}`);
   const minPoints = opts.minPoints ?? 10;
   const filters = opts.filters ?? {};
   const M = mesh.points;
@@ -244,12 +257,12 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
     }
     const key = `${id}/${s.element}/${s.edge}/${s.spectrumType}`;
     if (seenKeys.has(key)) return drop("duplicate", `second spectrum for ${key} (first kept)`);
-    if (outOfWindow === "drop" && !meshCovered(s.energy, mesh, shift)) {
+    if (outOfWindow === "drop" && !meshCovered(s.energy, mesh, shift, maxHold)) {
       const lo = s.energy[0] - shift;
       const hi = s.energy[s.energy.length - 1] - shift;
       return drop("window-not-covered", `spectrum spans ${lo.toFixed(2)}–${hi.toFixed(2)} eV, mesh ${mesh.start}–${(mesh.start + (M - 1) * mesh.step).toFixed(2)} eV`);
     }
-    resampleLinear(s.energy, s.mu, mesh, row, shift, outOfWindow === "clamp");
+    resampleLinear(s.energy, s.mu, mesh, row, shift, true);
     const heldStart = s.energy[0] - shift > mesh.start + mesh.step * 1e-9;
     const heldEnd = s.energy[s.energy.length - 1] - shift < meshEnd - mesh.step * 1e-9;
     if (!normaliseInPlace(row, normalisation, mesh.step, mesh.start)) return drop("zero-spectrum", `cannot normalise (${normalisation}): non-positive factor`);
@@ -322,9 +335,10 @@ export async function buildDataset(opts: BuildOptions): Promise<Dataset> {
       mesh,
       normalisation,
       outOfWindow,
+      maxHold,
       minPoints,
       counts: { spectra: N, materials: structures.size, points: M },
-      quality: { seen, kept: N, filtered, droppedByReason, dropped, ...(outOfWindow === "clamp" ? { held } : {}) },
+      quality: { seen, kept: N, filtered, droppedByReason, dropped, held },
       createdAt: new Date().toISOString(),
       codeVersion: codeVersion(),
       buildSeconds,

@@ -42,6 +42,8 @@ export function spectraOverlayFigure(
   labels: readonly string[],
   title = "Predicted vs true spectra",
   columns = 3,
+  /** Calibrated σ per point (same layout as pred): drawn as a ±2σ band around the prediction. */
+  sigma?: Float32Array,
 ): Figure {
   const m = energy.length;
   const x = Array.from(energy);
@@ -50,6 +52,18 @@ export function spectraOverlayFigure(
   const nRows = Math.ceil(rows.length / columns);
   rows.forEach((r, p) => {
     const ax = p === 0 ? "" : String(p + 1);
+    if (sigma) {
+      const lo = new Float32Array(m), hi = new Float32Array(m);
+      for (let j = 0; j < m; j++) {
+        lo[j] = pred[r * m + j] - 2 * sigma[r * m + j];
+        hi[j] = pred[r * m + j] + 2 * sigma[r * m + j];
+      }
+      data.push({ type: "scatter", mode: "lines", x, y: lo, line: { width: 0 }, showlegend: false, hoverinfo: "skip", xaxis: `x${ax}`, yaxis: `y${ax}` });
+      data.push({
+        type: "scatter", mode: "lines", name: "±2σ band", legendgroup: "band", showlegend: p === 0, x, y: hi, fill: "tonexty",
+        fillcolor: "rgba(214,39,40,0.2)", line: { width: 0 }, xaxis: `x${ax}`, yaxis: `y${ax}`,
+      });
+    }
     data.push({
       type: "scatter", mode: "lines", name: "true", legendgroup: "true", showlegend: p === 0,
       line: { color: "black" }, x, y: truth.subarray(r * m, (r + 1) * m), xaxis: `x${ax}`, yaxis: `y${ax}`,

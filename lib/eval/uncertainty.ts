@@ -172,7 +172,8 @@ export function calibrateBandCoverage(mean: ArrayLike<number>, spread: ArrayLike
     }
   }
   const scale = Math.sqrt(best.c);
-  const cal = { scale, floor: scale * Math.sqrt(best.beta) };
+  // No spread at all (one member, or no dropout): the band is the floor alone, as in calibrateBand.
+  const cal = ms2 > 1e-30 ? { scale, floor: scale * Math.sqrt(best.beta) } : { scale: 0, floor: scale * Math.sqrt(best.beta) };
   const sig = calibratedSigma(spread, cal);
   let nll = 0;
   for (let i = 0; i < L; i++) nll += 0.5 * (Math.log(2 * Math.PI * sig[i] * sig[i]) + r2[i] / (sig[i] * sig[i]));
@@ -243,4 +244,29 @@ export function uncertaintyReport(mean: ArrayLike<number>, sigma: ArrayLike<numb
     pearsonLogUncertaintyError: pearsonRow(lu, le, n),
     meanUncertaintyOverRmse: su / se,
   };
+}
+
+/** A band calibration chosen on validation rows, with the validation coverages that chose it. */
+export interface ChosenBand {
+  /** "nll" (calibrateBand) or "coverage" (calibrateBandCoverage). */
+  readonly method: "nll" | "coverage";
+  readonly calibration: BandCalibration;
+  readonly val: { readonly coverage1: number; readonly coverage2: number; readonly worstDeviation: number };
+}
+
+/**
+ * Both calibrations fitted on the validation rows; the one whose worse validation coverage (1σ or
+ * 2σ) is closer to nominal is returned. Test rows never take part.
+ */
+export function chooseBandOnValidation(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): ChosenBand {
+  let chosen: ChosenBand | null = null;
+  for (const [method, fit] of [["nll", calibrateBand], ["coverage", calibrateBandCoverage]] as const) {
+    const calibration = fit(mean, spread, truth);
+    const sigma = calibratedSigma(spread, calibration);
+    const coverage1 = bandCoverage(mean, sigma, truth, 1);
+    const coverage2 = bandCoverage(mean, sigma, truth, 2);
+    const worstDeviation = Math.max(Math.abs(coverage1 - NOMINAL_COVERAGE.one), Math.abs(coverage2 - NOMINAL_COVERAGE.two));
+    if (!chosen || worstDeviation < chosen.val.worstDeviation) chosen = { method, calibration, val: { coverage1, coverage2, worstDeviation } };
+  }
+  return chosen!;
 }

@@ -306,9 +306,10 @@ export class XanesMlp {
   /**
    * Spectra (n × nOutputs, original units) for raw feature rows (n × nFeatures). The input scaler
    * standardises and clips (inputClip) before the network. A non-finite output raises: a caller
-   * never receives NaN/∞ as a spectrum (e.g. from corrupted weights).
+   * never receives NaN/∞ as a spectrum (e.g. from corrupted weights). `dropoutSeed`: a seeded Monte
+   * Carlo dropout sample at the training rate (Gal & Ghahramani, ICML 2016) instead of the mean net.
    */
-  predict(X: Matrix, batchSize = 4096): Matrix {
+  predict(X: Matrix, batchSize = 4096, dropoutSeed: number | null = null): Matrix {
     const d = this.nFeatures;
     const m = this.nOutputs;
     const w = this.networkOutputs;
@@ -318,7 +319,9 @@ export class XanesMlp {
     const net = new Float32Array(n * w);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
-      const y = tf.tidy(() => forward(this.net, tf.tensor2d(Xs.subarray(start * d, (start + rows) * d), [rows, d]), 0, null));
+      // With a seed: one Monte Carlo dropout sample (the training dropout left on), for uncertainty.
+      const seed = dropoutSeed === null ? null : dropoutSeed + start;
+      const y = tf.tidy(() => forward(this.net, tf.tensor2d(Xs.subarray(start * d, (start + rows) * d), [rows, d]), this.config.dropout, seed));
       net.set(y.dataSync() as Float32Array, start * w);
       y.dispose();
     }

@@ -39,7 +39,10 @@ export function meshStop(mesh: EnergyMesh): number {
 /**
  * Default meshes, chosen from the data (see lib/spectra/README.md):
  * - Cu K (FEFF set, measured over all 4,762 spectra): omega starts 8983.2–8988.7 eV and ends
- *   9124.2–9129.7 eV, so 8990–9120 eV is covered by every spectrum; 0.5 eV ≈ FEFF's spacing near the edge.
+ *   9124.2–9129.7 eV. The mesh starts at 8983 eV, at or before every run's first energy, so the
+ *   pre-edge and the rising edge (where measured Cu K edges rise, 8979–8986 eV) are inside; a run that
+ *   starts later has its first value held (buildDataset's maxHold, 6 eV; counted in quality.held).
+ *   9120 eV is covered by every run; 0.5 eV ≈ FEFF's spacing near the edge.
  *   Edge-relative: e starts −17.7…−7.6 and ends 123.3…133.3 → −7.5…122.5 eV.
  * - O K absolute: MP FEFF O K spectra span about 520–570 eV (200 points; per the data README — no MP
  *   O K set is available offline to measure), so 525–560 eV (101 points, 0.35 eV) leaves ~5 eV margin at
@@ -47,7 +50,7 @@ export function meshStop(mesh: EnergyMesh): number {
  * - O K edge-relative (Li3FeO3.5 set, −40.7…68 eV): onset near 0 eV, structure fades by ~45 eV → −5…45 eV.
  */
 export const DEFAULT_MESHES = {
-  "Cu-K": meshFromWindow(8990, 9120, 0.5, false),
+  "Cu-K": meshFromWindow(8983, 9120, 0.5, false),
   "Cu-K-relative": meshFromWindow(-7.5, 122.5, 0.5, true),
   "O-K": meshFromWindow(525, 560, 0.35, false),
   "O-K-relative": meshFromWindow(-5, 45, 0.25, true),
@@ -108,9 +111,9 @@ export function resampleLinear(
   return true;
 }
 
-/** True when [x0 − shift, xn − shift] contains the mesh window. */
-export function meshCovered(x: ArrayLike<number>, mesh: EnergyMesh, shift = 0): boolean {
-  const tol = mesh.step * 1e-9;
+/** True when [x0 − shift − hold, xn − shift + hold] contains the mesh window (`hold`: eV an end value may be held). */
+export function meshCovered(x: ArrayLike<number>, mesh: EnergyMesh, shift = 0, hold = 0): boolean {
+  const tol = mesh.step * 1e-9 + hold;
   return x[0] - shift <= mesh.start + tol && x[x.length - 1] - shift >= meshStop(mesh) - tol;
 }
 

@@ -7,6 +7,8 @@
 import { groupedSplit, SplitFractions, SplitIndices } from "../data/splits";
 import { blockColumns, type DescriptorBlock } from "../descriptors/featurizer";
 import type { Estimator } from "../model/estimator";
+import type { MlpConfig } from "../model/mlp";
+import { runAblationLanes } from "./ablation-lane";
 import type { Figure, FigureTrace } from "../plots/figure";
 import { takeColumns, takeRows, type Matrix } from "../util/matrix";
 import { evaluateModel, meanScores, scoresMeanStd, type ScoreName, type Scores } from "../eval/evaluation";
@@ -93,40 +95,62 @@ export interface AblationOptions {
   subsets?: readonly AblationSubset[];
   /** Called after every run with (done, total, label). */
   onProgress?: (done: number, total: number, label: string, scores: RunScores) => void;
+  /**
+   * Run the (subset, seed) runs in `count` child processes (lib/study/ablation-lane.ts), each training
+   * with one thread, when the runs are MLPs of config `mlp` (the estimator above is then not called).
+   * The small ablation nets gain nothing from a second thread inside one step, but two runs at once
+   * use both cores. Results are the same as in one process (seeded; the native step's results do
+   * not depend on threads).
+   */
+  lanes?: { count: number; mlp: MlpConfig };
 }
 
-/** Run every subset × seed. Sequential (the model backend already uses both cores). */
+/** One (subset, seed) run: fit on the seed's split of the subset's columns, score on its test part. */
+export async function ablationRun(Xs: Matrix, Y: Matrix, energy: ArrayLike<number>, sp: SplitIndices, label: string, seed: number, estimator: Estimator): Promise<RunScores> {
+  const r0 = performance.now();
+  const model = await estimator.fit(Xs, Y, { train: sp.train, val: sp.val });
+  const pred = model.predict(takeRows(Xs, sp.test));
+  const bestEpoch = model.bestEpoch;
+  model.dispose();
+  return { seed, ...meanScores(evaluateModel(label, pred, takeRows(Y, sp.test), energy)), bestEpoch, seconds: (performance.now() - r0) / 1000 };
+}
+
+/** The seeds' grouped splits, checked non-empty. */
+export function ablationSplits(groups: readonly string[], seeds: readonly number[], fractions: SplitFractions): SplitIndices[] {
+  const splits = seeds.map((s) => groupedSplit(groups, fractions, s));
+  for (const [i, sp] of splits.entries()) {
+    if (sp.train.length === 0 || sp.test.length === 0) throw new Error(`runAblation: seed ${seeds[i]} gives an empty train or test part`);
+  }
+  return splits;
+}
+
+/** Run every subset × seed: in this process one after the other, or in child processes (`lanes`). */
 export async function runAblation(o: AblationOptions): Promise<AblationResult> {
   const t0 = performance.now();
   const names = o.blocks.map((b) => b.name);
   const subsets = o.subsets ?? ablationSubsets(names);
   if (o.X.rows !== o.groups.length) throw new Error(`runAblation: X has ${o.X.rows} rows but groups has ${o.groups.length}`);
-  const splits: SplitIndices[] = o.seeds.map((s) => groupedSplit(o.groups, o.fractions, s));
-  for (const [i, sp] of splits.entries()) {
-    if (sp.train.length === 0 || sp.test.length === 0) throw new Error(`runAblation: seed ${o.seeds[i]} gives an empty train or test part`);
-  }
+  const splits = ablationSplits(o.groups, o.seeds, o.fractions);
   const total = subsets.length * o.seeds.length;
   let done = 0;
-  const rows: AblationRow[] = [];
-  for (const subset of subsets) {
-    const cols = blockColumns(o.blocks, subset.names);
-    const Xs = cols.length === o.X.cols ? o.X : takeColumns(o.X, cols);
-    const runs: RunScores[] = [];
-    for (let s = 0; s < o.seeds.length; s++) {
-      const seed = o.seeds[s];
-      const sp = splits[s];
-      const r0 = performance.now();
-      const model = await o.estimator(seed).fit(Xs, o.Y, { train: sp.train, val: sp.val });
-      const pred = model.predict(takeRows(Xs, sp.test));
-      const bestEpoch = model.bestEpoch;
-      model.dispose();
-      const scores: RunScores = { seed, ...meanScores(evaluateModel(subset.label, pred, takeRows(o.Y, sp.test), o.energy)), bestEpoch, seconds: (performance.now() - r0) / 1000 };
-      runs.push(scores);
-      done++;
-      o.onProgress?.(done, total, subset.label, scores);
+  const columns = subsets.map((subset) => blockColumns(o.blocks, subset.names));
+  // results[subset][seed]
+  const results: RunScores[][] = subsets.map(() => new Array<RunScores>(o.seeds.length));
+  const record = (k: number, scores: RunScores) => {
+    const [i, s] = [Math.floor(k / o.seeds.length), k % o.seeds.length];
+    results[i][s] = scores;
+    done++;
+    o.onProgress?.(done, total, subsets[i].label, scores);
+  };
+  if (o.lanes && o.lanes.count > 1) {
+    await runAblationLanes(o.lanes.count, o.lanes.mlp, { X: o.X, Y: o.Y, energy: o.energy, groups: o.groups, seeds: o.seeds, fractions: o.fractions, subsets, columns }, record);
+  } else {
+    for (let i = 0; i < subsets.length; i++) {
+      const Xs = columns[i].length === o.X.cols ? o.X : takeColumns(o.X, columns[i]);
+      for (let s = 0; s < o.seeds.length; s++) record(i * o.seeds.length + s, await ablationRun(Xs, o.Y, o.energy, splits[s], subsets[i].label, o.seeds[s], o.estimator(o.seeds[s])));
     }
-    rows.push({ ...subset, nFeatures: cols.length, runs, ...scoresMeanStd(runs) });
   }
+  const rows: AblationRow[] = subsets.map((subset, i) => ({ ...subset, nFeatures: columns[i].length, runs: results[i], ...scoresMeanStd(results[i]) }));
   const importance = descriptorImportance(rows, names);
   const { name: mostImportant, by: mostImportantBy } = pickMostImportant(importance);
   return { seeds: [...o.seeds], fractions: o.fractions, blocks: o.blocks.map((b) => ({ ...b })), rows, importance, mostImportant, mostImportantBy, seconds: (performance.now() - t0) / 1000 };

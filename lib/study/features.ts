@@ -36,7 +36,9 @@ export async function buildStudyDataset(cfg: StudyConfig, log: (s: string) => vo
   log(
     `dataset: ${ds.meta.length} spectra of ${ds.structures.size} materials on ${ds.energy.length} mesh points ` +
       `(${ds.energy[0]}–${ds.energy[ds.energy.length - 1]} eV); dropped ${q.dropped.length} ` +
-      `${JSON.stringify(q.droppedByReason)} in ${ds.config.buildSeconds.toFixed(1)} s`,
+      `${JSON.stringify(q.droppedByReason)}` +
+      (q.held ? `; end values held (within ${ds.config.maxHold} eV) at the start for ${q.held.start}, at the end for ${q.held.end}` : "") +
+      ` in ${ds.config.buildSeconds.toFixed(1)} s`,
   );
   // A copy for inspection only; notebooks run in parallel may race on the folder, which must not fail the study.
   const copy = path.join(workDir(), "datasets", `experiment-cu-k-${cfg.profile}`);

@@ -9,6 +9,7 @@ import { replayPatience, type EpochLog, type PatienceOutcome, type TrainMlpResul
 import { KnnRegressor, MeanSpectrumRegressor } from "../eval/baselines";
 import { evaluateModel, type ModelEvaluation } from "../eval/evaluation";
 import { takeRows, type Matrix } from "../util/matrix";
+import { calibratedSigma, chooseBandOnValidation, ensembleMeanStd, uncertaintyReport, type ChosenBand, type UncertaintyReport } from "../eval/uncertainty";
 import type { StudyConfig } from "./config";
 import type { FeatureTable } from "./features";
 
@@ -22,6 +23,57 @@ export interface FinalRun {
   models: { mlp: ModelEvaluation; mean: ModelEvaluation; knn: ModelEvaluation };
   knn: { k: number; weighting: string; valMse: Record<string, number>; seconds: number };
   seconds: { mlp: number; knn: number };
+  /** The MLP's band (Monte Carlo dropout), calibrated on val, checked on test. */
+  uncertainty: FinalUncertainty;
+}
+
+export interface FinalUncertainty {
+  method: "monte-carlo dropout";
+  samples: number;
+  dropout: number;
+  seed: number;
+  chosen: ChosenBand;
+  /** Calibrated band on the test rows (never used to calibrate). */
+  test: UncertaintyReport;
+  /** The raw spread (scale 1, no floor) on test, to show what calibration does. */
+  testUncalibrated: { coverage1: number; coverage2: number };
+  /** Calibrated σ of every test spectrum (rows in split.test order), for figures. */
+  testSigma: Float32Array;
+  seconds: number;
+}
+
+/**
+ * Band of the fitted MLP: `samples` Monte Carlo dropout predictions (Gal & Ghahramani 2016) give a
+ * spread around the mean net's prediction; its scale and floor are chosen on the validation rows.
+ */
+export function dropoutUncertainty(mlp: MlpRegressor, X: Matrix, Y: Matrix, split: SplitIndices, meanTest: Matrix, opts: { samples: number; seed: number }): FinalUncertainty {
+  const t0 = performance.now();
+  const model = mlp.fitted();
+  const M = Y.cols;
+  const spreadOf = (rows: readonly number[]) => {
+    const Xs = takeRows(X, rows);
+    const draws = Array.from({ length: opts.samples }, (_, k) => model.predict(Xs, 4096, opts.seed + 7919 * k).data);
+    return ensembleMeanStd(draws).std;
+  };
+  const valMean = model.predict(takeRows(X, split.val)).data;
+  const valTruth = takeRows(Y, split.val).data;
+  const chosen = chooseBandOnValidation(valMean, spreadOf(split.val), valTruth);
+  const testSpread = spreadOf(split.test);
+  const testTruth = takeRows(Y, split.test).data;
+  const testSigma = calibratedSigma(testSpread, chosen.calibration);
+  const raw = calibratedSigma(testSpread, { scale: 1, floor: 0 });
+  const rawReport = uncertaintyReport(meanTest.data, raw, testTruth, M);
+  return {
+    method: "monte-carlo dropout",
+    samples: opts.samples,
+    dropout: model.config.dropout,
+    seed: opts.seed,
+    chosen,
+    test: uncertaintyReport(meanTest.data, testSigma, testTruth, M),
+    testUncalibrated: { coverage1: rawReport.coverage1, coverage2: rawReport.coverage2 },
+    testSigma,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 export interface FinalRunOptions {
@@ -44,6 +96,7 @@ export async function trainAndCompare(table: FeatureTable, energy: ArrayLike<num
   const knnPred = knn.predict(Xtest);
   const tKnn = (performance.now() - t1) / 1000;
   const mean = await new MeanSpectrumRegressor().fit(table.X, table.Y, fitSplit);
+  const uncertainty = dropoutUncertainty(mlp, table.X, table.Y, split, mlpPred, cfg.final.uncertainty);
   return {
     split,
     mlp,
@@ -56,6 +109,7 @@ export async function trainAndCompare(table: FeatureTable, energy: ArrayLike<num
     },
     knn: { k: knn.k, weighting: knn.weighting, valMse: knn.valMse, seconds: tKnn },
     seconds: { mlp: tMlp, knn: tKnn },
+    uncertainty,
   };
 }
 

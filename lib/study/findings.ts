@@ -22,6 +22,7 @@ export function studyFindings(r: StudyResult, topic: string): string[] {
         b.mseRatioToKnn < 0.9 && b.mseRatioToMean < 0.9 ? "The MLP beats both baselines by more than 10 % in mean MSE." : "The MLP does NOT beat both baselines by a clear (10 %) margin in mean MSE on this split.",
         `kNN used k = ${f!.knn.k}, ${f!.knn.weighting} weights (validation MSE per k/weighting: ${Object.entries(f!.knn.valMse).map(([k, v]) => `${k}: ${v.toExponential(2)}`).join(", ")}).`,
         `Default shape criterion (${DEFAULT_SHAPE_CRITERION.metric} ≥ ${DEFAULT_SHAPE_CRITERION.threshold}): MLP ${pct(mlp.shape.default.fraction)} of test spectra (study: 85 %, criterion unknown).`,
+        uncertaintySentence(r),
       ];
     }
     case "randomSplit": {
@@ -95,4 +96,16 @@ export function studyFindings(r: StudyResult, topic: string): string[] {
     default:
       throw new Error(`findings: unknown topic "${topic}"`);
   }
+}
+
+function uncertaintySentence(r: StudyResult): string {
+  const u = r.final!.uncertainty;
+  const near = Math.abs(u.test.coverage1 - 0.6827) <= 0.05 && Math.abs(u.test.coverage2 - 0.9545) <= 0.05;
+  return (
+    `Band (${u.samples} Monte Carlo dropout samples at rate ${u.dropout}, scale ${u.chosen.calibration.scale.toFixed(2)} and floor ${u.chosen.calibration.floor.toExponential(2)} ` +
+    `chosen on validation by ${u.chosen.method}): on ${u.test.n} test spectra ${pct(u.test.coverage1)} of points lie inside ±1σ and ${pct(u.test.coverage2)} inside ±2σ ` +
+    `(nominal 68.3 / 95.4 %; uncalibrated spread ${pct(u.testUncalibrated.coverage1)} / ${pct(u.testUncalibrated.coverage2)}) — ` +
+    (near ? "within 5 points of nominal" : "NOT within 5 points of nominal") +
+    `; Spearman correlation of per-spectrum uncertainty with actual RMSE ${u.test.spearmanUncertaintyError.toFixed(2)}.`
+  );
 }

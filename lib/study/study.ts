@@ -30,12 +30,13 @@ import { writeFileAtomic } from "../util/fs";
 import { toJsonText } from "../eval/report";
 import type { StudyConfig } from "./config";
 import { buildStudyDataset, datasetSpectral, featureRowSplit, featurizeDataset, studySplit, type FeatureTable } from "./features";
-import { compareSplits, selectPatience, trainAndCompare, type FinalRun, type PatienceSelection, type SplitComparison } from "./final";
+import { compareSplits, dropoutUncertainty, selectPatience, trainAndCompare, type FinalRun, type PatienceSelection, type SplitComparison } from "./final";
 import { ablationBarFigure, ablationRowCells, ABLATION_COLUMNS, runAblation, type AblationResult } from "./ablation";
 import { oxygenFigures, runOxygenStudy, type OxygenResult } from "./oxygen";
 import { markdownTable, type StudyTable } from "./tables";
 import { studyFindings } from "./findings";
 import { formatMeanStd } from "./ablation";
+import { defaultAblationLanes } from "./ablation-lane";
 import type { Figure } from "../plots/figure";
 
 export const STUDY_STAGES = ["final", "randomSplit", "ablation", "errors", "oxygen", "model"] as const;
@@ -118,6 +119,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
         X: table.X, Y: table.Y, blocks: table.blocks, energy: ds.energy, groups: table.groups, seeds: cfg.ablation.seeds, fractions: cfg.split.fractions,
         estimator: (seed) => new MlpRegressor({ ...cfg.ablation.mlp, seed }),
         onProgress: (done) => p.update(done),
+        lanes: { count: cfg.ablation.lanes === "auto" ? defaultAblationLanes() : cfg.ablation.lanes, mlp: cfg.ablation.mlp },
       });
       p.done();
       return a;
@@ -160,7 +162,7 @@ async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, cach
   const split = studySplit(table.groups, cfg);
   if (cache === "use" && fs.existsSync(path.join(dir, "final.json"))) {
     try {
-      const run = await loadFinalRun(dir, table, ds.energy, split);
+      const run = await loadFinalRun(dir, table, ds.energy, split, cfg);
       log(`final run: reused the cached run in ${dir}`);
       return run;
     } catch (e) {
@@ -185,7 +187,7 @@ async function finalRun(cfg: StudyConfig, ds: Dataset, table: FeatureTable, cach
   return run;
 }
 
-async function loadFinalRun(dir: string, table: FeatureTable, energy: ArrayLike<number>, split: FinalRun["split"]): Promise<FinalRun> {
+async function loadFinalRun(dir: string, table: FeatureTable, energy: ArrayLike<number>, split: FinalRun["split"], cfg: StudyConfig): Promise<FinalRun> {
   const s = JSON.parse(fs.readFileSync(path.join(dir, "final.json"), "utf8"));
   if (JSON.stringify(s.split) !== JSON.stringify(split)) throw new Error("its split differs from this feature table's");
   const predictor = await loadPredictor(path.join(dir, "model"), { featurizer: table.featurizer });
@@ -193,10 +195,13 @@ async function loadFinalRun(dir: string, table: FeatureTable, energy: ArrayLike<
   mlp.training = s.training;
   const truth = takeRows(table.Y, split.test);
   const m = (v: { data: number[]; rows: number; cols: number }) => ({ data: Float32Array.from(v.data), rows: v.rows, cols: v.cols });
+  const mlpPred = mlp.predict(takeRows(table.X, split.test));
   return {
     split, mlp, training: s.training, truth, knn: s.knn, seconds: s.seconds,
+    // Seeded dropout samples of the same weights: the same band as when the run was trained.
+    uncertainty: dropoutUncertainty(mlp, table.X, table.Y, split, mlpPred, cfg.final.uncertainty),
     models: {
-      mlp: evaluateModel("MLP", mlp.predict(takeRows(table.X, split.test)), truth, energy),
+      mlp: evaluateModel("MLP", mlpPred, truth, energy),
       mean: evaluateModel("mean training spectrum", m(s.pred.mean), truth, energy),
       knn: evaluateModel(s.names.knn, m(s.pred.knn), truth, energy),
     },
@@ -209,6 +214,16 @@ async function saveAndPredict(r: StudyResult, dir: string, unseen: string | unde
   const predictor = new XanesPredictor(final!.mlp.fitted(), table.featurizer, datasetSpectral(ds, cfg.dataset.element, cfg.dataset.edge), {
     dataset: ds.config.name,
     trainedOn: { spectra: final!.split.train.length, split: "grouped by material", seed: cfg.final.mlp.seed },
+    // The band predictions carry (lib/model/band): dropout samples, calibrated on the validation rows.
+    uncertainty: {
+      spread: "monte-carlo dropout",
+      samples: final!.uncertainty.samples,
+      seed: final!.uncertainty.seed,
+      scale: final!.uncertainty.chosen.calibration.scale,
+      floor: final!.uncertainty.chosen.calibration.floor,
+      method: final!.uncertainty.chosen.method,
+      calibratedOn: `validation rows of the grouped split (${final!.split.val.length} spectra)`,
+    },
   });
   await predictor.save(dir);
   if (!unseen || !fs.existsSync(unseen)) return null;
@@ -299,7 +314,7 @@ export class StudyResult {
       out.push({ name: "learning-curve", fig: learningCurveFigure(f.training.history, f.training.bestEpoch, "Final MLP learning curve") });
       if (this.errors) {
         const ex = this.examples();
-        out.push({ name: "examples-best-median-worst", fig: spectraOverlayFigure(energy, f.truth.data, f.models.mlp.pred.data, ex.rows, ex.labels, "MLP test spectra: best, median and worst by MSE") });
+        out.push({ name: "examples-best-median-worst", fig: spectraOverlayFigure(energy, f.truth.data, f.models.mlp.pred.data, ex.rows, ex.labels, "MLP test spectra: best, median and worst by MSE, with the calibrated ±2σ band", 3, f.uncertainty.testSigma) });
       }
       out.push(
         { name: "mse-histogram", fig: metricComparisonFigure(models.map((m) => ({ name: m.name, values: m.metrics.mse })), "Test MSE per spectrum", "MSE", true) },
@@ -342,6 +357,20 @@ export class StudyResult {
         name: "shape-thresholds", title: "Fraction of test spectra whose shape is reproduced, by threshold",
         columns: ["model", ...thr.map((t) => `Pearson ≥ ${t}`), ...thr.map((t) => `cosine ≥ ${t}`)],
         rows: this.models.map((m) => [m.name, ...thr.map((t) => m.shape.pearson[t].toFixed(3)), ...thr.map((t) => m.shape.cosine[t].toFixed(3))]),
+      });
+    }
+    if (this.final) {
+      const u = this.final.uncertainty;
+      const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+      out.push({
+        name: "uncertainty", title: `MLP uncertainty band (${u.samples} Monte Carlo dropout samples, calibrated on validation by ${u.chosen.method})`,
+        columns: ["rows", "inside ±1σ", "inside ±2σ", "Spearman(uncertainty, RMSE)", "mean uncertainty ÷ mean RMSE"],
+        rows: [
+          ["nominal", "68.3 %", "95.4 %", "", ""],
+          ["validation (calibration)", pct(u.chosen.val.coverage1), pct(u.chosen.val.coverage2), "", ""],
+          ["test, uncalibrated spread", pct(u.testUncalibrated.coverage1), pct(u.testUncalibrated.coverage2), "", ""],
+          [`test (n = ${u.test.n})`, pct(u.test.coverage1), pct(u.test.coverage2), u.test.spearmanUncertaintyError.toFixed(3), u.test.meanUncertaintyOverRmse.toFixed(2)],
+        ],
       });
     }
     if (this.random && this.final && this.splitComparison) {
@@ -453,6 +482,7 @@ export class StudyResult {
         mlp: { ...evaluationJson(f.models.mlp), bestEpoch: f.training.bestEpoch, stopEpoch: f.training.stopEpoch, timing: f.training.timing, inputClip: cfg.final.mlp.inputClip, history: f.training.history },
         knn: { ...evaluationJson(f.models.knn), ...f.knn },
         mean: evaluationJson(f.models.mean),
+        uncertainty: uncertaintyJson(f),
         beatsBaselines: this.beats(),
         patienceSelection: this.patience && {
           note:
@@ -484,4 +514,10 @@ export class StudyResult {
   dispose(): void {
     this.final?.mlp.dispose();
   }
+}
+
+/** The band's figures for metrics.json (the per-point σ stays out: it is recomputed from the model). */
+function uncertaintyJson(f: FinalRun): Record<string, unknown> {
+  const { testSigma: _sigma, ...u } = f.uncertainty;
+  return u;
 }
