@@ -343,7 +343,7 @@ async function main(): Promise<void> {
 }
 
 /**
- * The reproduction's own protocol: its dataset (default Cu-K mesh and normalisation, lib/eval/experiment)
+ * The reproduction's own protocol: its dataset (studyConfig's Cu-K mesh and normalisation)
  * and grouped-by-material split (70/10/20, seed 42), on dataset rows.
  */
 async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset; split: SplitIndices; coverage: null }> {
@@ -354,6 +354,7 @@ async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset
     sourceLabel: roots.join(", "),
     sources,
     mesh: DEFAULT_MESHES[cfg.dataset.mesh],
+    normalisation: cfg.dataset.normalisation,
     filters: { elements: ["Cu"] },
     splitSeed: cfg.split.seed,
     splitFractions: cfg.split.fractions,
