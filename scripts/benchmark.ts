@@ -205,7 +205,7 @@ async function main(): Promise<void> {
       `split lines found here: train ${cov.found.train}/${cov.lines.train}, val ${cov.found.val}/${cov.lines.val}, test ${cov.found.test}/${cov.lines.test} ` +
       `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
   );
-  if (data.dataset.config.quality.held) log(`their processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after 8983.173 eV)`);
+  if (data.dataset.config.quality.held) log(`the processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after the mesh start, ${data.dataset.energy[0]} eV)`);
   // union in registry order, so each config's columns come out in its featurizer's order
   const registryOrder = presetDescriptors("extended");
   const wanted = new Set([...presets.flatMap((p) => presetDescriptors(p)), ...custom.flat()]);
