@@ -67,10 +67,10 @@ for (const r of rows) {
   lines.push(`| ${r.stage.split(":")[0]} | ${cell(r.label)} | ${s.hidden.join("-")} | ${fmtSched(s.lrSchedule)}${s.lrSchedule.kind !== "constant" ? ` (${s.epochs} ep.)` : ""} | ${s.weightDecay} | ${out} | ${r.bestEpochs.join(", ")} | ${r.memberValEta.map((v) => v.toFixed(3)).join(", ")} | ${cell(r.ensembleValEta.toFixed(3))} |`);
 }
 console.log(lines.join("\n"));
+console.log(`\nwinner of stages A-D (2 seeds): ${best.label} (val eta ${best.ensembleValEta.toFixed(3)})`);
 if (five.length) {
   const t = ["| candidate (5 seeds) | member val eta | **ensemble val eta** |", "|---|---|---:|"];
   for (const r of five) t.push(`| ${r === bestFive ? `**${r.label}**` : r.label} | ${r.memberValEta.map((v) => v.toFixed(3)).join(", ")} | ${r === bestFive ? `**${r.ensembleValEta.toFixed(3)}**` : r.ensembleValEta.toFixed(3)} |`);
   console.log("\n" + t.join("\n"));
   console.log(`\nchosen with 5 seeds: ${bestFive.label} (val eta ${bestFive.ensembleValEta.toFixed(3)})`);
 }
-console.log(`\nchosen: ${best.label} (val eta ${best.ensembleValEta.toFixed(3)})`);
