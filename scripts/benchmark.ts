@@ -21,8 +21,17 @@
  *   --descriptors a,b also this descriptor list (repeatable; e.g. an ablation of one addition);
  *                     with --descriptors and no --preset, no preset is run
  *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
+ *   MLP settings: by default the study preset trains the reproduction's final net (STUDY_MLP) and
+ *   every other configuration the settings chosen on validation (BENCHMARK_MLP, scripts/estimators.ts);
+ *   these options override them for every configuration:
  *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
- *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none
+ *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none|pca
+ *   --lr-schedule constant | cosine:MIN[:WARMUP] | step:EVERY:FACTOR   (lrSchedule, lib/model/mlp.ts)
+ *   --weight-decay 1e-4   decoupled (AdamW) weight decay
+ *   --pca K           predict K principal-component coefficients (K ≥ 1), or keep the fraction K < 1
+ *                     of the training variance (sets --output-scaling pca)
+ *   --grid FILE       JSON array of { "label": "...", "mlp": { MlpConfig fields } }: each entry is run
+ *                     for each preset (its fields over the settings above), in one process
  *   --out FILE        JSON report (default results/benchmark-omnixas.json)
  *   --save DIR        save the first preset's ensemble there (member-<k>/ folders, with the calibrated
  *                     band in each member's metadata) for `npm run evaluate` and screening
@@ -42,8 +51,9 @@ import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
 import { bandCoverage, calibrateBand, calibrateBandCoverage, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
-import { featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
-import { checkMlpConfig, type MlpConfig, type XanesMlp } from "../lib/model/mlp";
+import { BENCHMARK_MLP, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
+import { checkMlpConfig, type LrSchedule, type MlpConfig, type XanesMlp } from "../lib/model/mlp";
+import { readJsonFile } from "../lib/util/json";
 import { buildDataset, Dataset } from "../lib/data/dataset";
 import { collectFeffFolders } from "../lib/data/feff";
 import { groupedSplit, SplitIndices } from "../lib/data/splits";
@@ -54,6 +64,35 @@ function numbers(s: string, what: string): number[] {
   const v = s.split(",").map((x) => Number(x.trim()));
   if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new InputError(`--${what}: expected comma-separated numbers, got "${s}"`);
   return v;
+}
+
+/** --lr-schedule: constant | cosine:MIN[:WARMUP] | step:EVERY:FACTOR. */
+function lrSchedule(s: string): LrSchedule {
+  const [kind, ...rest] = s.split(":");
+  const v = rest.map(Number);
+  const bad = () => new InputError(`--lr-schedule: expected constant, cosine:MIN[:WARMUP] or step:EVERY:FACTOR, got "${s}"`);
+  if (v.some((x) => !Number.isFinite(x))) throw bad();
+  if (kind === "constant" && v.length === 0) return { kind };
+  if (kind === "cosine" && (v.length === 1 || v.length === 2)) return v.length === 1 ? { kind, minFactor: v[0] } : { kind, minFactor: v[0], warmupEpochs: v[1] };
+  if (kind === "step" && v.length === 2) return { kind, everyEpochs: v[0], factor: v[1] };
+  throw bad();
+}
+
+/** --grid FILE: entries { label, mlp } (checked here; the merged configs are checked by checkMlpConfig). */
+function readGrid(file: string): { label: string; mlp: Partial<MlpConfig> }[] {
+  const g = readJsonFile(file);
+  if (!Array.isArray(g) || g.length === 0) throw new InputError(`${file}: --grid expects a non-empty JSON array of { "label": "...", "mlp": { ... } }`);
+  const seen = new Set<string>();
+  return g.map((e, i) => {
+    const label = (e as { label?: unknown })?.label;
+    const mlp = (e as { mlp?: unknown })?.mlp;
+    if (typeof label !== "string" || label.length === 0 || seen.has(label)) throw new InputError(`${file}: entry ${i}: label must be a non-empty string, unique in the grid`);
+    if (typeof mlp !== "object" || mlp === null || Array.isArray(mlp)) throw new InputError(`${file}: entry ${i} (${label}): mlp must be an object of MlpConfig fields`);
+    const unknown = Object.keys(mlp).filter((k) => !(k in STUDY_MLP) || k === "seed");
+    if (unknown.length) throw new InputError(`${file}: entry ${i} (${label}): unknown or per-member MlpConfig field(s) ${unknown.join(", ")}`);
+    seen.add(label);
+    return { label, mlp: mlp as Partial<MlpConfig> };
+  });
 }
 
 function usage(): string {
@@ -99,6 +138,10 @@ async function main(): Promise<void> {
       loss: { type: "string" },
       "loss-weight": { type: "string" },
       "output-scaling": { type: "string" },
+      "lr-schedule": { type: "string" },
+      "weight-decay": { type: "string" },
+      pca: { type: "string" },
+      grid: { type: "string" },
       out: { type: "string" },
       save: { type: "string" },
       label: { type: "string", default: "" },
@@ -117,24 +160,40 @@ async function main(): Promise<void> {
   const custom = (values.descriptors ?? []).map((l) => l.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
   for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
   const seeds = numbers(values.seeds!, "seeds");
-  const num = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : numbers(v, what)[0]);
-  const choice: MlpConfig = {
-    ...STUDY_MLP,
-    hidden: values.hidden ? numbers(values.hidden, "hidden") : STUDY_MLP.hidden,
-    dropout: num(values.dropout, "dropout", STUDY_MLP.dropout),
-    learningRate: num(values.lr, "lr", STUDY_MLP.learningRate),
-    batchSize: num(values.batch, "batch", STUDY_MLP.batchSize),
-    epochs: num(values.epochs, "epochs", STUDY_MLP.epochs),
-    patience: num(values.patience, "patience", STUDY_MLP.patience),
-    loss: (values.loss ?? STUDY_MLP.loss) as MlpConfig["loss"],
-    lossWeight: num(values["loss-weight"], "loss-weight", STUDY_MLP.lossWeight),
-    outputScaling: (values["output-scaling"] ?? STUDY_MLP.outputScaling) as MlpConfig["outputScaling"],
-  };
-  try {
-    checkMlpConfig(choice, "benchmark");
-  } catch (err) {
-    throw new InputError(errorMessage(err));
+  // the options given, over each configuration's default settings
+  const overrides: Partial<MlpConfig> = {};
+  const num = (v: string | undefined, what: string) => (v === undefined ? undefined : numbers(v, what)[0]);
+  const set = <K extends keyof MlpConfig>(k: K, v: MlpConfig[K] | undefined) => v !== undefined && (overrides[k] = v);
+  set("hidden", values.hidden ? numbers(values.hidden, "hidden") : undefined);
+  set("dropout", num(values.dropout, "dropout"));
+  set("learningRate", num(values.lr, "lr"));
+  set("batchSize", num(values.batch, "batch"));
+  set("epochs", num(values.epochs, "epochs"));
+  set("patience", num(values.patience, "patience"));
+  set("loss", values.loss as MlpConfig["loss"] | undefined);
+  set("lossWeight", num(values["loss-weight"], "loss-weight"));
+  set("outputScaling", values["output-scaling"] as MlpConfig["outputScaling"] | undefined);
+  set("lrSchedule", values["lr-schedule"] ? lrSchedule(values["lr-schedule"]) : undefined);
+  set("weightDecay", num(values["weight-decay"], "weight-decay"));
+  if (values.pca !== undefined) {
+    if (values["output-scaling"] !== undefined && values["output-scaling"] !== "pca") throw new InputError(`--pca needs --output-scaling pca (got ${values["output-scaling"]})`);
+    overrides.outputScaling = "pca";
+    overrides.pcaComponents = num(values.pca, "pca");
+  } else if (values["output-scaling"] !== undefined && values["output-scaling"] !== "pca") {
+    overrides.pcaComponents = null;
   }
+  const grid = values.grid ? readGrid(values.grid) : [{ label: "", mlp: {} }];
+  const settingsFor = (preset: string, extra: Partial<MlpConfig>): MlpConfig => {
+    const cfg: MlpConfig = { ...(preset === "study" ? STUDY_MLP : BENCHMARK_MLP), ...overrides, ...extra };
+    try {
+      checkMlpConfig(cfg, "benchmark");
+    } catch (err) {
+      throw new InputError(errorMessage(err));
+    }
+    return cfg;
+  };
+  // every configuration's settings checked before any data is read
+  for (const g of grid) for (const p of [...presets, "custom"]) settingsFor(p, g.mlp);
   const out = values.out ?? path.join(resultsDir(), "benchmark-omnixas.json");
   const log = (s: string) => console.log(s);
 
@@ -146,7 +205,7 @@ async function main(): Promise<void> {
       `split lines found here: train ${cov.found.train}/${cov.lines.train}, val ${cov.found.val}/${cov.lines.val}, test ${cov.found.test}/${cov.lines.test} ` +
       `(material folder absent: ${cov.materialMissing.train}/${cov.materialMissing.val}/${cov.materialMissing.test}; site spectrum absent: ${cov.siteMissingIds.length})`,
   );
-  if (data.dataset.config.quality.held) log(`their processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after 8983.173 eV)`);
+  if (data.dataset.config.quality.held) log(`the processing held the first value of ${data.dataset.config.quality.held?.start} of ${data.dataset.meta.length} spectra (onset after the mesh start, ${data.dataset.energy[0]} eV)`);
   // union in registry order, so each config's columns come out in its featurizer's order
   const registryOrder = presetDescriptors("extended");
   const wanted = new Set([...presets.flatMap((p) => presetDescriptors(p)), ...custom.flat()]);
@@ -177,11 +236,15 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     writeJsonFile(out, report);
   };
-  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[] }[] = [];
-  for (const p of presets) configs.push({ label: p, preset: p, descriptors: presetDescriptors(p), seeds });
-  for (const list of custom) configs.push({ label: list.join("+"), preset: "custom", descriptors: list, seeds });
-  if (values.singles) {
-    for (const name of allNames) configs.push({ label: `${name} alone`, preset: "single", descriptors: [name], seeds: seeds.slice(0, 1) });
+  const summaryRows: string[][] = [];
+  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[]; mlp: MlpConfig; grid: string }[] = [];
+  const named = (base: string, g: string) => (g ? `${base} / ${g}` : base);
+  for (const g of grid) {
+    for (const p of presets) configs.push({ label: named(p, g.label), preset: p, descriptors: presetDescriptors(p), seeds, mlp: settingsFor(p, g.mlp), grid: g.label });
+    for (const list of custom) configs.push({ label: named(list.join("+"), g.label), preset: "custom", descriptors: list, seeds, mlp: settingsFor("custom", g.mlp), grid: g.label });
+    if (values.singles) {
+      for (const name of allNames) configs.push({ label: named(`${name} alone`, g.label), preset: "single", descriptors: [name], seeds: seeds.slice(0, 1), mlp: settingsFor("single", g.mlp), grid: g.label });
+    }
   }
   for (const [ci, c] of configs.entries()) {
     const keep = values.save !== undefined && ci === 0;
@@ -198,7 +261,7 @@ async function main(): Promise<void> {
     const memberTest: Float32Array[] = [];
     const members: Record<string, unknown>[] = [];
     for (const seed of c.seeds) {
-      const m = await fitMlp(d, choice, seed);
+      const m = await fitMlp(d, c.mlp, seed);
       const pv = m.predict(split.val);
       const pt = m.predict(split.test);
       memberVal.push(pv);
@@ -263,17 +326,24 @@ async function main(): Promise<void> {
       nFeatures,
       mean: meanScores,
       knn: { name: knn.name, ...knn.info, ...knnScores },
-      mlp: { settings: choice, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
+      grid: c.grid || undefined,
+      mlp: { settings: c.mlp, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
       uncertainty,
     });
+    summaryRows.push([
+      c.label, String(c.seeds.length), knnScores.valEta.toFixed(3), knnScores.testEta.toFixed(3), summary(members.map((m) => m.valEta as number)).mean.toFixed(3),
+      ens.valEta.toFixed(3), ens.testEta.toFixed(3), String(ens.nTest), (ens.testMeanMse / knnScores.testMeanMse).toFixed(3), `${(100 * ens.testPearsonAtLeast095).toFixed(1)} %`,
+    ]);
     writeReport();
   }
   writeReport();
+  log("");
+  log(markdownTable(["configuration", "seeds", "kNN val eta", "kNN test eta", "MLP member val eta (mean)", "MLP ens. val eta", "MLP ens. test eta", "n test", "test MSE MLP/kNN", "test Pearson ≥ 0.95"], summaryRows));
   log(`wrote ${out}`);
 }
 
 /**
- * The reproduction's own protocol: its dataset (default Cu-K mesh and normalisation, lib/eval/experiment)
+ * The reproduction's own protocol: its dataset (studyConfig's Cu-K mesh and normalisation)
  * and grouped-by-material split (70/10/20, seed 42), on dataset rows.
  */
 async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset; split: SplitIndices; coverage: null }> {
@@ -284,11 +354,16 @@ async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset
     sourceLabel: roots.join(", "),
     sources,
     mesh: DEFAULT_MESHES[cfg.dataset.mesh],
+    normalisation: cfg.dataset.normalisation,
     filters: { elements: ["Cu"] },
     splitSeed: cfg.split.seed,
     splitFractions: cfg.split.fractions,
   });
   return { dataset, split: groupedSplit(dataset.meta.map((m) => m.materialId), cfg.split.fractions, cfg.split.seed), coverage: null };
+}
+
+function markdownTable(head: string[], rows: string[][]): string {
+  return [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
 function summary(v: number[]): { mean: number; std: number; median: number; values: number[] } {

@@ -11,6 +11,7 @@ import { createRng } from "../lib/util/random";
 import { loadNativeBlas } from "../lib/model/native_blas";
 import { buildMlpNetwork, mlpConfig, trainMlp } from "../lib/model/mlp";
 import { NativeTrainStep, nativeTrainStepUnavailable } from "../lib/model/train_step";
+import { createAdam } from "../lib/model/optimizer";
 
 const REL_TOL = 1e-5;
 /** wasm configurations under test: replacement kernels alone, and with native BLAS when built. */
@@ -355,4 +356,99 @@ test("native training step: refuses what it cannot train, and says why", async (
   const ok = new NativeTrainStep(blas, net, { activation: "tanh", dropout: 0, loss: "mse", learningRate: 1e-3, batchSize: 8 });
   assert.throws(() => ok.step(new Float32Array(9 * 5), new Float32Array(9 * 3), 9, null), /rows out of range/);
   assert.throws(() => ok.step(new Float32Array(4 * 5), new Float32Array(8 * 3), 8, null), /shorter than rows/);
+});
+
+test("native training step with AdamW decay and a changed rate matches tf.train.adam + decay on the cpu backend", async (t) => {
+  const blas = loadNativeBlas();
+  if (!blas) return t.skip("native addon not built (npm run build:native)");
+  const d = 9;
+  const m = 5;
+  const n = 16;
+  const x = randomArray(n * d, 50);
+  const y = randomArray(n * m, 51);
+  const net = buildMlpNetwork(d, m, [12], "relu", 4);
+  const start = net.getWeights().map((w) => w.clone());
+  const wd = 2;
+  const rates = [0.01, 0.01, 0.004, 0.001];
+  // reference: the tfjs stepper of trainMlp (createAdam "tfjs"), rate set per step as the schedule does
+  await initBackend({ backend: "cpu" });
+  const ref = createAdam(rates[0], "tfjs", wd);
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  for (const lr of rates) {
+    ref.setLearningRate(lr);
+    ref.minimize(() => tf.mean(tf.squaredDifference(net.apply(tf.tensor2d(x, [n, d])) as tf.Tensor, tf.tensor2d(y, [n, m]))) as tf.Scalar, vars);
+  }
+  ref.dispose();
+  const want = net.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+  // the decay is visible: without it the same steps end elsewhere
+  net.setWeights(start);
+  const plain = createAdam(rates[0], "tfjs", 0);
+  for (const lr of rates) {
+    plain.setLearningRate(lr);
+    plain.minimize(() => tf.mean(tf.squaredDifference(net.apply(tf.tensor2d(x, [n, d])) as tf.Tensor, tf.tensor2d(y, [n, m]))) as tf.Scalar, vars);
+  }
+  plain.dispose();
+  const noDecay = net.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+  const gap = Math.max(...want[0].map((v, k) => Math.abs(v - noDecay[0][k])));
+  assert.ok(gap > 1e-4, `decay changes the weights (max |Δ| ${gap})`);
+  for (const threads of [1, 2] as const) {
+    net.setWeights(start);
+    const step = new NativeTrainStep(blas, net, { activation: "relu", dropout: 0, loss: "mse", learningRate: rates[0], weightDecay: wd, batchSize: n, threads });
+    for (const lr of rates) {
+      step.setLearningRate(lr);
+      step.step(x, y, n, null);
+    }
+    step.syncWeights();
+    net.getWeights().forEach((w, i) => assertClose(w.dataSync() as Float32Array, want[i], `${threads} thread(s): weights after 4 AdamW steps, tensor ${i}`));
+  }
+});
+
+test("trainMlp with a cosine schedule and weight decay: native step vs the tfjs step vs the cpu backend", async (t) => {
+  if (!loadNativeBlas()) return t.skip("native addon not built (npm run build:native)");
+  const d = 12;
+  const m = 8;
+  const n = 300;
+  const X = randomArray(n * d, 60);
+  const Y = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) Y[i * m + j] = Math.cos(X[i * d] * (j + 1)) - 0.5 * X[i * d + 2];
+  const Xm = { data: X, rows: n, cols: d };
+  const Ym = { data: Y, rows: n, cols: m };
+  const cfg = mlpConfig({ hidden: [32, 16], batchSize: 32, epochs: 4, seed: 5, learningRate: 3e-3, weightDecay: 0.5, lrSchedule: { kind: "cosine", minFactor: 0.1, warmupEpochs: 1 } });
+  const split = { train: Array.from({ length: 240 }, (_, i) => i), val: Array.from({ length: 60 }, (_, i) => 240 + i) };
+  const withStep = async (step: string | undefined) => {
+    const saved = process.env.XANES_TRAIN_STEP;
+    if (step) process.env.XANES_TRAIN_STEP = step;
+    try {
+      return await trainMlp(Xm, Ym, cfg, split);
+    } finally {
+      if (saved === undefined) delete process.env.XANES_TRAIN_STEP;
+      else process.env.XANES_TRAIN_STEP = saved;
+    }
+  };
+  await initBackend({ backend: "wasm", nativeBlas: true });
+  const a = await withStep(undefined);
+  assert.match(a.timing.optimizer, /^native-step/);
+  const c = await withStep("tfjs");
+  assert.equal(c.timing.optimizer, "native-adam");
+  await initBackend({ backend: "cpu" });
+  const r = await withStep(undefined);
+  assert.equal(r.timing.optimizer, "tfjs-adam");
+  const wa = a.model.weightsSnapshot();
+  for (const [name, other] of [["native Adam (wasm)", c], ["tf.train.adam (cpu)", r]] as const) {
+    let worst = 0;
+    other.model.weightsSnapshot().forEach((w, i) => {
+      let maxAbs = 0;
+      for (let k = 0; k < w.length; k++) maxAbs = Math.max(maxAbs, Math.abs(w[k]));
+      for (let k = 0; k < w.length; k++) worst = Math.max(worst, Math.abs(w[k] - wa[i][k]) / maxAbs);
+    });
+    assert.ok(worst < 1e-3, `native step vs ${name}: weights after 32 steps differ by ${worst} of the largest weight`);
+    for (let e = 0; e < a.history.length; e++) {
+      assert.ok(Math.abs(a.history[e].valLoss - other.history[e].valLoss) <= 1e-3 * other.history[e].valLoss, `${name}: epoch ${e + 1} validation loss`);
+    }
+  }
+  // the schedule and the decay act: the same run without them ends elsewhere
+  await initBackend({ backend: "wasm", nativeBlas: true });
+  const plain = await trainMlp(Xm, Ym, { ...cfg, weightDecay: 0, lrSchedule: { kind: "constant" } }, split);
+  assert.notDeepEqual(plain.model.weightsSnapshot()[0], wa[0]);
+  [a, c, r, plain].forEach((x) => x.model.dispose());
 });

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { sharedDataDir } from "../lib/config";
 import { InputError } from "../lib/util/errors";
 import { buildDataset } from "../lib/data/dataset";
@@ -216,4 +217,107 @@ test("ensembleMeanStd and the per-spectrum report: uncertainty that tracks the e
   assert.equal(rep.coverage1, 10 / 12);
   assert.equal(rep.coverage2, 1);
   assert.deepEqual([...spectrumUncertainty(sig, M)].map((v) => +v.toFixed(6)), [0.1, 0.2, 0.4, 0.8]);
+});
+
+// ---- CLI: `npm run benchmark` and `npm run evaluate` end to end on a tiny split (child processes) ----
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Runs a script of scripts/ as `npm run` does; returns exit status and output. */
+function runScript(script: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", script), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, XANES_TRAIN_THREADS: "1" },
+    timeout: 180_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A split folder of the first lines of each OmniXAS part whose material is present here. */
+function tinySplit(perPart: Record<"train" | "val" | "test", number>): string {
+  const dir = tmp("tiny-split");
+  const present = new Set(fs.readdirSync(CU));
+  for (const part of ["train", "val", "test"] as const) {
+    const lines = fs.readFileSync(path.join(SPLIT, `${part}.txt`), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && present.has(parseSplitLine(l).materialId));
+    fs.writeFileSync(path.join(dir, `${part}.txt`), lines.slice(0, perPart[part]).join("\n") + "\n");
+  }
+  return dir;
+}
+
+test("CLI: benchmark omnixas on a tiny split prints the summary table and writes the report; evaluate scores the saved ensemble", { skip: !haveData && "shared data not found (set XAS_DATA_DIR)", timeout: 300_000 }, async () => {
+  const split = tinySplit({ train: 40, val: 12, test: 12 });
+  const out = path.join(tmp("bench-out"), "report.json");
+  const saved = tmp("bench-model");
+  const b = runScript("benchmark.ts", [
+    "omnixas", "--root", CU, "--split", split, "--preset", "study", "--seeds", "1,2", "--hidden", "16", "--epochs", "2", "--patience", "2",
+    "--lr-schedule", "cosine:0.1", "--weight-decay", "0.01", "--pca", "4", "--out", out, "--save", saved, "--label", "cli test",
+  ]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stdout, /split lines found here: train 40\/40, val 12\/12, test 12\/12/);
+  // the summary table: header, rule, one row for the study preset with 2 seeds and n = 12
+  const rows = b.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ---"));
+  assert.match(rows[0], /^\| configuration \| seeds \| kNN val eta \| kNN test eta \| MLP member val eta \(mean\) \| MLP ens\. val eta \| MLP ens\. test eta \| n test \|/);
+  assert.equal(rows.length, 2);
+  const cells = rows[1].split("|").slice(1, -1).map((c) => c.trim());
+  assert.deepEqual(cells.slice(0, 2), ["study", "2"]);
+  assert.equal(cells[7], "12");
+  cells.slice(2, 7).forEach((c) => assert.ok(Number(c) > 0, `eta cell ${c}`));
+  const report = JSON.parse(fs.readFileSync(out, "utf8"));
+  assert.equal(report.benchmark, "omnixas");
+  assert.equal(report.complete, true);
+  assert.equal(report.label, "cli test");
+  assert.deepEqual(report.rows, { train: 40, val: 12, test: 12, featurisationErrors: [] });
+  const run = report.runs[0];
+  assert.equal(run.preset, "study");
+  assert.deepEqual(run.mlp.settings.lrSchedule, { kind: "cosine", minFactor: 0.1 });
+  assert.equal(run.mlp.settings.weightDecay, 0.01);
+  assert.deepEqual([run.mlp.settings.outputScaling, run.mlp.settings.pcaComponents, run.mlp.settings.epochs], ["pca", 4, 2]);
+  assert.equal(run.mlp.members.length, 2);
+  assert.equal(run.mlp.ensemble.nTest, 12);
+  // the table prints what the report holds
+  assert.equal(Number(cells[6]), Number(run.mlp.ensemble.testEta.toFixed(3)));
+  assert.equal(Number(cells[3]), Number(run.knn.testEta.toFixed(3)));
+  assert.deepEqual(fs.readdirSync(saved).sort(), ["member-0", "member-1"]);
+
+  // evaluate: the saved ensemble on the same test lines, baselines fitted on the train lines, reproduces the benchmark's eta
+  const evalOut = path.join(tmp("eval-out"), "evaluate.json");
+  const e = runScript("evaluate.ts", ["--model", saved, "--data", path.join(split, "test.txt"), "--train", path.join(split, "train.txt"), "--root", CU, "--out", evalOut]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /\| model \| MSE \(mean\) \| MSE \(median\) \| Pearson \|/);
+  const ensLine = e.stdout.split("\n").find((l) => /^eta MLP ensemble of 2: /.test(l));
+  assert.ok(ensLine, e.stdout);
+  assert.match(ensLine!, /\(n 12\)/);
+  assert.equal(Number(/: ([\d.]+) /.exec(ensLine!)![1]), Number(run.mlp.ensemble.testEta.toFixed(3)));
+  const ev = JSON.parse(fs.readFileSync(evalOut, "utf8"));
+  assert.ok(Math.abs(ev.eta["MLP ensemble of 2"].eta - run.mlp.ensemble.testEta) < 1e-4 * run.mlp.ensemble.testEta, "evaluate's eta = the benchmark's");
+});
+
+test("CLI: benchmark and evaluate reject bad arguments with one-line errors", { timeout: 120_000 }, () => {
+  const grid = path.join(tmp("grid"), "grid.json");
+  fs.writeFileSync(grid, JSON.stringify([{ label: "a", mlp: { hidden: [8] } }, { label: "a", mlp: {} }]));
+  const cases: [string, string[], RegExp][] = [
+    ["benchmark.ts", ["nope"], /^error: unknown benchmark "nope" \(known: omnixas, grouped\)/],
+    ["benchmark.ts", ["omnixas", "--preset", "huge"], /^error: --preset huge: unknown \(known: /],
+    ["benchmark.ts", ["omnixas", "--seeds", "1,x"], /^error: --seeds: expected comma-separated numbers, got "1,x"/],
+    ["benchmark.ts", ["omnixas", "--lr-schedule", "cosine"], /^error: --lr-schedule: expected constant, cosine:MIN\[:WARMUP\] or step:EVERY:FACTOR, got "cosine"/],
+    ["benchmark.ts", ["omnixas", "--lr-schedule", "step:0:0.5"], /^error: benchmark: lrSchedule .*everyEpochs must be an integer ≥ 1/],
+    ["benchmark.ts", ["omnixas", "--pca", "0"], /^error: benchmark: pcaComponents 0 must be an integer ≥ 1 or a variance fraction/],
+    ["benchmark.ts", ["omnixas", "--pca", "8", "--output-scaling", "standard"], /^error: --pca needs --output-scaling pca/],
+    ["benchmark.ts", ["omnixas", "--weight-decay=-1"], /^error: benchmark: weightDecay -1 must be ≥ 0/],
+    ["benchmark.ts", ["omnixas", "--grid", grid], /^error: .*grid\.json: entry 1: label must be a non-empty string, unique in the grid/],
+    ["evaluate.ts", ["--model", path.join(ROOT, "no-such-model"), "--data", "x", "--k", "0"], /^error: --k 0: expected a positive integer/],
+  ];
+  if (haveData) cases.push(["benchmark.ts", ["omnixas", "--root", path.join(ROOT, "no-such-root"), "--seeds", "1"], /^error: .*no-such-root: FEFF data root does not exist/]);
+  for (const [script, args, re] of cases) {
+    const r = runScript(script, args);
+    assert.equal(r.status, 1, `${script} ${args.join(" ")}: exit status (stderr: ${r.stderr})`);
+    assert.match(r.stderr.trim(), re, `${script} ${args.join(" ")}`);
+    assert.equal(r.stderr.trim().split("\n").length, 1, `one line, no stack: ${r.stderr}`);
+  }
+  // no arguments: the usage, exit status 1 for evaluate (nothing to score), 0 for benchmark (help)
+  const usage = runScript("evaluate.ts", []);
+  assert.equal(usage.status, 1);
+  assert.match(usage.stdout, /npm run evaluate -- --model DIR --data PATH/);
+  assert.match(runScript("benchmark.ts", ["--help"]).stdout, /--lr-schedule constant \| cosine:MIN\[:WARMUP\] \| step:EVERY:FACTOR/);
 });

@@ -11,7 +11,10 @@ import * as os from "os";
 import * as path from "path";
 import { initBackend } from "../lib/model/backend";
 import { StandardScaler } from "../lib/model/scaler";
-import { buildMlpNetwork, mlpConfig, trainMlp, XanesMlp, type MlpConfig, type EpochLog } from "../lib/model/mlp";
+import { buildMlpNetwork, lrAt, mlpConfig, trainMlp, XanesMlp, type MlpConfig, type EpochLog } from "../lib/model/mlp";
+import { PcaBasis, symmetricEigen } from "../lib/model/pca";
+import { MlpRegressor } from "../lib/model/estimator";
+import * as crypto from "node:crypto";
 import { spectralContract } from "../lib/model/spectral";
 import { matrix, type Matrix } from "../lib/util/matrix";
 import { createAdam } from "../lib/model/optimizer";
@@ -423,4 +426,230 @@ test("recordUntilPatience trains on for the patience replay but restores exactly
   assert.deepEqual([r.stopEpoch, r.bestEpoch], [plain.history.length, plain.bestEpoch]);
   plain.model.dispose();
   longer.model.dispose();
+});
+
+test("lrSchedule: the rate per epoch of each kind; bad schedules, decays and PCA settings are rejected naming the field", () => {
+  const base = { learningRate: 0.01, epochs: 12 };
+  for (let e = 1; e <= 12; e++) assert.equal(lrAt({ ...base, lrSchedule: { kind: "constant" } }, e), 0.01);
+  const cos = { ...base, lrSchedule: { kind: "cosine" as const, minFactor: 0.1, warmupEpochs: 2 } };
+  assert.equal(lrAt(cos, 1), 0.005);
+  assert.equal(lrAt(cos, 2), 0.01);
+  assert.equal(lrAt(cos, 3), 0.01);
+  assert.ok(Math.abs(lrAt(cos, 12) - 0.001) < 1e-15, `last epoch at minFactor (${lrAt(cos, 12)})`);
+  for (let e = 3; e < 12; e++) assert.ok(lrAt(cos, e + 1) < lrAt(cos, e), `cosine decreases after the warm-up (epoch ${e})`);
+  const step = { ...base, lrSchedule: { kind: "step" as const, everyEpochs: 3, factor: 0.5 } };
+  assert.deepEqual([1, 3, 4, 6, 7].map((e) => lrAt(step, e)), [0.01, 0.01, 0.005, 0.005, 0.0025]);
+  const bad: [Partial<MlpConfig>, RegExp][] = [
+    [{ lrSchedule: { kind: "cosine", minFactor: 2 } }, /lrSchedule .*minFactor must be in \[0, 1\]/],
+    [{ lrSchedule: { kind: "cosine", minFactor: 0.1, warmupEpochs: 1.5 } }, /warmupEpochs must be an integer/],
+    [{ lrSchedule: { kind: "step", everyEpochs: 0, factor: 0.5 } }, /everyEpochs must be an integer ≥ 1/],
+    [{ lrSchedule: { kind: "step", everyEpochs: 5, factor: 0 } }, /factor must be in \(0, 1\]/],
+    [{ lrSchedule: { kind: "linear" } as never }, /kind must be constant, cosine or step/],
+    [{ weightDecay: -1 }, /weightDecay -1 must be ≥ 0/],
+    [{ weightDecay: 2000 }, /weightDecay × learningRate < 1/],
+    [{ outputScaling: "pca" }, /pcaComponents null must be an integer ≥ 1 or a variance fraction/],
+    [{ outputScaling: "pca", pcaComponents: 1.5 }, /pcaComponents 1.5 must be/],
+    [{ outputScaling: "pca", pcaComponents: 8, loss: "mse+cosine" }, /'pca' trains on mse only/],
+    [{ pcaComponents: 8 }, /pcaComponents 8 is set but outputScaling is 'standard'/],
+  ];
+  for (const [o, re] of bad) assert.throws(() => mlpConfig(o), re, JSON.stringify(o));
+});
+
+test("default settings train bit-identically: a neutral schedule and zero decay run the plain Adam path", async () => {
+  const { X, Y } = synthetic(96, 21);
+  const o = { trainIdx: range(0, 80), valIdx: range(80, 96), hidden: [24, 12], epochs: 4, batchSize: 16, seed: 4, dropout: 0.1 };
+  const backends: [string, () => Promise<unknown>][] = [["cpu", () => initBackend({ backend: "cpu" })], ["wasm", () => initBackend({ backend: "wasm", nativeBlas: false })]];
+  if (loadNativeBlas()) backends.push(["wasm + native step", () => initBackend({ backend: "wasm", nativeBlas: true })]);
+  for (const [name, init] of backends) {
+    await init();
+    const ref = await fit(X, 4, Y, MESH, o);
+    for (const neutral of [
+      { lrSchedule: { kind: "constant" as const }, weightDecay: 0 },
+      { lrSchedule: { kind: "step" as const, everyEpochs: 1, factor: 1 } },
+      { lrSchedule: { kind: "cosine" as const, minFactor: 1 } },
+    ]) {
+      const r = await fit(X, 4, Y, MESH, { ...o, ...neutral });
+      assert.equal(r.timing.optimizer, ref.timing.optimizer);
+      const w = r.model.weightsSnapshot();
+      ref.model.weightsSnapshot().forEach((v, i) => assert.deepEqual(w[i], v, `${name}, ${JSON.stringify(neutral)}: tensor ${i}`));
+      r.model.dispose();
+    }
+    const decayed = await fit(X, 4, Y, MESH, { ...o, weightDecay: 1 });
+    assert.notDeepEqual(decayed.model.weightsSnapshot()[0], ref.model.weightsSnapshot()[0], `${name}: decay changes the weights`);
+    decayed.model.dispose();
+    ref.model.dispose();
+  }
+  await initBackend();
+});
+
+test("AdamW step: w ← w·(1 − lr·λ) − lr·m̂/(√v̂ + ε) with the gradient at the old w; native Adam agrees", async () => {
+  const kinds: ("tfjs" | "native")[] = loadNativeBlas() ? ["tfjs", "native"] : ["tfjs"];
+  await initBackend({ backend: "wasm", nativeBlas: kinds.includes("native") });
+  const { X, Y } = synthetic(32, 13);
+  const lr = 0.01;
+  const wd = 3;
+  const result: Record<string, Float32Array[]> = {};
+  for (const kind of kinds) {
+    const net = buildMlpNetwork(4, MESH, [8], "relu", 3);
+    const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+    const x = tf.tensor2d(X, [32, 4]);
+    const y = tf.tensor2d(Y, [32, MESH]);
+    const f = () => tf.mean(tf.squaredDifference(net.apply(x) as tf.Tensor, y)) as tf.Scalar;
+    const w0 = vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    const { grads } = tf.variableGrads(f, vars);
+    const g = vars.map((v) => Float32Array.from(grads[v.name].dataSync() as Float32Array));
+    tf.dispose(Object.values(grads));
+    const opt = createAdam(lr, kind, wd);
+    opt.minimize(f, vars);
+    // first Adam step: m̂ = g, v̂ = g²
+    vars.forEach((v, i) => {
+      const got = v.dataSync() as Float32Array;
+      for (let k = 0; k < got.length; k++) {
+        const want = w0[i][k] * (1 - lr * wd) - (lr * g[i][k]) / (Math.abs(g[i][k]) + 1e-7);
+        assert.ok(Math.abs(got[k] - want) <= 1e-6, `${kind}: weight ${i}[${k}] ${got[k]} vs ${want}`);
+      }
+    });
+    // a second step at a lower rate (as a schedule sets it)
+    opt.setLearningRate(lr / 4);
+    opt.minimize(f, vars);
+    result[kind] = vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    opt.dispose();
+    tf.dispose([x, y]);
+    net.dispose();
+  }
+  if (result.native) result.tfjs.forEach((w, i) => w.forEach((v, k) => assert.ok(Math.abs(result.native[i][k] - v) <= 1e-6, `native vs tfjs after 2 steps: ${i}[${k}]`)));
+  await initBackend();
+});
+
+test("PcaBasis: eigenvectors of a known matrix; fitted on training rows only; a variance fraction picks k; all components round-trip", () => {
+  const rng = createRng(17);
+  const m = 30;
+  // A = B·Bᵀ: symmetric positive semi-definite
+  const B = new Float64Array(m * m).map(() => rng() - 0.5);
+  const A = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let k = 0; k < m; k++) A[i * m + j] += B[i * m + k] * B[j * m + k];
+  const { values, vectors } = symmetricEigen(A.slice(), m);
+  for (let r = 0; r < m; r++) {
+    if (r > 0) assert.ok(values[r] <= values[r - 1], "decreasing eigenvalues");
+    for (let i = 0; i < m; i++) {
+      let av = 0;
+      for (let j = 0; j < m; j++) av += A[i * m + j] * vectors[r * m + j];
+      assert.ok(Math.abs(av - values[r] * vectors[r * m + i]) < 1e-9 * values[0], `A·v = λ·v (vector ${r}, entry ${i})`);
+    }
+    for (let s = 0; s <= r; s++) {
+      let dot = 0;
+      for (let j = 0; j < m; j++) dot += vectors[r * m + j] * vectors[s * m + j];
+      assert.ok(Math.abs(dot - (r === s ? 1 : 0)) < 1e-12, `orthonormal ${r}, ${s}`);
+    }
+  }
+  // rank-3 rows plus an offset: 3 components explain everything
+  const n = 200;
+  const Y = new Float32Array(n * m);
+  const basis = [0, 1, 2].map((c) => Float64Array.from({ length: m }, (_, j) => Math.sin((c + 1) * (j + 1) * 0.2)));
+  for (let i = 0; i < n; i++) {
+    const c = [rng() * 4 - 2, rng() - 0.5, rng() * 0.2];
+    for (let j = 0; j < m; j++) Y[i * m + j] = 1 + c[0] * basis[0][j] + c[1] * basis[1][j] + c[2] * basis[2][j];
+  }
+  const train = range(0, 150);
+  const p = PcaBasis.fit(Y, m, train, 0.9999);
+  assert.equal(p.k, 3);
+  assert.ok(Math.abs(p.explainedVarianceRatio.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  const back = p.inverseTransform(p.transform(Y));
+  for (let i = 0; i < Y.length; i++) assert.ok(Math.abs(back[i] - Y[i]) < 1e-4, `rank-3 rows rebuilt from 3 coefficients (${i})`);
+  // the mean is that of the training rows
+  const meanTrain = new Float64Array(m);
+  for (const r of train) for (let j = 0; j < m; j++) meanTrain[j] += Y[r * m + j] / train.length;
+  p.mean.forEach((v, j) => assert.ok(Math.abs(v - meanTrain[j]) < 1e-5, `training-row mean ${j}`));
+  // every component: any rows round-trip
+  const noisy = new Float32Array(40 * m).map(() => rng() * 2 - 1);
+  const all = PcaBasis.fit(noisy, m, range(0, 40), m);
+  assert.equal(all.k, m);
+  const again = all.inverseTransform(all.transform(noisy));
+  for (let i = 0; i < noisy.length; i++) assert.ok(Math.abs(again[i] - noisy[i]) < 1e-5, `all components round-trip (${i})`);
+  const json = JSON.parse(JSON.stringify(all.toJSON()));
+  assert.deepEqual(PcaBasis.fromJSON(json).transform(noisy), all.transform(noisy));
+  assert.throws(() => PcaBasis.fit(noisy, m, range(0, 40), 0), /must be an integer ≥ 1 or a fraction/);
+  assert.throws(() => PcaBasis.fit(noisy, 7, range(0, 40), 2), /not a multiple of 7 columns/);
+});
+
+/** Rewrites a saved model's xanes-model.json through `edit` and re-signs it (integrity hash), as a writer of that content would. */
+function rewriteModelFile(dir: string, edit: (o: Record<string, any>) => void): void {
+  const file = path.join(dir, "xanes-model.json");
+  const { integrity, ...content } = JSON.parse(fs.readFileSync(file, "utf8"));
+  edit(content);
+  integrity["xanes-model.json"] = crypto.createHash("sha256").update(JSON.stringify(content)).digest("hex");
+  fs.writeFileSync(file, JSON.stringify({ ...content, integrity }, null, 1));
+}
+
+test("outputScaling pca: k = all components ≈ the plain path; fewer components train; save/load and estimator JSON round-trip; a bad basis is rejected", async () => {
+  await initBackend({ backend: "wasm" });
+  const { X, Y } = synthetic(200, 31);
+  const o = { trainIdx: range(0, 160), valIdx: range(160, 200), hidden: [48, 48], epochs: 40, patience: 40, batchSize: 16, learningRate: 3e-3, seed: 6 };
+  const val = rows(Y, MESH, range(160, 200));
+  const plain = await fit(X, 4, Y, MESH, o);
+  const full = await fit(X, 4, Y, MESH, { ...o, outputScaling: "pca", pcaComponents: MESH });
+  const few = await fit(X, 4, Y, MESH, { ...o, outputScaling: "pca", pcaComponents: 0.999 });
+  assert.equal(full.model.networkOutputs, MESH);
+  assert.ok(few.model.networkOutputs < MESH / 2, `0.999 of the variance in ${few.model.networkOutputs} components`);
+  const vPlain = mse(rows(pred(plain.model, X), MESH, range(160, 200)), val);
+  const vFull = mse(rows(pred(full.model, X), MESH, range(160, 200)), val);
+  const vFew = mse(rows(pred(few.model, X), MESH, range(160, 200)), val);
+  const vMean = mse(new Float32Array(val.length).fill(val.reduce((a, b) => a + b, 0) / val.length), val);
+  console.log(`val MSE: plain ${vPlain.toExponential(3)}, pca all ${vFull.toExponential(3)}, pca 0.999 (${few.model.networkOutputs} comp.) ${vFew.toExponential(3)}, constant ${vMean.toExponential(3)}`);
+  // a rotation of the output layer: Adam is not rotation-invariant, so close, not equal
+  assert.ok(vFull < 1.5 * vPlain && vPlain < 1.5 * vFull, `all components ≈ plain (${vFull} vs ${vPlain})`);
+  assert.ok(vFew < 0.1 * vMean, `fewer components still learn (${vFew} vs ${vMean})`);
+  // on the mesh
+  assert.equal(pred(few.model, X).length, 200 * MESH);
+
+  const dir = tmpDir("pca");
+  try {
+    const pcaDir = path.join(dir, "pca");
+    await saveModel(pcaDir, few.model, { meta: {} });
+    const saved = JSON.parse(fs.readFileSync(path.join(pcaDir, "xanes-model.json"), "utf8"));
+    assert.equal(saved.estimator.outputPca.components.length, few.model.networkOutputs);
+    const back = await loadModel(pcaDir);
+    assert.deepEqual(pred(back.model, X), pred(few.model, X));
+    assert.deepEqual(back.model.config, few.model.config);
+    back.model.dispose();
+    const viaJson = await MlpRegressor.fromJSON(JSON.parse(JSON.stringify(MlpRegressor.of(few.model).toJSON())));
+    assert.deepEqual(viaJson.predict(mat(X, 4)).data, pred(few.model, X));
+    viaJson.dispose();
+    // a plain model's file has no basis, as before
+    const plainDir = path.join(dir, "plain");
+    await saveModel(plainDir, plain.model, { meta: {} });
+    assert.equal("outputPca" in JSON.parse(fs.readFileSync(path.join(plainDir, "xanes-model.json"), "utf8")).estimator, false);
+    // a config saved before lrSchedule, weightDecay and pcaComponents existed loads as it was trained
+    rewriteModelFile(plainDir, (f) => {
+      delete f.estimator.config.lrSchedule;
+      delete f.estimator.config.weightDecay;
+      delete f.estimator.config.pcaComponents;
+    });
+    const old = await loadModel(plainDir);
+    assert.deepEqual([old.model.config.lrSchedule, old.model.config.weightDecay, old.model.config.pcaComponents], [{ kind: "constant" }, 0, null]);
+    assert.deepEqual(pred(old.model, X), pred(plain.model, X));
+    old.model.dispose();
+
+    const k = few.model.networkOutputs;
+    const damaged: [(f: Record<string, any>) => void, RegExp][] = [
+      [(f) => (f.estimator.outputPca.components[1] = f.estimator.outputPca.components[0]), /outputPca\.components\[1\] is not orthonormal to component 0/],
+      [(f) => f.estimator.outputPca.components[0].pop(), new RegExp(`outputPca\\.components\\[0\\] has ${MESH - 1} entries, expected ${MESH}`)],
+      [(f) => (f.estimator.outputPca.mean[3] = null), /outputPca\.mean\[3\] must be a finite number/],
+      [(f) => (f.estimator.outputPca.explainedVarianceRatio[0] = 1.5), /explainedVarianceRatio\[0\] \(1\.5\) must be in \[0, 1\]/],
+      [(f) => (f.estimator.outputPca.components.pop(), f.estimator.outputPca.explainedVarianceRatio.pop()), new RegExp(`modelTopology maps 4 → ${k}, xanes-model.json estimator says 4 → ${k - 1}`)],
+      [(f) => delete f.estimator.outputPca, /outputPca is absent but config.outputScaling is pca/],
+      [(f) => ((f.estimator.config.outputScaling = "standard"), (f.estimator.config.pcaComponents = null)), /outputPca is present but config.outputScaling is standard/],
+    ];
+    for (const [edit, re] of damaged) {
+      const copy = path.join(dir, "damaged");
+      fs.rmSync(copy, { recursive: true, force: true });
+      fs.cpSync(pcaDir, copy, { recursive: true });
+      rewriteModelFile(copy, edit);
+      await assert.rejects(loadModel(copy), (e: Error) => e instanceof InputError && re.test(e.message), String(re));
+    }
+  } finally {
+    [plain, full, few].forEach((r) => r.model.dispose());
+    fs.rmSync(dir, { recursive: true, force: true });
+    await initBackend();
+  }
 });

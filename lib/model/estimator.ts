@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Matrix } from "../util/matrix";
 import { InputError } from "../util/errors";
-import { trainMlp, XanesMlp, type FitSplit, type MlpConfig, type MlpShape, type TrainHooks, type TrainMlpResult } from "./mlp";
+import { trainMlp, withConfigDefaults, XanesMlp, type FitSplit, type MlpConfig, type MlpShape, type TrainHooks, type TrainMlpResult } from "./mlp";
+import { PcaBasis, type PcaBasisJSON } from "./pca";
 import { StandardScaler, type StandardScalerJSON } from "./scaler";
 
 export type { FitSplit } from "./mlp";
@@ -56,6 +57,8 @@ export interface MlpJSON extends EstimatorJSON {
   shape: MlpShape;
   inputScaler: StandardScalerJSON;
   outputScaler: StandardScalerJSON | null;
+  /** outputScaling "pca" only. */
+  outputPca?: PcaBasisJSON;
   topology: unknown;
   weightSpecs: tf.io.WeightsManifestEntry[];
   weights: string;
@@ -128,6 +131,7 @@ export class MlpRegressor implements Estimator {
       shape: { ...m.shape },
       inputScaler: m.inputScaler.toJSON(),
       outputScaler: m.outputScaler ? m.outputScaler.toJSON() : null,
+      ...(m.outputPca ? { outputPca: m.outputPca.toJSON() } : {}),
       topology,
       weightSpecs,
       weights: Buffer.from(weightData).toString("base64"),
@@ -137,7 +141,9 @@ export class MlpRegressor implements Estimator {
   static async fromJSON(json: MlpJSON): Promise<MlpRegressor> {
     const net = await networkFromArtifacts(json.topology, json.weightSpecs, Buffer.from(json.weights, "base64"));
     const out = StandardScaler.fromJSON;
-    return MlpRegressor.of(new XanesMlp(net, json.config, json.shape, out(json.inputScaler), json.outputScaler ? out(json.outputScaler) : null));
+    const config = withConfigDefaults(json.config as unknown as Record<string, unknown>) as unknown as MlpConfig;
+    const pca = json.outputPca ? PcaBasis.fromJSON(json.outputPca) : null;
+    return MlpRegressor.of(new XanesMlp(net, config, json.shape, out(json.inputScaler), json.outputScaler ? out(json.outputScaler) : null, pca));
   }
 
   dispose(): void {

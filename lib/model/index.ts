@@ -3,6 +3,7 @@ export { setWasmKernelPatches, wasmKernelPatches } from "./wasm_kernels";
 export { nativeBlasStatus } from "./native_blas";
 export { createAdam, AdamStepper } from "./optimizer";
 export * from "./scaler";
+export * from "./pca";
 export * from "./mlp";
 export * from "./estimator";
 export * from "./spectral";

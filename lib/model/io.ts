@@ -12,12 +12,18 @@
  * InputError naming the file and the field. Version 1 folders (before the spectral contract) are
  * upgraded when the caller supplies what they never recorded (`legacy`), otherwise rejected with a
  * message saying what is missing; an unknown version is rejected.
+ *
+ * A model with outputScaling "pca" also stores its basis (estimator.outputPca: mean, orthonormal
+ * components, explained-variance ratios); other models' files are as before. Configs saved before
+ * lrSchedule, weightDecay and pcaComponents existed load with the values they were trained with
+ * (withConfigDefaults). Older readers reject a "pca" model at its outputScaling, never misread it.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { checkMlpConfig, DEFAULT_MLP_CONFIG, XanesMlp, type MlpConfig, type MlpShape } from "./mlp";
+import { checkMlpConfig, DEFAULT_MLP_CONFIG, withConfigDefaults, XanesMlp, type MlpConfig, type MlpShape } from "./mlp";
+import { PcaBasis, type PcaBasisJSON } from "./pca";
 import { StandardScaler, type StandardScalerJSON } from "./scaler";
 import { networkArtifacts, networkFromArtifacts } from "./estimator";
 import { checkSpectralContract, type MeshKind, type SpectralAlignment, type SpectralContract } from "./spectral";
@@ -48,7 +54,11 @@ export interface XanesModelFile {
   /** tfjs backend the model was trained/saved on. */
   backend: string;
   tfjsVersion: string;
-  estimator: { kind: "mlp"; config: MlpConfig; shape: MlpShape; inputScaler: StandardScalerJSON; outputScaler: StandardScalerJSON | null };
+  estimator: {
+    kind: "mlp"; config: MlpConfig; shape: MlpShape; inputScaler: StandardScalerJSON; outputScaler: StandardScalerJSON | null;
+    /** The output basis of an outputScaling "pca" model (absent otherwise). */
+    outputPca?: PcaBasisJSON;
+  };
   /** Null only for a bare network saved without a predictor. */
   spectral: SpectralContract | null;
   /** Featurizer.toJSON(); null for a bare network. */
@@ -107,6 +117,7 @@ export async function saveModel(dir: string, model: XanesMlp, opts: SaveModelOpt
       shape: { ...model.shape },
       inputScaler: model.inputScaler.toJSON(),
       outputScaler: model.outputScaler ? model.outputScaler.toJSON() : null,
+      ...(model.outputPca ? { outputPca: model.outputPca.toJSON() } : {}),
     },
     spectral: opts.spectral ?? null,
     featurizer: opts.featurizer ?? null,
@@ -132,7 +143,7 @@ function checkScaler(v: unknown, w: Where, columns: number): StandardScalerJSON 
 }
 
 function checkConfig(v: unknown, w: Where): MlpConfig {
-  const cfg = object(v, w) as unknown as MlpConfig;
+  const cfg = withConfigDefaults(object(v, w)) as unknown as MlpConfig;
   try {
     checkMlpConfig(cfg, "");
   } catch (e) {
@@ -151,8 +162,34 @@ function checkEstimator(v: unknown, w: Where): XanesModelFile["estimator"] {
   const inputScaler = checkScaler(o.inputScaler, at(w, "inputScaler"), shape.nFeatures);
   if ((inputScaler.clipLow !== undefined) !== (config.inputClip !== null)) fail(at(w, "inputScaler"), `clip bounds ${inputScaler.clipLow ? "present" : "absent"} but config.inputClip is ${config.inputClip}`);
   const outputScaler = o.outputScaler === null ? null : checkScaler(o.outputScaler, at(w, "outputScaler"), shape.nOutputs);
-  if ((outputScaler !== null) !== (config.outputScaling === "standard")) fail(at(w, "outputScaler"), `is ${outputScaler ? "present" : "null"} but config.outputScaling is ${config.outputScaling}`);
-  return { kind: "mlp", config, shape, inputScaler, outputScaler };
+  if ((outputScaler !== null) !== (config.outputScaling !== "none")) fail(at(w, "outputScaler"), `is ${outputScaler ? "present" : "null"} but config.outputScaling is ${config.outputScaling}`);
+  const pca = o.outputPca === undefined || o.outputPca === null ? undefined : checkPca(o.outputPca, at(w, "outputPca"), shape.nOutputs, config);
+  if ((pca !== undefined) !== (config.outputScaling === "pca")) fail(at(w, "outputPca"), `is ${pca ? "present" : "absent"} but config.outputScaling is ${config.outputScaling}`);
+  return { kind: "mlp", config, shape, inputScaler, outputScaler, ...(pca ? { outputPca: pca } : {}) };
+}
+
+/** Largest |uᵢ·uⱼ − δᵢⱼ| accepted between stored components (float64 values written as JSON: ~1e-15). */
+const PCA_ORTHONORMAL_TOL = 1e-6;
+
+/** An output PCA basis: finite arrays of the right lengths, orthonormal components, ratios in [0, 1], k as configured. */
+function checkPca(v: unknown, w: Where, columns: number, config: MlpConfig): PcaBasisJSON {
+  const o = object(v, w);
+  const mean = finiteArray(o.mean, at(w, "mean"), columns);
+  if (!Array.isArray(o.components) || o.components.length === 0 || o.components.length > columns) fail(at(w, "components"), `must be an array of 1..${columns} components`);
+  const components = o.components.map((c, i) => finiteArray(c, at(at(w, "components"), i), columns));
+  const k = components.length;
+  const ratio = finiteArray(o.explainedVarianceRatio, at(w, "explainedVarianceRatio"), k);
+  ratio.forEach((r, i) => !(r >= 0 && r <= 1) && fail(at(at(w, "explainedVarianceRatio"), i), `(${r}) must be in [0, 1]`));
+  const spec = config.pcaComponents!;
+  if (spec >= 1 && k !== Math.min(spec, columns)) fail(at(w, "components"), `holds ${k} components, config.pcaComponents is ${spec}`);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j <= i; j++) {
+      let dot = 0;
+      for (let q = 0; q < columns; q++) dot += components[i][q] * components[j][q];
+      if (Math.abs(dot - (i === j ? 1 : 0)) > PCA_ORTHONORMAL_TOL) fail(at(at(w, "components"), i), `is not orthonormal to component ${j} (dot product ${dot})`);
+    }
+  }
+  return { mean, components, explainedVarianceRatio: ratio };
 }
 
 /** A version 1 file rewritten as version 2 with the caller's `legacy` facts; fails naming what is missing. */
@@ -375,14 +412,19 @@ export async function modelFromChecked(file: XanesModelFile, net: { topology: un
   } catch (e) {
     throw new InputError(`${modelJsonName}: modelTopology/weightsManifest do not form a network (${errorMessage(e)})`);
   }
-  const { config, shape, inputScaler, outputScaler } = file.estimator;
+  const { config, shape, inputScaler, outputScaler, outputPca } = file.estimator;
   const inWidth = layers.inputs[0]?.shape[1];
   const outWidth = layers.outputs[0]?.shape[1];
-  if (inWidth !== shape.nFeatures || outWidth !== shape.nOutputs) {
+  const netOut = outputPca ? outputPca.components.length : shape.nOutputs;
+  if (inWidth !== shape.nFeatures || outWidth !== netOut) {
     layers.dispose();
-    throw new InputError(`${modelJsonName}: modelTopology maps ${inWidth} → ${outWidth}, xanes-model.json estimator.shape says ${shape.nFeatures} → ${shape.nOutputs}`);
+    const says = outputPca ? `${shape.nFeatures} → ${netOut} (estimator.outputPca components)` : `${shape.nFeatures} → ${shape.nOutputs}`;
+    throw new InputError(`${modelJsonName}: modelTopology maps ${inWidth} → ${outWidth}, xanes-model.json estimator says ${says}`);
   }
-  const model = new XanesMlp(layers, { ...DEFAULT_MLP_CONFIG, ...config }, shape, StandardScaler.fromJSON(inputScaler), outputScaler ? StandardScaler.fromJSON(outputScaler) : null);
+  const model = new XanesMlp(
+    layers, { ...DEFAULT_MLP_CONFIG, ...config }, shape, StandardScaler.fromJSON(inputScaler), outputScaler ? StandardScaler.fromJSON(outputScaler) : null,
+    outputPca ? PcaBasis.fromJSON(outputPca) : null,
+  );
   return { model, file };
 }
 

@@ -11,6 +11,7 @@ import { StandardScaler } from "./scaler";
 import { createAdam, type AdamStepper } from "./optimizer";
 import type { Matrix } from "../util/matrix";
 import { createNativeTrainStep, type NativeTrainStep } from "./train_step";
+import { PcaBasis } from "./pca";
 
 /** tfjs-layers activation identifiers accepted for hidden layers. */
 export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swish" | "gelu" | "softplus" | "relu6" | "linear";
@@ -26,6 +27,19 @@ export type MlpActivation = "relu" | "elu" | "selu" | "tanh" | "sigmoid" | "swis
 export type MlpLoss = "mse" | "mse+cosine" | "mse+derivative";
 
 /**
+ * Learning rate per epoch, as a factor of `learningRate` (lrAt). The factor is set at the start of
+ * each epoch and held for its batches.
+ * - "constant": 1.
+ * - "cosine": optional linear warm-up over `warmupEpochs` (factor e/warmupEpochs in epoch e), then
+ *   cosine decay from 1 at the end of the warm-up to `minFactor` at `epochs`.
+ * - "step": × `factor` every `everyEpochs` epochs.
+ */
+export type LrSchedule =
+  | { kind: "constant" }
+  | { kind: "cosine"; minFactor: number; warmupEpochs?: number }
+  | { kind: "step"; everyEpochs: number; factor: number };
+
+/**
  * Every hyperparameter of the MLP in one value (presets such as experiment profiles are values of
  * this type). The data's widths are not hyperparameters: they come from the matrices at fit time.
  */
@@ -33,12 +47,27 @@ export interface MlpConfig {
   hidden: number[];
   activation: MlpActivation;
   dropout: number;
-  /** "standard": targets z-scored per mesh point on the training rows; "none": raw targets. */
-  outputScaling: "standard" | "none";
+  /**
+   * "standard": targets z-scored per mesh point on the training rows; "none": raw targets; "pca":
+   * z-scored, then projected on the leading principal components of the training rows (the network
+   * predicts `pcaComponents` coefficients; predictions come back on the mesh).
+   */
+  outputScaling: "standard" | "none" | "pca";
+  /**
+   * For outputScaling "pca" (null otherwise): an integer ≥ 1 is the number of components; a value in
+   * (0, 1) is the fraction of the training rows' (standardised) variance to keep, as in scikit-learn.
+   */
+  pcaComponents: number | null;
   loss: MlpLoss;
   /** λ of the shape-aware term (ignored for "mse"). */
   lossWeight: number;
   learningRate: number;
+  lrSchedule: LrSchedule;
+  /**
+   * Decoupled (AdamW) weight decay λ: each step multiplies every weight (kernels and biases, as
+   * torch.optim.AdamW does by default) by 1 − lr·λ before the Adam update, lr the epoch's rate.
+   */
+  weightDecay: number;
   batchSize: number;
   epochs: number;
   /** Epochs without validation improvement before stopping; the best weights are restored. */
@@ -122,9 +151,12 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
   activation: "relu",
   dropout: 0,
   outputScaling: "standard",
+  pcaComponents: null,
   loss: "mse",
   lossWeight: 1,
   learningRate: 1e-3,
+  lrSchedule: Object.freeze({ kind: "constant" }) as LrSchedule,
+  weightDecay: 0,
   batchSize: 64,
   epochs: 200,
   patience: 20,
@@ -136,9 +168,51 @@ const LOSSES: readonly MlpLoss[] = ["mse", "mse+cosine", "mse+derivative"];
 
 /** A complete, checked MlpConfig: the defaults overridden by `overrides`. */
 export function mlpConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
-  const cfg: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...overrides, hidden: [...(overrides.hidden ?? DEFAULT_MLP_CONFIG.hidden)] };
+  const cfg: MlpConfig = {
+    ...DEFAULT_MLP_CONFIG,
+    ...overrides,
+    hidden: [...(overrides.hidden ?? DEFAULT_MLP_CONFIG.hidden)],
+    lrSchedule: { ...(overrides.lrSchedule ?? DEFAULT_MLP_CONFIG.lrSchedule) },
+  };
   checkMlpConfig(cfg);
   return cfg;
+}
+
+/**
+ * A config saved before lrSchedule, weightDecay and pcaComponents existed, completed with the values
+ * that reproduce how it was trained (constant rate, no decay, no PCA); fields present are kept.
+ */
+export function withConfigDefaults(saved: Record<string, unknown>): Record<string, unknown> {
+  return { lrSchedule: { kind: "constant" }, weightDecay: 0, pcaComponents: null, ...saved };
+}
+
+/** The learning rate of epoch `epoch` (1-based) under cfg.lrSchedule. */
+export function lrAt(cfg: Pick<MlpConfig, "learningRate" | "lrSchedule" | "epochs">, epoch: number): number {
+  const s = cfg.lrSchedule;
+  if (s.kind === "constant") return cfg.learningRate;
+  if (s.kind === "step") return cfg.learningRate * s.factor ** Math.floor((epoch - 1) / s.everyEpochs);
+  const warm = s.warmupEpochs ?? 0;
+  if (epoch <= warm) return (cfg.learningRate * epoch) / warm;
+  const span = Math.max(1, cfg.epochs - warm - 1);
+  const t = Math.min(1, (epoch - warm - 1) / span);
+  return cfg.learningRate * (s.minFactor + (1 - s.minFactor) * 0.5 * (1 + Math.cos(Math.PI * t)));
+}
+
+function checkSchedule(s: LrSchedule, where: string): void {
+  const bad = (what: string) => new Error(`${where}: lrSchedule ${JSON.stringify(s)}: ${what}`);
+  if (typeof s !== "object" || s === null) throw bad("must be an object with a kind");
+  if (s.kind === "constant") return;
+  if (s.kind === "cosine") {
+    if (!(s.minFactor >= 0 && s.minFactor <= 1)) throw bad("minFactor must be in [0, 1]");
+    if (s.warmupEpochs !== undefined && !(Number.isInteger(s.warmupEpochs) && s.warmupEpochs >= 0)) throw bad("warmupEpochs must be an integer ≥ 0");
+    return;
+  }
+  if (s.kind === "step") {
+    if (!(Number.isInteger(s.everyEpochs) && s.everyEpochs >= 1)) throw bad("everyEpochs must be an integer ≥ 1");
+    if (!(s.factor > 0 && s.factor <= 1)) throw bad("factor must be in (0, 1]");
+    return;
+  }
+  throw bad("kind must be constant, cosine or step");
 }
 
 /** Throws naming the first hyperparameter out of range. */
@@ -151,7 +225,16 @@ export function checkMlpConfig(cfg: MlpConfig, where = "MlpConfig"): void {
   if (!(cfg.learningRate > 0)) throw new Error(`${where}: learningRate ${cfg.learningRate} must be > 0`);
   if (cfg.inputClip !== null && !(cfg.inputClip > 0)) throw new Error(`${where}: inputClip ${cfg.inputClip} must be > 0 or null`);
   if (!(cfg.epochs >= 1) || !(cfg.patience >= 1)) throw new Error(`${where}: epochs (${cfg.epochs}) and patience (${cfg.patience}) must be ≥ 1`);
-  if (cfg.outputScaling !== "standard" && cfg.outputScaling !== "none") throw new Error(`${where}: outputScaling '${cfg.outputScaling}' must be standard or none`);
+  if (!["standard", "none", "pca"].includes(cfg.outputScaling)) throw new Error(`${where}: outputScaling '${cfg.outputScaling}' must be standard, none or pca`);
+  if (cfg.outputScaling === "pca") {
+    const k = cfg.pcaComponents;
+    if (k === null || !((Number.isInteger(k) && k >= 1) || (k > 0 && k < 1))) throw new Error(`${where}: pcaComponents ${k} must be an integer ≥ 1 or a variance fraction in (0, 1) with outputScaling 'pca'`);
+    if (cfg.loss !== "mse") throw new Error(`${where}: outputScaling 'pca' trains on mse only (loss '${cfg.loss}')`);
+  } else if (cfg.pcaComponents !== null) {
+    throw new Error(`${where}: pcaComponents ${cfg.pcaComponents} is set but outputScaling is '${cfg.outputScaling}' (expected null)`);
+  }
+  checkSchedule(cfg.lrSchedule, where);
+  if (!(cfg.weightDecay >= 0 && cfg.weightDecay * cfg.learningRate < 1)) throw new Error(`${where}: weightDecay ${cfg.weightDecay} must be ≥ 0 with weightDecay × learningRate < 1`);
   if (!Number.isInteger(cfg.seed)) throw new Error(`${where}: seed ${cfg.seed} must be an integer`);
 }
 
@@ -195,7 +278,17 @@ export class XanesMlp {
     readonly shape: MlpShape,
     readonly inputScaler: StandardScaler,
     readonly outputScaler: StandardScaler | null,
-  ) {}
+    /** outputScaling "pca": the network's outputs are coefficients on this basis (standardised units). */
+    readonly outputPca: PcaBasis | null = null,
+  ) {
+    if ((outputPca !== null) !== (config.outputScaling === "pca")) throw new Error(`XanesMlp: outputScaling '${config.outputScaling}' ${outputPca ? "with" : "without"} a PCA basis`);
+    if (outputPca && (!outputScaler || outputPca.nColumns !== shape.nOutputs)) throw new Error(`XanesMlp: the PCA basis needs the output scaler and ${shape.nOutputs} columns`);
+  }
+
+  /** Width of the network's last layer (nOutputs, or the number of PCA coefficients). */
+  get networkOutputs(): number {
+    return this.outputPca ? this.outputPca.k : this.shape.nOutputs;
+  }
 
   get nFeatures(): number {
     return this.shape.nFeatures;
@@ -218,16 +311,18 @@ export class XanesMlp {
   predict(X: Matrix, batchSize = 4096): Matrix {
     const d = this.nFeatures;
     const m = this.nOutputs;
+    const w = this.networkOutputs;
     if (X.cols !== d) throw new Error(`XanesMlp.predict: input has ${X.cols} features, the model expects ${d}`);
     const n = X.rows;
     const Xs = this.inputScaler.transform(X.data);
-    const out = new Float32Array(n * m);
+    const net = new Float32Array(n * w);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
       const y = tf.tidy(() => forward(this.net, tf.tensor2d(Xs.subarray(start * d, (start + rows) * d), [rows, d]), 0, null));
-      out.set(y.dataSync() as Float32Array, start * m);
+      net.set(y.dataSync() as Float32Array, start * w);
       y.dispose();
     }
+    const out = this.outputPca ? this.outputPca.inverseTransform(net) : net;
     if (this.outputScaler) this.outputScaler.inverseTransform(out, out);
     for (let i = 0; i < out.length; i++) {
       if (!Number.isFinite(out[i])) throw new Error(`XanesMlp.predict: row ${Math.floor(i / m)} output ${i % m} is ${out[i]} (non-finite weights or inputs)`);
@@ -260,7 +355,9 @@ export class XanesMlp {
           }
           return h;
         });
-        out[k].set(y.dataSync() as Float32Array);
+        const raw = y.dataSync() as Float32Array;
+        // PCA outputs: the net predicts coefficients, put back on the mesh as in predict().
+        out[k].set(this.outputPca ? this.outputPca.inverseTransform(raw) : raw);
         y.dispose();
         if (this.outputScaler) this.outputScaler.inverseTransform(out[k], out[k]);
         for (let i = 0; i < out[k].length; i++) {
@@ -387,11 +484,14 @@ function evaluateRows(net: tf.LayersModel, data: ScaledData, idx: ArrayLike<numb
 /** Standardised training data: scalers fitted on the training rows only. */
 interface ScaledData {
   Xs: Float32Array;
+  /** Targets as the network predicts them (standardised values, or PCA coefficients). */
   Ys: Float32Array;
   d: number;
+  /** Network outputs per row (mesh points, or PCA coefficients). */
   m: number;
   inputScaler: StandardScaler;
   outputScaler: StandardScaler | null;
+  outputPca: PcaBasis | null;
   /** De-standardisation for the shape-aware losses (null for plain mse or raw targets). */
   units: OutputUnits | null;
 }
@@ -400,22 +500,27 @@ function scaleData(X: Matrix, Y: Matrix, train: Int32Array, cfg: MlpConfig): Sca
   const d = X.cols;
   const m = Y.cols;
   const inputScaler = cfg.inputClip == null ? StandardScaler.fit(X.data, d, train) : StandardScaler.fitClipped(X.data, d, train, cfg.inputClip);
-  const outputScaler = cfg.outputScaling === "standard" ? StandardScaler.fit(Y.data, m, train) : null;
+  const outputScaler = cfg.outputScaling !== "none" ? StandardScaler.fit(Y.data, m, train) : null;
   const units: OutputUnits | null =
     outputScaler && cfg.loss !== "mse"
       ? { mean: tf.tensor1d(Float32Array.from(outputScaler.mean)), scale: tf.tensor1d(Float32Array.from(outputScaler.scale)) }
       : null;
-  return { Xs: inputScaler.transform(X.data), Ys: outputScaler ? outputScaler.transform(Y.data) : Y.data, d, m, inputScaler, outputScaler, units };
+  const Yz = outputScaler ? outputScaler.transform(Y.data) : Y.data;
+  // checkMlpConfig: pcaComponents is set whenever outputScaling is "pca"
+  const outputPca = cfg.outputScaling === "pca" ? PcaBasis.fit(Yz, m, train, cfg.pcaComponents!) : null;
+  const Ys = outputPca ? outputPca.transform(Yz) : Yz;
+  return { Xs: inputScaler.transform(X.data), Ys, d, m: outputPca ? outputPca.k : m, inputScaler, outputScaler, outputPca, units };
 }
 
 /** One pass over the shuffled training rows; returns the mean training objective. */
 function trainEpoch(
   net: tf.LayersModel, vars: tf.Variable[], optimizer: AdamStepper, data: ScaledData, order: Int32Array, rng: () => number,
-  cfg: MlpConfig, buffers: { xb: Float32Array; yb: Float32Array; bs: number }, nativeStep: NativeTrainStep | null,
+  cfg: MlpConfig, buffers: { xb: Float32Array; yb: Float32Array; bs: number }, nativeStep: NativeTrainStep | null, learningRate: number,
 ): number {
   const { Xs, Ys, d, m, units } = data;
   const { xb, yb, bs } = buffers;
   shuffleInPlace(order, rng);
+  (nativeStep ?? optimizer).setLearningRate(learningRate);
   let lossSum = 0;
   for (let s = 0; s < order.length; s += bs) {
     const rows = Math.min(bs, order.length - s);
@@ -452,15 +557,15 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
 
   const t0 = performance.now();
   const data = scaleData(X, Y, train, cfg);
-  const net = buildMlpNetwork(X.cols, Y.cols, cfg.hidden, cfg.activation, cfg.seed);
+  const net = buildMlpNetwork(X.cols, data.m, cfg.hidden, cfg.activation, cfg.seed);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = createAdam(cfg.learningRate);
+  const optimizer = createAdam(cfg.learningRate, "auto", cfg.weightDecay);
   // Whole training step in native code when it applies (lib/model/train_step.ts); else tfjs below.
   const nativeStep = createNativeTrainStep(net, { ...cfg, batchSize: Math.min(cfg.batchSize, train.length) });
   const rng = createRng(cfg.seed);
   const order = Int32Array.from(train);
   const bs = Math.min(cfg.batchSize, order.length);
-  const buffers = { xb: new Float32Array(bs * X.cols), yb: new Float32Array(bs * Y.cols), bs };
+  const buffers = { xb: new Float32Array(bs * X.cols), yb: new Float32Array(bs * data.m), bs };
 
   const history: EpochLog[] = [];
   const stopping = new EarlyStopping(cfg.patience);
@@ -473,7 +578,7 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       const te = performance.now();
-      const loss = trainEpoch(net, vars, optimizer, data, order, rng, cfg, buffers, nativeStep);
+      const loss = trainEpoch(net, vars, optimizer, data, order, rng, cfg, buffers, nativeStep, lrAt(cfg, epoch));
       const trainMs = performance.now() - te;
       if (epoch === 1) firstEpochMs = trainMs;
       else {
@@ -507,7 +612,7 @@ export async function trainMlp(X: Matrix, Y: Matrix, config: MlpConfig, split: F
     data.units?.mean.dispose();
     data.units?.scale.dispose();
   }
-  const model = new XanesMlp(net, cfg, { nFeatures: X.cols, nOutputs: Y.cols }, data.inputScaler, data.outputScaler);
+  const model = new XanesMlp(net, cfg, { nFeatures: X.cols, nOutputs: Y.cols }, data.inputScaler, data.outputScaler, data.outputPca);
   return {
     model,
     history,

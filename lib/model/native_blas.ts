@@ -21,9 +21,12 @@ export interface NativeBlas {
    * activation: 0 linear, 1 relu, 2 tanh, 3 sigmoid, 4 elu (hidden layers; the last is linear).
    */
   trainerCreate(widths: Int32Array, activation: number, maxRows: number, arena: Float32Array, threads: 1 | 2): object;
-  /** One forward/backward/Adam step on `rows` rows; returns the MSE before the update. */
+  /**
+   * One forward/backward/Adam step on `rows` rows; returns the MSE before the update. `keep`: the
+   * AdamW factor 1 − lr·λ applied to every weight before the update (1: plain Adam, the same code as before).
+   */
   trainerStep(handle: object, x: Float32Array, y: Float32Array, rows: number, lr: number, beta1: number, beta2: number,
-    c1: number, c2: number, eps: number, dropout: number, seed: number): number;
+    c1: number, c2: number, eps: number, dropout: number, seed: number, keep?: number): number;
   /** Forward pass without dropout: out (rows × last width) from x (rows × first width). */
   trainerPredict(handle: object, x: Float32Array, rows: number, out: Float32Array): void;
   /** C (rows × cols, row-major) ← act(C + bias) in place; bias null: none. Activation codes as trainerCreate. */

@@ -18,6 +18,7 @@ import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { loadNativeBlas, NativeBlas } from "./native_blas";
 import { wasmKernelPatches } from "./wasm_kernels";
+import { decayFactor } from "./optimizer";
 
 const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, tanh: 2, sigmoid: 3, elu: 4 };
 const BETA1 = 0.9;
@@ -30,6 +31,8 @@ export interface NativeTrainStepOptions {
   dropout: number;
   loss: string;
   learningRate: number;
+  /** Decoupled (AdamW) weight decay λ: w ← w·(1 − lr·λ) before the Adam update (default 0; see optimizer.ts). */
+  weightDecay?: number;
   /** Largest batch (rows per step). */
   batchSize: number;
   /**
@@ -82,6 +85,7 @@ export class NativeTrainStep {
   private accBeta1 = Math.fround(BETA1);
   private accBeta2 = Math.fround(BETA2);
   private dirty = false;
+  private learningRate: number;
 
   constructor(
     private readonly blas: NativeBlas,
@@ -108,9 +112,16 @@ export class NativeTrainStep {
       this.arena.set(w.dataSync() as Float32Array, off);
       off += w.size;
     }
+    this.learningRate = opts.learningRate;
+    if (!((opts.weightDecay ?? 0) >= 0)) throw new Error(`native train step: weightDecay ${opts.weightDecay} must be ≥ 0`);
     const threads = opts.threads ?? defaultThreads();
     this.handle = blas.trainerCreate(Int32Array.from(this.widths), ACTIVATION_CODES[opts.activation], opts.batchSize, this.arena, threads);
     this.name = `native-step(${threads} thread${threads > 1 ? "s" : ""})`;
+  }
+
+  /** The rate of the following steps (a learning-rate schedule sets it each epoch). */
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
   }
 
   /** One step on the first `rows` rows of x (rows × widths[0]) and y; returns the loss before the update. */
@@ -121,7 +132,10 @@ export class NativeTrainStep {
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(BETA2));
     const rate = dropoutSeed === null ? 0 : this.opts.dropout;
     this.dirty = true;
-    return this.blas.trainerStep(this.handle, x, y, rows, this.opts.learningRate, BETA1, BETA2, c1, c2, EPSILON, rate, dropoutSeed ?? 0);
+    const keep = decayFactor(this.learningRate, this.opts.weightDecay ?? 0);
+    const args = [this.handle, x, y, rows, this.learningRate, BETA1, BETA2, c1, c2, EPSILON, rate, dropoutSeed ?? 0] as const;
+    // the 13th argument only with decay: an addon built before it existed still trains without
+    return keep === 1 ? this.blas.trainerStep(...args) : this.blas.trainerStep(...args, keep);
   }
 
   /** Forward pass without dropout on the current weights (rows × widths[0] → rows × last width). */

@@ -309,10 +309,25 @@ double mseLoss(Trainer& t, const float* y, int rows, bool grad) {
 }
 
 struct AdamArgs {
-  float lr, b1, b2, c1, c2, eps, a1, a2;
+  // keep: the AdamW factor 1 − lr·λ (decoupled weight decay), 1 for plain Adam
+  float lr, b1, b2, c1, c2, eps, a1, a2, keep;
 };
 
 VEC_CLONES void adam(float* w, const float* g, float* m, float* v, size_t n, const AdamArgs& a) {
+  if (a.keep != 1.0f) {
+    // AdamW: the weight is decayed, then takes the Adam step (the gradient was taken at the old weight).
+    for (size_t j = 0; j < n; j++) {
+      const float gj = g[j];
+      const float mj = a.b1 * m[j] + a.a1 * gj;
+      const float vj = a.b2 * v[j] + a.a2 * (gj * gj);
+      m[j] = mj;
+      v[j] = vj;
+      const float wj = w[j] * a.keep;
+      w[j] = wj - a.lr * (mj / a.c1) / (std::sqrt(vj / a.c2) + a.eps);
+    }
+    return;
+  }
+  // Plain Adam: kept as its own loop so results without decay stay bitwise those of before.
   for (size_t j = 0; j < n; j++) {
     const float gj = g[j];
     const float mj = a.b1 * m[j] + a.a1 * gj;
@@ -488,12 +503,13 @@ void useDropout(Trainer& t, bool on) {
   }
 }
 
-// trainerStep(t, x, y, rows, lr, beta1, beta2, c1, c2, eps, dropout, seed) → loss before the update
+// trainerStep(t, x, y, rows, lr, beta1, beta2, c1, c2, eps, dropout, seed[, keep]) → loss before the update;
+// keep = 1 − lr·λ, the AdamW decay factor (default 1: plain Adam).
 napi_value TrainerStep(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  CHECK(env, argc == 12, "trainerStep(t, x, y, rows, lr, beta1, beta2, c1, c2, eps, dropout, seed): 12 arguments expected");
+  CHECK(env, argc == 12 || argc == 13, "trainerStep(t, x, y, rows, lr, beta1, beta2, c1, c2, eps, dropout, seed[, keep]): 12 or 13 arguments expected");
   Trainer* t;
   CHECK(env, getTrainer(env, argv[0], &t), "trainerStep: bad trainer handle");
   float *x, *y;
@@ -517,6 +533,12 @@ napi_value TrainerStep(napi_env env, napi_callback_info info) {
   // 1 − β from the double β, rounded once, as tf.train.adam does.
   a.a1 = (float)(1.0 - p[1]);
   a.a2 = (float)(1.0 - p[2]);
+  a.keep = 1.0f;
+  if (argc == 13) {
+    double keep;
+    CHECK(env, napi_get_value_double(env, argv[12], &keep) == napi_ok && keep > 0.0 && keep <= 1.0, "trainerStep: keep (1 − lr·weightDecay) must be in (0, 1]");
+    a.keep = (float)keep;
+  }
   const uint64_t seed = (uint64_t)p[7];
   forward(*t, x, rows, rate, seed);
   const double loss = mseLoss(*t, y, rows, true);
