@@ -379,3 +379,15 @@ test("withFileLock: a second caller waits for the holder's result instead of com
   assert.ok(logs.some((l) => /which is gone; taking it over/.test(l)));
   assert.equal(fs.existsSync(lock), false);
 });
+
+test("load rule: this process's own CPU use is taken out of the load average before asking for a second core", async () => {
+  const { otherLoad, secondCoreIdle } = await import("../lib/util/load");
+  // Idle machine, this process busy on ~1.6 cores for its whole life: the load 1.6 is its own.
+  assert.ok(secondCoreIdle({ loadavg: 1.6, ownCpuSeconds: 160, uptime: 100, cores: 2 }));
+  // Another job on one core besides this process's one: no second core.
+  assert.equal(otherLoad({ loadavg: 2, ownCpuSeconds: 100, uptime: 100, cores: 2 }), 1);
+  assert.ok(!secondCoreIdle({ loadavg: 2, ownCpuSeconds: 100, uptime: 100, cores: 2 }));
+  // A fresh process on a loaded machine, and a one-core machine.
+  assert.ok(!secondCoreIdle({ loadavg: 0.9, ownCpuSeconds: 0, uptime: 0, cores: 2 }));
+  assert.ok(!secondCoreIdle({ loadavg: 0, ownCpuSeconds: 0, uptime: 10, cores: 1 }));
+});

@@ -14,9 +14,9 @@
  * masks come from a counter-based hash of the per-batch seed, not tfjs's random stream: seeded and
  * reproducible, but not the masks of the tfjs path. Results do not depend on the thread count.
  */
-import * as os from "os";
 import * as tf from "@tensorflow/tfjs";
 import { loadNativeBlas, NativeBlas } from "./native_blas";
+import { secondCoreIdle } from "../util/load";
 import { wasmKernelPatches } from "./wasm_kernels";
 import { decayFactor } from "./optimizer";
 
@@ -36,9 +36,9 @@ export interface NativeTrainStepOptions {
   /** Largest batch (rows per step). */
   batchSize: number;
   /**
-   * 1 or 2; default XANES_TRAIN_THREADS, else 2 when a second core is idle at the process's first
-   * training (1-minute load average < cores − 0.5; the average already counts this process's own busy
-   * core, ≈ 1): on busy shared cores the two threads wait on each other and one thread is faster.
+   * 1 or 2; default XANES_TRAIN_THREADS, else 2 when other processes leave a second core idle
+   * (lib/util/load secondCoreIdle, asked at each training): on busy shared cores the two threads wait
+   * on each other and one thread is faster.
    * Results are bitwise the same either way.
    */
   threads?: 1 | 2;
@@ -54,19 +54,12 @@ export function nativeTrainStepUnavailable(opts: Pick<NativeTrainStepOptions, "a
   return null;
 }
 
-let processThreads: 1 | 2 | undefined;
-
 function defaultThreads(): 1 | 2 {
   const env = process.env.XANES_TRAIN_THREADS;
   if (env === "1" || env === "2") return Number(env) as 1 | 2;
-  // Decided once per process, at its first training: later the load average counts this process's
-  // own two threads and would switch it back to one. The average includes this process (≈ 1 while it
-  // featurises), so "another core idle" is load < cores − 0.5, not < cores − 1.
-  if (processThreads === undefined) {
-    const cores = os.availableParallelism();
-    processThreads = cores >= 2 && os.loadavg()[0] < cores - 0.5 ? 2 : 1;
-  }
-  return processThreads;
+  // Per training, with this process's own use taken out of the load average (lib/util/load): an
+  // idle machine gets two threads even right after this process trained with two.
+  return secondCoreIdle() ? 2 : 1;
 }
 
 interface DenseLike {

@@ -13,6 +13,7 @@ import { MlpRegressor } from "../model/estimator";
 import type { MlpConfig } from "../model/mlp";
 import { takeColumns, type Matrix } from "../util/matrix";
 import { ablationRun, ablationSplits, type AblationSubset, type RunScores } from "./ablation";
+import { secondCoreIdle } from "../util/load";
 
 export interface LaneJob {
   X: Matrix;
@@ -39,12 +40,11 @@ interface LaneFile {
 }
 
 /**
- * The lane count for this machine now: 2 when it has two cores and the load leaves the second idle
- * (the rule the native step uses for its threads), else 1 (in-process).
+ * The lane count for this machine now: 2 when other processes leave a second core idle (the rule the
+ * native step uses for its threads; lib/util/load), else 1 (in-process).
  */
 export function defaultAblationLanes(): number {
-  const cores = os.availableParallelism();
-  return cores >= 2 && os.loadavg()[0] < cores - 0.5 ? 2 : 1;
+  return secondCoreIdle() ? 2 : 1;
 }
 
 /** Greedy longest-first assignment of run indices (subset-major, seed-minor) to `count` lanes. */

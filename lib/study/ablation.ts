@@ -78,6 +78,8 @@ export interface AblationResult {
   mostImportant: string;
   mostImportantBy: "removal" | "alone";
   seconds: number;
+  /** Processes the runs were spread over (1: this one). */
+  lanes: number;
 }
 
 export interface AblationOptions {
@@ -153,7 +155,10 @@ export async function runAblation(o: AblationOptions): Promise<AblationResult> {
   const rows: AblationRow[] = subsets.map((subset, i) => ({ ...subset, nFeatures: columns[i].length, runs: results[i], ...scoresMeanStd(results[i]) }));
   const importance = descriptorImportance(rows, names);
   const { name: mostImportant, by: mostImportantBy } = pickMostImportant(importance);
-  return { seeds: [...o.seeds], fractions: o.fractions, blocks: o.blocks.map((b) => ({ ...b })), rows, importance, mostImportant, mostImportantBy, seconds: (performance.now() - t0) / 1000 };
+  return {
+    seeds: [...o.seeds], fractions: o.fractions, blocks: o.blocks.map((b) => ({ ...b })), rows, importance, mostImportant, mostImportantBy,
+    seconds: (performance.now() - t0) / 1000, lanes: o.lanes && o.lanes.count > 1 ? o.lanes.count : 1,
+  };
 }
 
 export function pickMostImportant(importance: readonly DescriptorImportance[]): { name: string; by: "removal" | "alone" } {

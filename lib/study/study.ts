@@ -123,7 +123,7 @@ export async function runStudy(cfg: StudyConfig, opts: StudyOptions = {}): Promi
         onProgress: (done) => p.update(done),
         lanes: { count: cfg.ablation.lanes === "auto" ? defaultAblationLanes() : cfg.ablation.lanes, mlp: cfg.ablation.mlp },
       });
-      p.done();
+      p.done(`${a.lanes} lane(s)`);
       return a;
     });
   }
