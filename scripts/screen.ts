@@ -18,7 +18,8 @@
  *              [--xanes-window LO,HI: comparison window on the model's energy scale, default 8990,9120]
  *              [--score l2|pearson|pearson+derivative, default l2] [--broadening lorentzian|gaussian|both]
  *              [--shift-window EV, default 1] [--fit-threads N: worker threads fitting while the next batch is
- *              predicted; default 0 = on the main thread; same results either way]
+ *              predicted; default 1 when other processes leave a second core idle, else 0 = on the main
+ *              thread; same results either way]
  * Target (computed, already on the model's energy scale): --computed with --target FILE, or
  *              --dataset DIR --target-row N; scored with --metric cosine|pearson|mse|spearman (default
  *              cosine), --window EV (shift ±EV, default 5), --normalisation (default the model's).
@@ -37,6 +38,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { matchWorkers } from "../lib/screening/parallel";
+import { secondCoreIdle } from "../lib/util/load";
 import { InputError } from "../lib/util/errors";
 import { resultsDir, sharedDataDir } from "../lib/config";
 import { initBackend } from "../lib/model/backend";
@@ -280,7 +282,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     // Fits on worker threads while the main thread predicts the next batch (same results).
     // Default 0: on the shared 2-core machine the worker slowed prediction more than it saved (bench:screen).
-    const threads = num(a["fit-threads"], "fit-threads", 0);
+    // Default: one worker when other processes leave a second core idle (1.38× wall in bench:screen, idle).
+    const threads = a["fit-threads"] === undefined ? (secondCoreIdle() ? 1 : 0) : num(a["fit-threads"], "fit-threads", 0);
     if (!(Number.isInteger(threads) && threads >= 0)) throw new InputError(`--fit-threads must be a whole number ≥ 0, got ${threads}`);
     const workers = threads > 0 ? matchWorkers(prepared, threads) : undefined;
     let res: MeasuredScreeningResult;
