@@ -48,7 +48,7 @@ import { initBackend } from "../lib/model/backend";
 import { takeRows } from "../lib/util/matrix";
 import { spectralContract } from "../lib/model/spectral";
 import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
-import { bandCoverage, calibrateBand, calibrateBandCoverage, calibratedSigma, ensembleMeanStd, NOMINAL_COVERAGE, uncertaintyReport } from "../lib/eval/uncertainty";
+import { bandCoverage, calibratedSigma, chooseBandOnValidation, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
 import { BENCHMARK_MLP, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
@@ -281,19 +281,15 @@ async function main(): Promise<void> {
       const truthTest = takeRows(table.Y, split.test).data;
       const rawTest = calibratedSigma(ensTest.std, { scale: 1, floor: 0 });
       // both calibrations on val; the one whose worst val coverage deviation from nominal is smaller is used
-      const methods = { nll: calibrateBand, coverage: calibrateBandCoverage };
+      const chosenBand = chooseBandOnValidation(ensVal.mean, ensVal.std, truthVal);
       const byMethod: Record<string, Record<string, unknown>> = {};
-      let chosen = { method: "", worst: Infinity, cal: { scale: 1, floor: 0 } };
-      for (const [name, fit] of Object.entries(methods)) {
-        const cal = fit(ensVal.mean, ensVal.std, truthVal);
-        const sigVal = calibratedSigma(ensVal.std, cal);
-        const v1 = bandCoverage(ensVal.mean, sigVal, truthVal, 1), v2 = bandCoverage(ensVal.mean, sigVal, truthVal, 2);
-        const worst = Math.max(Math.abs(v1 - NOMINAL_COVERAGE.one), Math.abs(v2 - NOMINAL_COVERAGE.two));
+      for (const b of chosenBand.candidates) {
+        const cal = b.calibration;
         const test = uncertaintyReport(ensTest.mean, calibratedSigma(ensTest.std, cal), truthTest, M);
-        byMethod[name] = { calibration: cal, val: { coverage1: v1, coverage2: v2, worstDeviation: worst }, test };
-        if (worst < chosen.worst) chosen = { method: name, worst, cal };
-        log(`[${c.label}] band (${name}): scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}; val 1σ ${(100 * v1).toFixed(1)} %, 2σ ${(100 * v2).toFixed(1)} %; test 1σ ${(100 * test.coverage1).toFixed(1)} %, 2σ ${(100 * test.coverage2).toFixed(1)} %, Spearman(u, RMSE) ${test.spearmanUncertaintyError.toFixed(3)}`);
+        byMethod[b.method] = { calibration: cal, val: b.val, test };
+        log(`[${c.label}] band (${b.method}): scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}; val 1σ ${(100 * b.val.coverage1).toFixed(1)} %, 2σ ${(100 * b.val.coverage2).toFixed(1)} %; test 1σ ${(100 * test.coverage1).toFixed(1)} %, 2σ ${(100 * test.coverage2).toFixed(1)} %, Spearman(u, RMSE) ${test.spearmanUncertaintyError.toFixed(3)}`);
       }
+      const chosen = { method: chosenBand.method, cal: chosenBand.calibration };
       uncertainty = {
         chosenOnVal: chosen.method,
         calibration: chosen.cal,

@@ -247,11 +247,16 @@ export function uncertaintyReport(mean: ArrayLike<number>, sigma: ArrayLike<numb
 }
 
 /** A band calibration chosen on validation rows, with the validation coverages that chose it. */
-export interface ChosenBand {
+export interface BandCandidate {
   /** "nll" (calibrateBand) or "coverage" (calibrateBandCoverage). */
   readonly method: "nll" | "coverage";
   readonly calibration: BandCalibration;
   readonly val: { readonly coverage1: number; readonly coverage2: number; readonly worstDeviation: number };
+}
+
+/** The chosen calibration, and every one that was tried (for reports). */
+export interface ChosenBand extends BandCandidate {
+  readonly candidates: readonly BandCandidate[];
 }
 
 /**
@@ -259,14 +264,14 @@ export interface ChosenBand {
  * 2σ) is closer to nominal is returned. Test rows never take part.
  */
 export function chooseBandOnValidation(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): ChosenBand {
-  let chosen: ChosenBand | null = null;
-  for (const [method, fit] of [["nll", calibrateBand], ["coverage", calibrateBandCoverage]] as const) {
+  const candidates: BandCandidate[] = ([["nll", calibrateBand], ["coverage", calibrateBandCoverage]] as const).map(([method, fit]) => {
     const calibration = fit(mean, spread, truth);
     const sigma = calibratedSigma(spread, calibration);
     const coverage1 = bandCoverage(mean, sigma, truth, 1);
     const coverage2 = bandCoverage(mean, sigma, truth, 2);
     const worstDeviation = Math.max(Math.abs(coverage1 - NOMINAL_COVERAGE.one), Math.abs(coverage2 - NOMINAL_COVERAGE.two));
-    if (!chosen || worstDeviation < chosen.val.worstDeviation) chosen = { method, calibration, val: { coverage1, coverage2, worstDeviation } };
-  }
-  return chosen!;
+    return { method, calibration, val: { coverage1, coverage2, worstDeviation } };
+  });
+  const best = candidates.reduce((a, b) => (b.val.worstDeviation < a.val.worstDeviation ? b : a));
+  return { ...best, candidates };
 }
