@@ -21,7 +21,7 @@ interface ReportRun {
   descriptors: string[];
   mean: Scores;
   knn: Scores & { name: string };
-  mlp: { seeds: number[]; ensemble: Scores };
+  mlp: { seeds: number[]; ensemble: Scores; settings?: { hidden?: number[]; lrSchedule?: { kind: string }; weightDecay?: number } };
   uncertainty?: { chosenOnVal?: string; test: { coverage1: number; coverage2: number; spearmanUncertaintyError: number; n: number } } | null;
 }
 
@@ -50,20 +50,34 @@ export function readBenchmarkReport(file: string): BenchmarkReport {
 
 const eta = (s: Scores) => `${s.testEta.toFixed(2)} (${s.valEta.toFixed(2)})`;
 
+/** " (512-512-256, cosine, decay 1)" from a run's recorded MLP settings ("" when absent). */
+function settingsLabel(st: ReportRun["mlp"]["settings"]): string {
+  if (!st?.hidden) return "";
+  const parts = [st.hidden.join("-")];
+  if (st.lrSchedule && st.lrSchedule.kind !== "constant") parts.push(st.lrSchedule.kind);
+  if (st.weightDecay) parts.push(`decay ${st.weightDecay}`);
+  return ` (${parts.join(", ")})`;
+}
+
 /** One row per estimator and run: test eta (validation eta), n, ratio to the published best model. */
 export function benchmarkEtaTable(reports: readonly BenchmarkReport[]): StudyTable {
   const rows: string[][] = [];
+  const shown = new Set<string>();
   for (const rep of reports) {
     // The published eta is on the OmniXAS split only.
     const ref = rep.benchmark === "omnixas" ? rep.published?.expertXAS : undefined;
     const vs = (s: Scores) => (ref ? `${(s.testEta / ref).toFixed(2)}×` : "");
-    // The mean spectrum does not depend on the descriptors: once per report.
-    rows.push([rep.benchmark, "mean training spectrum", eta(rep.runs[0].mean), String(rep.runs[0].mean.nTest), vs(rep.runs[0].mean)]);
+    // The mean spectrum depends on neither descriptors nor settings: once per benchmark.
+    if (!shown.has(rep.benchmark)) rows.push([rep.benchmark, "mean training spectrum", eta(rep.runs[0].mean), String(rep.runs[0].mean.nTest), vs(rep.runs[0].mean)]);
+    shown.add(rep.benchmark);
     for (const run of rep.runs) {
       const where = `${rep.benchmark}, ${run.label}`;
       const k = run.mlp.seeds.length;
-      rows.push([where, run.knn.name, eta(run.knn), String(run.knn.nTest), vs(run.knn)]);
-      rows.push([where, k > 1 ? `MLP ensemble of ${k}` : "MLP, one seed", eta(run.mlp.ensemble), String(run.mlp.ensemble.nTest), vs(run.mlp.ensemble)]);
+      // kNN depends only on the descriptors: once per benchmark and descriptor set.
+      const knnKey = `${where}/${run.knn.name}`;
+      if (!shown.has(knnKey)) rows.push([where, run.knn.name, eta(run.knn), String(run.knn.nTest), vs(run.knn)]);
+      shown.add(knnKey);
+      rows.push([where, `${k > 1 ? `MLP ensemble of ${k}` : "MLP, one seed"}${settingsLabel(run.mlp.settings)}`, eta(run.mlp.ensemble), String(run.mlp.ensemble.nTest), vs(run.mlp.ensemble)]);
     }
   }
   const ref = reports.find((r) => r.benchmark === "omnixas" && r.published?.expertXAS)?.published?.expertXAS;
@@ -81,7 +95,7 @@ export function benchmarkBandTable(reports: readonly BenchmarkReport[]): StudyTa
   const rows = reports.flatMap((rep) =>
     rep.runs.filter((run) => run.uncertainty).map((run) => {
       const u = run.uncertainty!;
-      return [`${rep.benchmark}, ${run.label}`, `${run.mlp.seeds.length}`, u.chosenOnVal ?? "likelihood", String(u.test.n), pct(u.test.coverage1), pct(u.test.coverage2), u.test.spearmanUncertaintyError.toFixed(3)];
+      return [`${rep.benchmark}, ${run.label}${settingsLabel(run.mlp.settings)}`, `${run.mlp.seeds.length}`, u.chosenOnVal ?? "likelihood", String(u.test.n), pct(u.test.coverage1), pct(u.test.coverage2), u.test.spearmanUncertaintyError.toFixed(3)];
     }),
   );
   return {
@@ -93,7 +107,7 @@ export function benchmarkBandTable(reports: readonly BenchmarkReport[]): StudyTa
 }
 
 /** The recorded runs the README and notebook 04 quote (docs/benchmark/runs; see docs/benchmark/README.md). */
-export const HEADLINE_BENCHMARK_RUNS = ["omnixas-study.json", "omnixas-extended.json", "grouped-extended.json"] as const;
+export const HEADLINE_BENCHMARK_RUNS = ["omnixas-final-chosen.json", "omnixas-final.json", "grouped-final.json"] as const;
 
 /** The headline benchmark reports as recorded in this checkout. */
 export function recordedBenchmarkReports(dir = path.join(PROJECT_ROOT, "docs", "benchmark", "runs")): BenchmarkReport[] {
