@@ -391,3 +391,17 @@ test("load rule: this process's own CPU use is taken out of the load average bef
   assert.ok(!secondCoreIdle({ loadavg: 0.9, ownCpuSeconds: 0, uptime: 0, cores: 2 }));
   assert.ok(!secondCoreIdle({ loadavg: 0, ownCpuSeconds: 0, uptime: 10, cores: 1 }));
 });
+
+test("a weight file that is a link to a file outside the model folder is refused, even with matching bytes", { skip }, async () => {
+  const dir = path.join(tmp("link"), "model");
+  fs.cpSync(predictorDir, dir, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")).weightsManifest[0].paths[0] as string;
+  const outside = path.join(path.dirname(dir), "elsewhere.bin");
+  fs.renameSync(path.join(dir, manifest), outside);
+  fs.symlinkSync(outside, path.join(dir, manifest));
+  await assert.rejects(loadPredictor(dir), (e: unknown) => e instanceof InputError && /points outside the model folder/.test(e.message) && e.message.includes(path.join(dir, "model.json")));
+  // The same bytes as a plain file inside load.
+  fs.rmSync(path.join(dir, manifest));
+  fs.copyFileSync(outside, path.join(dir, manifest));
+  (await loadPredictor(dir)).dispose();
+});

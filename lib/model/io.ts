@@ -315,7 +315,10 @@ function diskFolder(dir: string): ModelFolderReader {
     read: (rel) => {
       const abs = path.resolve(root, rel);
       if (!abs.startsWith(root + path.sep)) return undefined;
-      return fs.readFileSync(abs);
+      // A link inside the folder may point outside it: the resolved paths must nest too.
+      const real = fs.realpathSync(abs);
+      if (!real.startsWith(fs.realpathSync(root) + path.sep)) return undefined;
+      return fs.readFileSync(real);
     },
   };
 }
