@@ -119,11 +119,6 @@ export async function loadMlpEnsemble(dir: string): Promise<XanesPredictor[]> {
   return loadEnsemble(dir);
 }
 
-/** Predictions of every member for feature rows X. */
-export function predictMembers(members: readonly XanesPredictor[], X: Matrix): Float32Array[] {
-  return members.map((p) => p.model.predict(X).data);
-}
-
 /** kNN with a fixed k and distance weighting (no validation rows to choose it on) fitted on every row of a training table. */
 export async function fitKnnFixed(X: Matrix, Y: Matrix, k: number): Promise<{ predict(Xq: Matrix): Float32Array }> {
   const knn = await new KnnRegressor({ kCandidates: [k], weightings: ["distance"] }).fit(X, Y, { train: Array.from({ length: X.rows }, (_, i) => i) });

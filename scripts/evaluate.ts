@@ -20,7 +20,8 @@
  * Spectra are processed as the model's metadata says: "omnixas" models with the OmniXAS processing
  * (lib/data/omnixas.ts), others on their saved mesh with their saved normalisation. Scores: eta
  * (against the training mean, when --train is given), mean and median per-spectrum MSE, Pearson
- * fractions; with an ensemble whose metadata holds a calibrated band, its 1σ/2σ coverage.
+ * fractions; with a band the model records (an ensemble's members, or a single net's Monte Carlo
+ * dropout samples; lib/model/band.ts) and its calibration, its 1σ/2σ coverage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -40,7 +41,8 @@ import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
 import { energyMeshOf } from "../lib/model/spectral";
 import type { XanesPredictor } from "../lib/model/predictor";
-import { fitKnnFixed, loadMlpEnsemble, predictMembers } from "./estimators";
+import { fitKnnFixed, loadMlpEnsemble } from "./estimators";
+import { bandRecord, predictDraws, type BandRecord } from "../lib/model/band";
 
 interface Processing {
   omnixas: boolean;
@@ -162,8 +164,15 @@ async function main(): Promise<void> {
   const M = test.energy.length;
   const t = features(test, members[0], values.data);
   if (t.n === 0) throw new InputError(`${values.data}: no spectrum to score`);
-  const preds = predictMembers(members, t.X);
-  const ens = ensembleMeanStd(preds);
+  // Members, or the recorded dropout samples of a single net (lib/model/band): the same band as predict/screen.
+  let band: BandRecord | null;
+  try {
+    band = bandRecord(members[0].meta);
+  } catch (e) {
+    throw new InputError(`${values.model[0]}: ${errorMessage(e)}`);
+  }
+  const drawn = predictDraws(members, t.X);
+  const ens = { mean: drawn.mean, std: drawn.draws.length > 1 ? ensembleMeanStd(drawn.draws).std : null };
   const asRows = (data: Float32Array): Matrix => ({ data, rows: t.n, cols: M });
   const models = [evaluateModel(members.length > 1 ? `MLP ensemble of ${members.length}` : "MLP", asRows(ens.mean), t.Y, test.energy)];
   const report: Record<string, unknown> = { models: values.model, data: values.data, train: values.train ?? null, n: t.n, processing: proc, members: members.length };
@@ -181,12 +190,13 @@ async function main(): Promise<void> {
   }
   console.log(comparisonTable(models));
   report.comparison = models.map(evaluationJson);
-  let cal = members[0].meta.uncertainty as { scale: number; floor: number } | null | undefined;
+  let cal: { scale: number; floor: number } | null = band && { scale: band.scale, floor: band.floor };
   if (values.calibration !== "nll" && values.calibration !== "coverage") throw new InputError(`--calibration ${values.calibration}: expected nll or coverage`);
-  if (values["calibrate-on"] && members.length > 1) {
+  if (values["calibrate-on"] && ens.std) {
     const cd = await loadSpectra(values["calibrate-on"], proc, roots);
     const c = features(cd, members[0], values["calibrate-on"]);
-    const ce = ensembleMeanStd(predictMembers(members, c.X));
+    const cDrawn = predictDraws(members, c.X);
+    const ce = { mean: cDrawn.mean, std: ensembleMeanStd(cDrawn.draws).std };
     const fit = values.calibration === "coverage" ? calibrateBandCoverage : calibrateBand;
     const fitted = fit(ce.mean, ce.std, c.Y.data);
     cal = { scale: fitted.scale, floor: fitted.floor };
@@ -194,10 +204,10 @@ async function main(): Promise<void> {
     report.calibration = { on: values["calibrate-on"], method: values.calibration, n: c.n, ...fitted, coverage1: bandCoverage(ce.mean, sv, c.Y.data, 1), coverage2: bandCoverage(ce.mean, sv, c.Y.data, 2) };
     console.log(`band calibrated on ${values["calibrate-on"]} (${values.calibration}, n ${c.n}): scale ${fitted.scale.toFixed(3)}, floor ${fitted.floor.toExponential(2)}`);
   }
-  if (members.length > 1 && cal) {
+  if (ens.std && cal) {
     const sigma = calibratedSigma(ens.std, cal);
     const u = uncertaintyReport(ens.mean, sigma, t.Y.data, M);
-    report.uncertainty = { calibration: cal, ...u };
+    report.uncertainty = { calibration: cal, spread: band?.spread ?? "seed ensemble", draws: drawn.draws.length, ...u };
     console.log(`band (calibrated scale ${cal.scale.toFixed(2)}, floor ${cal.floor.toExponential(2)}): inside 1σ ${(100 * bandCoverage(ens.mean, sigma, t.Y.data, 1)).toFixed(1)} %, 2σ ${(100 * u.coverage2).toFixed(1)} %, Spearman(uncertainty, RMSE) ${u.spearmanUncertaintyError.toFixed(3)}`);
   }
   const out = values.out ?? path.join(resultsDir(), "evaluate.json");

@@ -291,6 +291,26 @@ test("CLI: benchmark omnixas on a tiny split prints the summary table and writes
   assert.equal(Number(/: ([\d.]+) /.exec(ensLine!)![1]), Number(run.mlp.ensemble.testEta.toFixed(3)));
   const ev = JSON.parse(fs.readFileSync(evalOut, "utf8"));
   assert.ok(Math.abs(ev.eta["MLP ensemble of 2"].eta - run.mlp.ensemble.testEta) < 1e-4 * run.mlp.ensemble.testEta, "evaluate's eta = the benchmark's");
+  // the ensemble's recorded band (calibrated on the val lines by the benchmark) is scored on the test lines
+  assert.equal(ev.uncertainty.spread, "seed ensemble");
+  assert.equal(ev.uncertainty.draws, 2);
+  assert.equal(ev.uncertainty.n, 12);
+
+  // one member re-saved with a Monte Carlo dropout band: evaluate scores that band too (lib/model/band)
+  const { initBackend } = await import("../lib/model/backend");
+  const { loadPredictor } = await import("../lib/model/predictor");
+  await initBackend();
+  const one = await loadPredictor(path.join(saved, "member-0"));
+  assert.ok(one.model.config.dropout > 0);
+  const single = path.join(tmp("single-model"), "model");
+  await one.save(single, { uncertainty: { spread: "monte-carlo dropout", samples: 5, seed: 3, scale: 2, floor: 0.001 } });
+  one.dispose();
+  const sOut = path.join(tmp("eval-single"), "evaluate.json");
+  const es = runScript("evaluate.ts", ["--model", single, "--data", path.join(split, "test.txt"), "--root", CU, "--out", sOut]);
+  assert.equal(es.status, 0, es.stderr);
+  const evs = JSON.parse(fs.readFileSync(sOut, "utf8"));
+  assert.deepEqual([evs.uncertainty.spread, evs.uncertainty.draws, evs.uncertainty.calibration], ["monte-carlo dropout", 5, { scale: 2, floor: 0.001 }]);
+  assert.ok(evs.uncertainty.coverage2 >= evs.uncertainty.coverage1);
 });
 
 test("CLI: benchmark and evaluate reject bad arguments with one-line errors", { timeout: 120_000 }, () => {
