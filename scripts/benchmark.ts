@@ -41,6 +41,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { scriptUsage } from "./usage";
 import { resultsDir, sharedDataDir } from "../lib/config";
 import { buildOmnixasData, etaScore, OMNIXAS_PUBLISHED_ETA, perSpectrumMse, median } from "../lib/data/omnixas";
 import { DESCRIPTOR_PRESETS, presetDescriptors } from "../lib/descriptors/presets";
@@ -95,11 +96,6 @@ function readGrid(file: string): { label: string; mlp: Partial<MlpConfig> }[] {
   });
 }
 
-function usage(): string {
-  const src = fs.readFileSync(__filename, "utf8");
-  return src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim();
-}
-
 /** Scores of one estimator's predictions on val and test rows. */
 function scores(predVal: Float32Array, predTest: Float32Array, d: FitData, baseline: Float32Array, energy: Float64Array) {
   const truthVal = takeRows(d.Y, d.split.val).data;
@@ -149,7 +145,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || positionals.length === 0) {
-    console.log(usage());
+    console.log(scriptUsage(__filename));
     return;
   }
   const protocol = positionals[0];

@@ -26,6 +26,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { scriptUsage } from "./usage";
 import { resultsDir, sharedDataDir } from "../lib/config";
 import { buildDataset, Dataset } from "../lib/data/dataset";
 import { collectFeffFolders } from "../lib/data/feff";
@@ -148,8 +149,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || !values.model || !values.data) {
-    const src = fs.readFileSync(__filename, "utf8");
-    console.log(src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim());
+    console.log(scriptUsage(__filename));
     if (!values.help) process.exitCode = 1;
     return;
   }

@@ -19,6 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { scriptUsage } from "./usage";
 import { resultsDir } from "../lib/config";
 import { initBackend } from "../lib/model/backend";
 import { bandRecord } from "../lib/model/band";
@@ -27,11 +28,6 @@ import { className, predictionCsv, predictStructure, type StructurePrediction } 
 import { readStructureFile } from "../lib/structure/read";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
-
-function usage(): string {
-  const src = fs.readFileSync(__filename, "utf8");
-  return src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim();
-}
 
 /** The file's name, or with its folder when another input has the same name (POSCARs of several materials). */
 function csvName(file: string, all: readonly string[]): string {
@@ -47,7 +43,7 @@ export async function main(argv = process.argv.slice(2), log: (s: string) => voi
     options: { model: { type: "string" }, out: { type: "string" }, help: { type: "boolean", default: false } },
   });
   if (values.help || positionals.length === 0) {
-    log(usage());
+    log(scriptUsage(__filename));
     return values.help ? 0 : 1;
   }
   const modelDir = values.model ?? path.join(resultsDir(), "model");

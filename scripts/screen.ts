@@ -37,6 +37,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { scriptUsage } from "./usage";
 import { matchWorkers } from "../lib/screening/parallel";
 import { secondCoreIdle } from "../lib/util/load";
 import { InputError } from "../lib/util/errors";
@@ -207,8 +208,7 @@ async function main(): Promise<void> {
   }
   const a = parsed.values as Record<string, unknown> & { [K in keyof typeof OPTIONS]?: string };
   if (a.help || Object.keys(a).length === 0) {
-    const src = fs.readFileSync(__filename, "utf8");
-    console.log(src.slice(src.indexOf("/**") + 3, src.indexOf("*/")).replace(/^ \* ?/gm, "").trim());
+    console.log(scriptUsage(__filename));
     return;
   }
   // Defaults for a beamline user who gives only a file: the model reproduce saves, and every

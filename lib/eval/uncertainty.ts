@@ -55,6 +55,25 @@ export function calibratedSigma(spread: ArrayLike<number>, cal: Pick<BandCalibra
   return out;
 }
 
+/** Squared residuals and spreads of the calibration points, with their means; lengths checked. */
+function squares(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>, where: string) {
+  const L = truth.length;
+  if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`${where}: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
+  const r2 = new Float64Array(L);
+  const s2 = new Float64Array(L);
+  let ms2 = 0;
+  let mr2 = 0;
+  let zeroSpread = false;
+  for (let i = 0; i < L; i++) {
+    r2[i] = (truth[i] - mean[i]) ** 2;
+    s2[i] = spread[i] * spread[i];
+    if (s2[i] === 0) zeroSpread = true;
+    ms2 += s2[i];
+    mr2 += r2[i];
+  }
+  return { L, r2, s2, ms2: ms2 / L, mr2: mr2 / L, zeroSpread };
+}
+
 /**
  * With v = c·(s² + β) (c = a², β = b²/a²), the best c for a given β is closed-form,
  * c = mean(r² / (s² + β)), so only β is searched. Returns that c and the mean NLL there.
@@ -80,22 +99,7 @@ function profileNll(r2: Float64Array, s2: Float64Array, beta: number): { c: numb
  * Inputs are the ensemble mean and spread on those rows and the truth (same length).
  */
 export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
-  const L = truth.length;
-  if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`calibrateBand: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
-  const r2 = new Float64Array(L);
-  const s2 = new Float64Array(L);
-  let ms2 = 0;
-  let mr2 = 0;
-  let zeroSpread = false;
-  for (let i = 0; i < L; i++) {
-    r2[i] = (truth[i] - mean[i]) ** 2;
-    s2[i] = spread[i] * spread[i];
-    if (s2[i] === 0) zeroSpread = true;
-    ms2 += s2[i];
-    mr2 += r2[i];
-  }
-  ms2 /= L;
-  mr2 /= L;
+  const { L, r2, s2, ms2, mr2, zeroSpread } = squares(mean, spread, truth, "calibrateBand");
   if (!(mr2 > 0)) throw new RangeError("calibrateBand: the ensemble mean equals the truth everywhere (nothing to calibrate)");
   // all members identical: only a floor is possible
   if (!(ms2 > 0)) return { scale: 0, floor: Math.sqrt(mr2), nll: 0.5 * (Math.log(2 * Math.PI * mr2) + 1), points: L };
@@ -133,17 +137,9 @@ export function calibrateBand(mean: ArrayLike<number>, spread: ArrayLike<number>
  * the value giving nominal 1σ and the one giving nominal 2σ; β on the same grid as calibrateBand.
  */
 export function calibrateBandCoverage(mean: ArrayLike<number>, spread: ArrayLike<number>, truth: ArrayLike<number>): BandCalibration {
-  const L = truth.length;
-  if (mean.length !== L || spread.length !== L || L === 0) throw new RangeError(`calibrateBandCoverage: lengths ${mean.length}, ${spread.length}, ${L} must be equal and > 0`);
-  const r2 = new Float64Array(L);
-  const s2 = new Float64Array(L);
-  let ms2 = 0;
-  for (let i = 0; i < L; i++) {
-    r2[i] = (truth[i] - mean[i]) ** 2;
-    s2[i] = spread[i] * spread[i];
-    ms2 += s2[i];
-  }
-  ms2 = ms2 / L || 1e-30;
+  const q = squares(mean, spread, truth, "calibrateBandCoverage");
+  const { L, r2, s2 } = q;
+  const ms2 = q.ms2 || 1e-30;
   const t = new Float64Array(L);
   // fraction of sorted values ≤ x
   const frac = (sorted: Float64Array, x: number) => {

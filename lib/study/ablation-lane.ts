@@ -1,6 +1,6 @@
 /**
  * Ablation runs in child processes ("lanes"): the parent writes the feature table once to a
- * temporary folder, starts `count` copies of this file as scripts, each running its share of the
+ * temporary folder (npy), starts `count` copies of this file as scripts, each running its share of the
  * (subset, seed) runs with one training thread, and collects one JSON line per finished run from
  * their stdout. Shares are balanced by size (features of the subset), largest first.
  */
@@ -12,6 +12,7 @@ import type { SplitFractions } from "../data/splits";
 import { MlpRegressor } from "../model/estimator";
 import type { MlpConfig } from "../model/mlp";
 import { takeColumns, type Matrix } from "../util/matrix";
+import { readNpy, writeNpy } from "../data/npy";
 import { ablationRun, ablationSplits, type AblationSubset, type RunScores } from "./ablation";
 import { secondCoreIdle } from "../util/load";
 
@@ -84,8 +85,8 @@ export async function runAblationLanes(count: number, mlp: MlpConfig, job: LaneJ
       columns: job.columns.map((c) => Array.from(c)),
     };
     fs.writeFileSync(path.join(dir, "job.json"), JSON.stringify(file));
-    fs.writeFileSync(path.join(dir, "X.f32"), new Uint8Array(job.X.data.buffer, job.X.data.byteOffset, job.X.data.byteLength));
-    fs.writeFileSync(path.join(dir, "Y.f32"), new Uint8Array(job.Y.data.buffer, job.Y.data.byteOffset, job.Y.data.byteLength));
+    writeNpy(path.join(dir, "X.npy"), job.X.data, [job.X.rows, job.X.cols]);
+    writeNpy(path.join(dir, "Y.npy"), job.Y.data, [job.Y.rows, job.Y.cols]);
     const shares = laneShares(job.columns, job.seeds.length, count);
     const { args, cwd } = laneCommand();
     await Promise.all(shares.map((share, lane) => runLane(args, cwd, dir, share, lane, record)));
@@ -127,18 +128,19 @@ function runLane(args: string[], cwd: string, dir: string, share: number[], lane
   });
 }
 
-function readF32(file: string, length: number): Float32Array {
-  const buf = fs.readFileSync(file);
-  if (buf.byteLength !== length * 4) throw new Error(`${file}: ${buf.byteLength} bytes, expected ${length * 4}`);
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+/** A float32 matrix the parent wrote (its shape checked against job.json). */
+function readMatrix(file: string, rows: number, cols: number): Matrix {
+  const a = readNpy(file);
+  if (!(a.data instanceof Float32Array) || a.shape.join("×") !== `${rows}×${cols}`) throw new Error(`${file}: expected float32 ${rows}×${cols}, got ${a.shape.join("×")}`);
+  return { data: a.data, rows, cols };
 }
 
 /** Child side: `<lane script> DIR k,k,…` runs those runs and prints {"k", "scores"} per finished run. */
 async function laneMain(dir: string, share: number[]): Promise<void> {
   const job = JSON.parse(fs.readFileSync(path.join(dir, "job.json"), "utf8")) as LaneFile;
   const { rows, cols, outputs } = job.shape;
-  const X: Matrix = { data: readF32(path.join(dir, "X.f32"), rows * cols), rows, cols };
-  const Y: Matrix = { data: readF32(path.join(dir, "Y.f32"), rows * outputs), rows, cols: outputs };
+  const X = readMatrix(path.join(dir, "X.npy"), rows, cols);
+  const Y = readMatrix(path.join(dir, "Y.npy"), rows, outputs);
   const { initBackend } = await import("../model/backend");
   await initBackend();
   const splits = ablationSplits(job.groups, job.seeds, job.fractions);
