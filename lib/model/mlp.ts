@@ -347,14 +347,8 @@ export class XanesMlp {
     try {
       for (let k = 0; k < samples; k++) {
         const base = seed + 7919 * k;
-        const y = tf.tidy(() => {
-          let h = layers.length > 1 && rate > 0 ? tf.dropout(first, rate, undefined, base) : first;
-          for (let i = 1; i < layers.length; i++) {
-            h = layers[i].apply(h) as tf.Tensor;
-            if (rate > 0 && i < layers.length - 1) h = tf.dropout(h, rate, undefined, base + i);
-          }
-          return h;
-        });
+        // The first layer's dropout (seed base + 0, as forward() draws it), then the rest of forward().
+        const y = tf.tidy(() => forward(this.net, (layers.length > 1 && rate > 0 ? tf.dropout(first, rate, undefined, base) : first) as tf.Tensor2D, rate, base, 1));
         const raw = y.dataSync() as Float32Array;
         // PCA outputs: the net predicts coefficients, put back on the mesh as in predict().
         out[k].set(this.outputPca ? this.outputPca.inverseTransform(raw) : raw);
@@ -400,12 +394,13 @@ export function buildMlpNetwork(nFeatures: number, nOutputs: number, hidden: num
   return net;
 }
 
-/** Forward pass; dropout (seeded per call) after each hidden layer when `dropout` > 0 and seeds are given. */
-function forward(net: tf.LayersModel, x: tf.Tensor2D, dropout: number, dropoutSeed: number | null): tf.Tensor2D {
+/** Forward pass from layer `from`; dropout (seeded per call) after each hidden layer when `dropout` > 0 and seeds are given. */
+function forward(net: tf.LayersModel, x: tf.Tensor2D, dropout: number, dropoutSeed: number | null, from = 0): tf.Tensor2D {
   let h: tf.Tensor = x;
   // A model loaded from JSON may list its InputLayer; applying it is not a computation.
   const layers = net.layers.filter((l) => l.getClassName() !== "InputLayer");
-  for (let i = 0; i < layers.length; i++) {
+  // `from` > 0: x is already the (dropped-out) output of layer from − 1.
+  for (let i = from; i < layers.length; i++) {
     h = layers[i].apply(h) as tf.Tensor;
     if (dropout > 0 && dropoutSeed !== null && i < layers.length - 1) h = tf.dropout(h, dropout, undefined, dropoutSeed + i);
   }
