@@ -11,6 +11,9 @@
  *              average aligned scans), or plain columns (energy eV, intensity; --column N when there are
  *              more than two). Normalised as Athena does (E0, pre-edge line, post-edge, flattened), aligned
  *              with the calibrated FEFF-vs-experiment offset ± --shift-window, broadened (--broadening), scored.
+ *              An XDI reference channel stated to be a foil of the element (ln(itrans/irefer)) calibrates the
+ *              energies first: its E0 is moved to the tabulated foil energy (≤ 10 eV; reported; lib/spectra/
+ *              energy-calibration.ts). [--energy-as-written: skip that]
  *              [--kind material|site, default material] [--e0 EV: E0 instead of the derivative]
  *              [--offset EV: use this offset instead of the calibration; default: the model's spectral
               contract (alignment), else an energy-calibration.json beside it, else calibrated now on the
@@ -92,6 +95,7 @@ import {
 const OPTIONS = {
   target: { type: "string" },
   mu: { type: "string" },
+  "energy-as-written": { type: "boolean" },
   record: { type: "string" },
   column: { type: "string" },
   kind: { type: "string" },
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
   const element0 = a.element;
   const edge = a.edge ?? "K";
   const spec = measured
-    ? readMeasuredTarget(targetFile!, { mu: a.mu, record: a.record, column: a.column === undefined ? undefined : num(a.column, "column", 2), element: element0, edge })
+    ? readMeasuredTarget(targetFile!, { mu: a.mu, record: a.record, column: a.column === undefined ? undefined : num(a.column, "column", 2), element: element0, edge, referenceCalibration: !a["energy-as-written"] })
     : undefined;
   const win = (a["xanes-window"] ?? DEFAULT_MATCH.window.join(",")).split(",").map((v) => num(v, "xanes-window", NaN));
   if (win.length !== 2 || !(win[1] > win[0])) throw new InputError(`--xanes-window "${a["xanes-window"]}": expected LO,HI in eV`);
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
       `target ${spec.source}: ${spec.energy.length} points ${spec.energy[0]}–${spec.energy[spec.energy.length - 1]} eV (${spec.energyNote}); mu = ${spec.rule} [${spec.ruleReason}]; ` +
         `E0 ${pe.e0} eV (${pe.e0Source}), edge step ${pe.edgeStep.toPrecision(4)}, pre-edge ${pe.pre1}…${pe.pre2} eV, post-edge ${pe.norm1.toFixed(0)}…${pe.norm2.toFixed(0)} eV (degree ${pe.nnorm}), flattened`,
     );
+    if (spec.referenceCalibration) console.log(`energy calibration: ${spec.referenceCalibration.note}`);
     console.log(
       a.offset !== undefined
         ? `energy offset ${offset} eV (given)`

@@ -22,7 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { sharedDataDir } from "../lib/config";
-import { readXdiFile } from "../lib/spectra/xdi";
+import { readMeasuredTarget } from "../lib/screening/target";
 import * as os from "node:os";
 import { parsePoscar } from "../lib/structure/poscar";
 import { ensemblePredictor } from "../lib/screening/predictor";
@@ -89,10 +89,10 @@ async function main(): Promise<void> {
   for (const s of skipped) console.log(`  skipped ${s}`);
 
   const targets = CU_MEASURED_STANDARDS.map((s) => {
-    const m = readXdiFile(path.join(xaslib, s.file));
-    return { ...s, target: normaliseTarget(m.energy, m.mu, m.source), rule: m.rule };
+    const m = readMeasuredTarget(path.join(xaslib, s.file), { element: "Cu", edge: "K" });
+    return { ...s, target: normaliseTarget(m.energy, m.mu, m.source), rule: m.rule, energyCal: m.referenceCalibration?.note ?? "" };
   });
-  for (const t of targets) console.log(`target ${t.name}: ${t.file}, mu = ${t.rule}, E0 ${t.target.preEdge.e0} eV, step ${t.target.preEdge.edgeStep.toFixed(4)}`);
+  for (const t of targets) console.log(`target ${t.name}: ${t.file}, mu = ${t.rule}, E0 ${t.target.preEdge.e0} eV, step ${t.target.preEdge.edgeStep.toFixed(4)}; ${t.energyCal}`);
 
   const sets: { label: string; cands: MatchCandidate[] }[] = [{ label: "FEFF", cands: [...refs].map(([id, sp]) => ({ id, members: [sp] })) }];
   if (opt.train || opt.model) {
@@ -165,13 +165,20 @@ async function main(): Promise<void> {
               const rank = Math.min(...trueRows.map((r) => r.rank));
               const edges = ranked.filter((r) => r.shiftAtEdge).length;
               const bEdges = ranked.filter((r) => r.broadeningAtEdge).length;
+              // How fragile the rank is: the same ranking with the offset moved by up to ±0.5 eV (about the
+              // standards' spread), since a 0.1 eV change of the energy scale can reorder near-ties at the top.
+              const offsetRanks = isDefault
+                ? [-0.5, -0.25, 0.25, 0.5].map((d) => Math.min(...rankMatches(prepareMatch(t.target, mesh, { ...base, offset: cal.offset + d, stretch }), set.cands).filter((r) => t.trueIds.includes(r.id)).map((r) => r.rank)))
+                : [];
               cells.push(`${set.label} ${t.name.split(" ")[0]} ${rank}`);
               report.push({
                 spectra: set.label, score, window, broadening, shiftWindow, isDefault, target: t.name, rank,
                 trueRanks: Object.fromEntries(trueRows.map((r) => [r.id, r.rank])),
+                ...(isDefault ? { rankRangeOffsetPm05: [Math.min(rank, ...offsetRanks), Math.max(rank, ...offsetRanks)] } : {}),
                 offset: cal.offset, stretch, offsetFrom: others.map((o) => o.name), candidates: ranked.length, shiftAtEdge: edges, broadeningAtEdge: bEdges,
                 top5: ranked.slice(0, 5).map((r) => ({ id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, sigma: r.sigma, gamma: r.gamma })),
               });
+              if (isDefault) console.log(`  default, ${set.label}, ${t.name}: rank ${rank}; with the offset moved ±0.25/±0.5 eV: ${Math.min(rank, ...offsetRanks)}–${Math.max(rank, ...offsetRanks)}`);
               if (isDefault) console.log(`  default, ${set.label}, ${t.name}: true ${trueRows.map((r) => `${r.id} rank ${r.rank} (score ${r.score.toFixed(4)}, shift ${r.shift}, γ ${r.gamma}, σ ${r.sigma})`).join("; ")}; offset ${cal.offset.toFixed(2)} eV${stretch ? `, stretch ${(stretch * 100).toFixed(0)} %` : ""} from ${others.map((o) => o.name).join(", ")}; top 3 ${ranked.slice(0, 3).map((r) => `${r.id} ${r.score.toFixed(4)}`).join(", ")}; shift at edge ${edges}/${ranked.length}, broadening at bound ${bEdges}/${ranked.length}`);
             }
           }

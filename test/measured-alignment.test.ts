@@ -20,6 +20,7 @@ import { loadEnsemble } from "../lib/model/ensemble";
 import { readModelFile, writeModelAlignment } from "../lib/model/io";
 import { checkSpectralContract, spectralContract, type SpectralAlignment } from "../lib/model/spectral";
 import { readXdiFile } from "../lib/spectra/xdi";
+import { readMeasuredTarget } from "../lib/screening/target";
 import { readStructureFile } from "../lib/structure/read";
 import { equivalentSites } from "../lib/geometry/equivalence";
 import { DEFAULT_MATCH, leaveOneOutOffsets, normaliseTarget, parseEnergyCalibration } from "../lib/screening/match";
@@ -55,7 +56,7 @@ before(async () => {
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const standard = (i: number) => {
-  const x = readXdiFile(path.join(DATA, "xaslib", "data", CU_MEASURED_STANDARDS[i].file));
+  const x = readMeasuredTarget(path.join(DATA, "xaslib", "data", CU_MEASURED_STANDARDS[i].file), { element: "Cu", edge: "K" });
   return normaliseTarget(x.energy, x.mu, x.source);
 };
 
@@ -86,6 +87,10 @@ test("calibrateModelAlignment stores the offset and the leave-one-out offsets in
   assert.equal(cuo.offset, loo[0].offset);
   assert.deepEqual(cuo.standards.map((s) => s.name), ["azurite"]);
   assert.match(cuo.note, /leave-one-out, from the model's spectral contract: the target is the standard "CuO tenorite"/);
+  // Read without the foil calibration (--energy-as-written) it is still recognised as the standard.
+  const raw = readXdiFile(path.join(DATA, "xaslib", "data", CU_MEASURED_STANDARDS[0].file));
+  const cuoRaw = energyCalibrationFor(normaliseTarget(raw.energy, raw.mu, raw.source), VALIDATION_MESH, "Cu", "K", DEFAULT_MATCH, { alignment: a, dir });
+  assert.equal(cuoRaw.offset, loo[0].offset);
   // Another measurement (not a standard) gets the stored offset itself.
   const other = readXdiFile(path.join(DATA, "xaslib", "data", "Cu", "CuS_covellite_13K_01.xdi"));
   const cus = energyCalibrationFor(normaliseTarget(other.energy, other.mu, other.source), VALIDATION_MESH, "Cu", "K", DEFAULT_MATCH, { alignment: a, dir });

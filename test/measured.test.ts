@@ -5,7 +5,7 @@ import { sharedDataDir } from "../lib/config";
 import { InputError } from "../lib/util/errors";
 import { meshEnergies, meshFromWindow } from "../lib/spectra/mesh";
 import { gaussianBroaden, lorentzianBroaden } from "../lib/spectra/broaden";
-import { readXdiFile } from "../lib/spectra/xdi";
+import { readMeasuredTarget } from "../lib/screening/target";
 import {
   DEFAULT_MATCH,
   MatchScorer,
@@ -73,9 +73,11 @@ test("prepareMatch refuses a target that misses the window or has too few points
   assert.throws(() => prepareMatch(five, mesh, { ...DEFAULT_MATCH, offset: -5 }), (e: Error) => e instanceof InputError && /^five\.dat: only 3 points within 8984\.0–9116\.0 eV/.test(e.message));
 });
 
-test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the ceiling, offset left-one-out): CuO top 3, azurite top 12", () => {
-  // Measured (scripts/validate-measured.ts, defaults l2 / 8990–9120 eV / Lorentzian ≤ 4 eV / ±1 eV):
-  // CuO tenorite rank 3 of 125 (tied to 4 digits with two other CuO structures), azurite rank 10.
+test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the ceiling, offset left-one-out): CuO top 4, azurite top 14", () => {
+  // Measured (scripts/validate-measured.ts, defaults l2 / 8990–9120 eV / Lorentzian ≤ 4 eV / ±1 eV), read as
+  // a user's file is (energies calibrated by the Cu foil: +0.08 / +0.01 eV): CuO tenorite rank 4 of 125
+  // (the top four within 0.7 % in score: two other CuO structures and mp-755928), azurite rank 12; with the
+  // offset moved by ±0.5 eV the ranks span 2–4 and 11–14. Without the foil calibration they were 3 and 10.
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
   const mesh = VALIDATION_MESH;
   const set = validationCandidates(root, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds), 100, 10);
@@ -87,7 +89,7 @@ test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the cei
   }
   assert.ok(cands.length >= 100, `${cands.length} candidates`);
   const targets = CU_MEASURED_STANDARDS.map((s) => {
-    const m = readXdiFile(path.join(sharedDataDir(), "xaslib", "data", s.file));
+    const m = readMeasuredTarget(path.join(sharedDataDir(), "xaslib", "data", s.file), { element: "Cu", edge: "K" });
     return { ...s, target: normaliseTarget(m.energy, m.mu, m.source) };
   });
   const standards = targets.map((t) => ({ name: t.name, target: t.target, reference: cands.find((c) => c.id === t.trueIds[0])!.members[0] }));
@@ -97,8 +99,8 @@ test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the cei
     return Math.min(...ranked.filter((r) => t.trueIds.includes(r.id)).map((r) => r.rank));
   });
   console.log(`FEFF ceiling ranks among ${cands.length}: CuO ${ranks[0]}, azurite ${ranks[1]}; LOO offsets ${loo.map((c) => c.offset.toFixed(2)).join(", ")} eV`);
-  assert.ok(ranks[0] <= 3, `CuO rank ${ranks[0]}`);
-  assert.ok(ranks[1] <= 12, `azurite rank ${ranks[1]}`);
+  assert.ok(ranks[0] <= 4, `CuO rank ${ranks[0]}`);
+  assert.ok(ranks[1] <= 14, `azurite rank ${ranks[1]}`);
   // The FEFF-vs-experiment offset is a few eV below the computed edge, the same for both standards within 1 eV.
   for (const c of loo) assert.ok(c.offset < -3 && c.offset > -8, `offset ${c.offset}`);
   assert.ok(Math.abs(loo[0].offset - loo[1].offset) < 1);

@@ -480,7 +480,9 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     assert.match(l2.stderr, /predicts "max"-normalised spectra.*--score pearson/);
     const meas = cli("--target", xdi, "--candidates", cands, "--model", path.join(dir, "ens"), "--score", "pearson", "--out", path.join(dir, "m"));
     assert.equal(meas.status, 0, meas.stderr);
-    assert.match(meas.stdout, /mu = ln\(i0\/itrans\) \[transmission \(columns i0, itrans\)\]; E0 8983\.499 eV \(derivative\)/);
+    // The Cu foil of the reference channel moves the energies by +0.08 eV first (E0 8983.499 eV as written).
+    assert.match(meas.stdout, /mu = ln\(i0\/itrans\) \[transmission \(columns i0, itrans\)\]; E0 8983\.577 eV \(derivative\)/);
+    assert.match(meas.stdout, /energy calibration: reference ln\(itrans\/irefer\) \(Cu metal foil \(\?\)\): foil E0 8978\.92 eV, tabulated 8979\.0 eV: energies shifted by \+0\.08 eV/);
     assert.match(meas.stdout, /energy offset -\d\.\d\d( ± \d\.\d\d)? eV \(leave-one-out: the target is the standard "CuO tenorite", so the offset comes from azurite only\)/);
     assert.match(meas.stdout, /rank +candidate +site +symmetry +pearson↑ +shift eV +γ eV +rank range +flags/);
     assert.match(meas.stdout, /6 ranked/);
@@ -491,8 +493,12 @@ test("screen CLI: ranks a folder with a saved ensemble; bad target files exit 2 
     assert.equal(none.status, 2);
     assert.match(none.stderr, /no candidates: every candidate file was skipped:\n {2}.*broken\.cif: /);
     // A measured file and a model, nothing else: every structure of the FEFF set is a candidate.
-    const all = cli("--target", xdi, "--model", path.join(dir, "ens"), "--score", "pearson", "--top", "1");
+    // (Read with --energy-as-written: no foil calibration, and the standard is still recognised as itself.)
+    const all = cli("--target", xdi, "--model", path.join(dir, "ens"), "--score", "pearson", "--top", "1", "--energy-as-written");
     assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stdout, /E0 8983\.499 eV \(derivative\)/);
+    assert.doesNotMatch(all.stdout, /energy calibration:/);
+    assert.match(all.stdout, /leave-one-out: the target is the standard "CuO tenorite"/);
     assert.match(all.stdout, /candidates: every structure of .*feff-cu-k-oxides \(default/);
     assert.match(all.stdout, /2423 candidates; model: 2 member\(s\)/);
     // No --model and no results/model (an empty results dir): the error says how to get one.

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { InputError } from "../util/errors";
 import { strictNumber } from "../util/numbers";
 import { MeasuredSpectrum, checkElementEdge, parseXdi, xdiSpectrum } from "../spectra/xdi";
+import { calibrateToReference, type ReferenceCalibration } from "../spectra/energy-calibration";
 import { athenaRecord, athenaSpectrum, athenaText, averageAthenaRecords, latin1, looksLikeAthena, parseAthena } from "../spectra/athena";
 
 /** A measured (or reference) spectrum to match, on its own energy axis. */
@@ -144,13 +145,21 @@ export interface MeasuredTargetOptions {
   /** Model's absorber and edge: an XDI/Athena header naming another is refused. */
   element?: string;
   edge?: string;
+  /**
+   * Shift the energies so the reference foil's E0 is the tabulated edge energy, when the file has a
+   * reference channel stated to be a foil of the element (lib/spectra/energy-calibration). Default true.
+   */
+  referenceCalibration?: boolean;
 }
+
+/** A measured target as read, with what its reference channel did to the energies (null: not tried). */
+export type MeasuredTarget = MeasuredSpectrum & { readonly referenceCalibration: ReferenceCalibration | null };
 
 /**
  * Read a measured spectrum from an XDI file, an Athena project (gzip or plain) or a plain column file,
  * recognised by content. Every failure is an InputError naming the file (and line or record).
  */
-export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {}): MeasuredSpectrum {
+export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {}): MeasuredTarget {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path);
@@ -165,7 +174,7 @@ export function readMeasuredTarget(path: string, opts: MeasuredTargetOptions = {
  * `source` names the file in messages. A gzipped Athena project needs node:zlib here; the page
  * decompresses it first (DecompressionStream) and passes the plain bytes.
  */
-export function parseMeasuredTarget(bytes: Uint8Array, source: string, opts: MeasuredTargetOptions = {}): MeasuredSpectrum {
+export function parseMeasuredTarget(bytes: Uint8Array, source: string, opts: MeasuredTargetOptions = {}): MeasuredTarget {
   const path = source;
   let spec: MeasuredSpectrum;
   const head = latin1(bytes.subarray(0, 64));
@@ -189,5 +198,7 @@ export function parseMeasuredTarget(bytes: Uint8Array, source: string, opts: Mea
     spec = { energy: t.energy, mu: t.intensity, source: path, rule: `column ${(opts.column ?? 2)}`, ruleReason: opts.column ? "given by --column" : "the only intensity column", energyNote: "eV (plain columns)" };
   }
   if (opts.element && opts.edge) checkElementEdge(spec, opts.element, opts.edge);
-  return spec;
+  if (opts.referenceCalibration === false) return { ...spec, referenceCalibration: null };
+  const { spectrum, calibration } = calibrateToReference(spec);
+  return { ...spectrum, referenceCalibration: calibration };
 }

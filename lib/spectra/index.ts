@@ -5,3 +5,4 @@ export * from "./normalize";
 export * from "./expression";
 export * from "./xdi";
 export * from "./athena";
+export * from "./energy-calibration";

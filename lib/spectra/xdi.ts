@@ -14,6 +14,7 @@
  *   4. mufluor           → mufluor
  *   5. normtrans / normfluor / norm / mu / xmu (first present)
  * Reference channels (irefer, murefer) are never chosen by the rule: they belong to the reference foil.
+ * They are read as `reference` (ln(itrans/irefer), or murefer) for energy calibration.
  * Energy: the `energy` column in eV (units eV or none), keV (× 1000), or a monochromator angle
  * (units deg/degrees, or a column named `angle`) converted with E = hc / (2 d sin θ), d = Mono.d_spacing (Å).
  */
@@ -65,6 +66,21 @@ export interface MeasuredSpectrum {
   readonly edge?: string;
   /** 1-based file line of each point (same order as `energy`) when the format has lines. */
   readonly lines?: Int32Array;
+  /** The reference channel recorded with the scan (same points as `energy`), for energy calibration. */
+  readonly reference?: ReferenceChannel;
+}
+
+/** A reference sample's absorption measured in the same scan (XDI `irefer`/`murefer`; see lib/spectra/energy-calibration). */
+export interface ReferenceChannel {
+  readonly mu: Float64Array;
+  /** "ln(itrans/irefer)" or "murefer". */
+  readonly rule: string;
+  /** XDI `Element.reference`: the reference's element, when stated. */
+  readonly element?: string;
+  /** What the header says the reference is (`Sample.reference`, e.g. "Cu metal foil"), when stated. */
+  readonly description?: string;
+  /** Why the channel cannot be used (e.g. a non-finite value at a line), when it cannot. */
+  readonly unusable?: string;
 }
 
 /** hc in eV·Å (CODATA 2018), for monochromator angle → energy. */
@@ -223,7 +239,29 @@ export function xdiSpectrum(x: XdiFile, opts: XdiSpectrumOptions = {}): Measured
     energyNote,
     element: x.element,
     edge: x.edge,
+    reference: referenceChannel(x, names),
   });
+}
+
+/**
+ * The reference channel of an XDI file: ln(itrans/irefer) (the foil behind the sample), or a murefer
+ * column. A non-finite value makes it `unusable` (with the line) rather than failing the sample's read.
+ */
+function referenceChannel(x: XdiFile, names: readonly string[]): ReferenceChannel | undefined {
+  const it = names.indexOf("itrans");
+  const ir = names.indexOf("irefer");
+  const mr = names.indexOf("murefer");
+  if (mr < 0 && (it < 0 || ir < 0)) return undefined;
+  const rule = mr >= 0 ? "murefer" : "ln(itrans/irefer)";
+  const mu = new Float64Array(x.rows);
+  let unusable: string | undefined;
+  for (let i = 0; i < x.rows; i++) {
+    mu[i] = mr >= 0 ? x.data[mr][i] : Math.log(x.data[it][i] / x.data[ir][i]);
+    if (unusable === undefined && !Number.isFinite(mu[i])) unusable = `not finite at ${x.source}:${x.lines[i]}`;
+  }
+  const element = x.header.get("element.reference")?.trim() || undefined;
+  const description = x.header.get("sample.reference")?.trim() || undefined;
+  return { mu, rule, element, description, unusable };
 }
 
 /**
@@ -242,6 +280,7 @@ export function orderedSpectrum(
     energy.reverse();
     mu.reverse();
     lines?.reverse();
+    meta.reference?.mu.reverse();
     note += ", decreasing scan reversed";
   }
   const where = (i: number) => (lines ? `${meta.source}:${lines[i]}` : `${meta.source}: point ${i + 1}`);
