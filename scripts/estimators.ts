@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../lib/data/dataset";
 import type { SplitIndices } from "../lib/data/splits";
-import { featurizeDataset, featureRowSplit, type FeatureTable } from "../lib/study/features";
+import { featurizeDataset, featureRowSplit, type FeatureTable } from "../lib/descriptors/table";
 import { KnnRegressor, MeanSpectrumRegressor } from "../lib/eval/baselines";
 import type { MlpConfig, XanesMlp } from "../lib/model/mlp";
 import { studyConfig } from "../lib/study/config";

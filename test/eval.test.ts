@@ -315,7 +315,7 @@ test("replayPatience: stop and restored epoch per patience, as trainMlp's early 
 });
 
 test("featureRowSplit maps dataset rows to feature rows and leaves out rows that failed featurisation", async () => {
-  const { featureRowSplit } = await import("../lib/study/features");
+  const { featureRowSplit } = await import("../lib/descriptors/table");
   // Dataset rows 0..5; row 2 failed featurisation, so feature rows are [0, 1, 3, 4, 5] → 0..4.
   const table = { rows: [0, 1, 3, 4, 5] } as unknown as Parameters<typeof featureRowSplit>[1];
   assert.deepEqual(featureRowSplit({ train: [0, 2, 3], val: [5], test: [1, 4] }, table), { train: [0, 2], val: [4], test: [1, 3] });

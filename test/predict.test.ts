@@ -12,7 +12,9 @@ import { MlpRegressor } from "../lib/model/estimator";
 import { mlpConfig } from "../lib/model/mlp";
 import { XanesPredictor } from "../lib/model/predictor";
 import { studyConfig } from "../lib/study/config";
-import { buildStudyDataset, datasetSpectral, featurizeDataset } from "../lib/study/features";
+import { buildStudyDataset } from "../lib/study/features";
+import { featurizeDataset } from "../lib/descriptors/table";
+import { datasetSpectral } from "../lib/model/spectral";
 import { main } from "../scripts/predict";
 import { tempDirFactory } from "./helpers/files";
 

@@ -10,3 +10,4 @@ export * from "./presets";
 export * from "./prdf";
 export * from "./adf";
 export * from "./shell";
+export * from "./table";

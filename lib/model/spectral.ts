@@ -5,6 +5,7 @@
  */
 import { meshEnergies, NORMALISATIONS, type EnergyMesh, type Normalisation } from "../spectra/mesh";
 import { at, fail, finite, object, oneOf, positive, integer, string, type Where } from "./check";
+import type { Dataset } from "../data/dataset";
 
 export const MESH_KINDS = ["absolute", "edge-relative"] as const;
 export type MeshKind = (typeof MESH_KINDS)[number];
@@ -144,4 +145,9 @@ export function checkSpectralContract(v: unknown, w: Where): SpectralContract {
     alignment,
     broadening: optional(o.broadening, "broadening"),
   };
+}
+
+/** The spectral contract of a dataset's spectra (saved with every predictor trained on them). */
+export function datasetSpectral(ds: Pick<Dataset, "config">, element: string, edge: string): SpectralContract {
+  return spectralContract(ds.config.mesh, element, edge, ds.config.normalisation);
 }

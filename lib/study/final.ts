@@ -11,7 +11,7 @@ import { evaluateModel, type ModelEvaluation } from "../eval/evaluation";
 import { takeRows, type Matrix } from "../util/matrix";
 import { calibratedSigma, chooseBandOnValidation, ensembleMeanStd, uncertaintyReport, type ChosenBand, type UncertaintyReport } from "../eval/uncertainty";
 import type { StudyConfig } from "./config";
-import type { FeatureTable } from "./features";
+import type { FeatureTable } from "../descriptors/table";
 
 export interface FinalRun {
   split: SplitIndices;

@@ -13,7 +13,8 @@ import type { NamedFigure } from "../eval/report";
 import { takeRows, type Matrix } from "../util/matrix";
 import { createRng, shuffleInPlace } from "../util/random";
 import type { StudyConfig } from "./config";
-import { buildOxygenDataset, featurizeDataset } from "./features";
+import { buildOxygenDataset } from "./features";
+import { featurizeDataset } from "../descriptors/table";
 
 export interface OxygenFold {
   testSnapshot: string;
