@@ -167,7 +167,9 @@ test("the whole Cu K FEFF set builds; every spectrum folder is kept or reported;
   // a version-1 folder (no multiplicity column) still loads, multiplicities derived on load
   const v1 = path.join(tmp("cu"), "cu-k-v1");
   fs.cpSync(dir, v1, { recursive: true });
-  const cfg = JSON.parse(fs.readFileSync(path.join(v1, "dataset.json"), "utf8"));
+  // (version 1 folders were written before the integrity hashes)
+  const { integrity, ...cfg } = JSON.parse(fs.readFileSync(path.join(v1, "dataset.json"), "utf8"));
+  assert.deepEqual(Object.keys(integrity).sort(), ["energy.npy", "meta.json", "spectra.npy", "splits.json", "structures.json"]);
   fs.writeFileSync(path.join(v1, "dataset.json"), JSON.stringify({ ...cfg, formatVersion: 1 }));
   fs.writeFileSync(path.join(v1, "meta.json"), JSON.stringify(ds.meta.map(({ multiplicity, ...rest }) => rest)));
   const old = loadDataset(v1);
@@ -175,6 +177,27 @@ test("the whole Cu K FEFF set builds; every spectrum folder is kept or reported;
   assert.deepEqual(old.meta, ds.meta);
   fs.writeFileSync(path.join(v1, "dataset.json"), JSON.stringify({ ...cfg, formatVersion: 7 }));
   assert.throws(() => loadDataset(v1), /format version 7/);
+
+  // A saved folder records each data file's SHA-256: one flipped low bit of one float (still a finite,
+  // well-formed npy), an edited meta.json or a missing hash is refused, naming the file.
+  const damaged = path.join(tmp("cu"), "cu-k-damaged");
+  const copy = () => {
+    fs.rmSync(damaged, { recursive: true, force: true });
+    fs.cpSync(dir, damaged, { recursive: true });
+  };
+  copy();
+  const npy = fs.readFileSync(path.join(damaged, "spectra.npy"));
+  npy[npy.length - 4] ^= 1;
+  fs.writeFileSync(path.join(damaged, "spectra.npy"), npy);
+  assert.throws(() => loadDataset(damaged), (e: Error) => e instanceof InputError && /cu-k-damaged\/spectra\.npy: contents differ from what was saved \(sha256 mismatch\)/.test(e.message));
+  copy();
+  fs.appendFileSync(path.join(damaged, "meta.json"), " ");
+  assert.throws(() => loadDataset(damaged), /meta\.json: contents differ/);
+  copy();
+  fs.writeFileSync(path.join(damaged, "dataset.json"), JSON.stringify({ ...cfg, integrity: { ...integrity, "splits.json": undefined } }));
+  assert.throws(() => loadDataset(damaged), /dataset\.json: integrity has no sha256 for splits\.json/);
+  copy();
+  assert.equal(loadDataset(damaged).meta.length, ds.meta.length);
 });
 
 test("siteMultiplicities: class sizes of the element's sites, 0 elsewhere", () => {

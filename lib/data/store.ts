@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Structure } from "../structure/types";
 import { InputError, errorMessage } from "../util/errors";
-import { ownerPid, processAlive } from "../util/fs";
+import { ownerPid, processAlive, sha256Hex } from "../util/fs";
 import { readJsonFile } from "../util/json";
 import { recordsToCsv } from "../util/csv";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
@@ -134,8 +134,11 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
   }
   fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
   fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
+  // SHA-256 of every data file, checked on load: a changed or damaged file (a bit flip keeps an npy
+  // well-formed) is refused instead of trained on.
+  const integrity = Object.fromEntries(HASHED_FILES.map((f) => [f, sha256Hex(fs.readFileSync(path.join(tmp, f)))]));
   // Written last: its presence (and that it parses) marks a finished folder for recovery.
-  fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify(ds.config, null, 1));
+  fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify({ ...ds.config, integrity }, null, 1));
   const old = `${path.resolve(dir)}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);
@@ -143,13 +146,40 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
 }
 
 
+/** Files whose SHA-256 dataset.json records (`integrity`). */
+const HASHED_FILES = ["spectra.npy", "energy.npy", "meta.json", "structures.json", "splits.json"] as const;
+
+/**
+ * Compare each data file with the SHA-256 recorded when the folder was saved. Folders saved before
+ * hashes were recorded have none and load as before.
+ */
+function checkIntegrity(dir: string, integrity: unknown): void {
+  if (integrity === undefined) return;
+  if (!integrity || typeof integrity !== "object" || Array.isArray(integrity)) throw new InputError(`${dir}/dataset.json: "integrity" must be an object of file → sha256`);
+  const rec = integrity as Record<string, unknown>;
+  for (const f of HASHED_FILES) {
+    const want = rec[f];
+    if (typeof want !== "string") throw new InputError(`${dir}/dataset.json: integrity has no sha256 for ${f}`);
+    const file = path.join(dir, f);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      throw new InputError(`${file}: cannot read (${errorMessage(err)})`);
+    }
+    if (sha256Hex(bytes) !== want) throw new InputError(`${file}: contents differ from what was saved (sha256 mismatch); rebuild the dataset`);
+  }
+}
+
 /** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
 export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Dataset {
   recoverAndReport(dir, opts);
-  const config = readJsonFile(path.join(dir, "dataset.json")) as DatasetConfig;
-  if (!config || typeof config !== "object" || (config.formatVersion !== 1 && config.formatVersion !== 2)) {
-    throw new InputError(`${dir}/dataset.json: format version ${String((config as DatasetConfig | null)?.formatVersion)} is not supported (1 or 2)`);
+  const raw = readJsonFile(path.join(dir, "dataset.json")) as (DatasetConfig & { integrity?: unknown }) | null;
+  if (!raw || typeof raw !== "object" || (raw.formatVersion !== 1 && raw.formatVersion !== 2)) {
+    throw new InputError(`${dir}/dataset.json: format version ${String(raw?.formatVersion)} is not supported (1 or 2)`);
   }
+  const { integrity, ...config } = raw;
+  checkIntegrity(dir, integrity);
   const spectraFile = path.join(dir, "spectra.npy");
   const energyFile = path.join(dir, "energy.npy");
   const s = readNpy(spectraFile);

@@ -18,7 +18,6 @@
  * lrSchedule, weightDecay and pcaComponents existed load with the values they were trained with
  * (withConfigDefaults). Older readers reject a "pca" model at its outputScaling, never misread it.
  */
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -30,6 +29,7 @@ import { checkSpectralContract, type MeshKind, type SpectralAlignment, type Spec
 import { at, fail, finiteArray, integer, object, oneOf, string, type Where } from "./check";
 import { InputError, errorMessage } from "../util/errors";
 import { parseJsonFileText, readJsonFile } from "../util/json";
+import { sha256Hex } from "../util/fs";
 import { NORMALISATIONS, type Normalisation } from "../spectra/mesh";
 
 export const MODEL_FORMAT = "xanes-model";
@@ -129,7 +129,7 @@ export async function saveModel(dir: string, model: XanesMlp, opts: SaveModelOpt
   return { dir, files: ["model.json", "weights.bin", "xanes-model.json"].map((f) => path.join(dir, f)) };
 }
 
-const sha256 = (data: string | Uint8Array) => crypto.createHash("sha256").update(data).digest("hex");
+const sha256 = sha256Hex;
 
 function checkScaler(v: unknown, w: Where, columns: number): StandardScalerJSON {
   const o = object(v, w);

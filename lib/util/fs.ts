@@ -2,6 +2,11 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** SHA-256 of data, hex (the integrity hash of saved models and datasets). */
+export function sha256Hex(data: string | Uint8Array): string {
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
 /**
  * Write via a temporary file in the same folder + rename, so readers (a parallel kernel, a resumed
  * run) never see a partial file. The random suffix keeps concurrent writers of the same file apart.
