@@ -17,6 +17,10 @@ import { XanesPredictor } from "../lib/model/predictor";
 import { loadEnsemble, saveEnsemble } from "../lib/model/ensemble";
 import type { SpectralContract } from "../lib/model/spectral";
 import { takeColumns, takeRows, type Matrix } from "../lib/util/matrix";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readNpy, writeNpy } from "../lib/data/npy";
+import { InputError } from "../lib/util/errors";
 
 /** Features of the dataset rows with the given descriptors (registry names), and the split on feature rows. */
 export function featurizeForBenchmark(ds: Dataset, descriptors: readonly string[], split: SplitIndices): { table: FeatureTable; split: SplitIndices } {
@@ -123,4 +127,47 @@ export async function loadMlpEnsemble(dir: string): Promise<XanesPredictor[]> {
 export async function fitKnnFixed(X: Matrix, Y: Matrix, k: number): Promise<{ predict(Xq: Matrix): Float32Array }> {
   const knn = await new KnnRegressor({ kCandidates: [k], weightings: ["distance"] }).fit(X, Y, { train: Array.from({ length: X.rows }, (_, i) => i) });
   return { predict: (Xq) => knn.predict(Xq).data };
+}
+
+/** One ensemble member's predictions on the val and test rows (row-major, rows × mesh points). */
+export interface MemberPredictions {
+  readonly source: string;
+  readonly val: Float32Array;
+  readonly test: Float32Array;
+}
+
+/**
+ * Writes one member's val and test predictions as float32 npy (`<dir>/seed-<s>.val.npy`, `.test.npy`),
+ * so members of different settings or runs can be pooled into one ensemble later (readMemberPredictions).
+ */
+export function writeMemberPredictions(dir: string, seed: number, val: Float32Array, test: Float32Array, points: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  writeNpy(path.join(dir, `seed-${seed}.val.npy`), val, [val.length / points, points]);
+  writeNpy(path.join(dir, `seed-${seed}.test.npy`), test, [test.length / points, points]);
+}
+
+/**
+ * Every member written by writeMemberPredictions under the given folders, in folder then seed order;
+ * each must hold the expected rows × points (the same split and mesh), else an InputError naming the file.
+ */
+export function readMemberPredictions(dirs: readonly string[], rows: { val: number; test: number }, points: number): MemberPredictions[] {
+  const out: MemberPredictions[] = [];
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir)) throw new InputError(`${dir}: member predictions folder does not exist`);
+    const seeds = fs.readdirSync(dir).map((f) => /^seed-(\d+)\.val\.npy$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+    if (seeds.length === 0) throw new InputError(`${dir}: no seed-<s>.val.npy member predictions`);
+    for (const seed of seeds) {
+      const read = (part: "val" | "test") => {
+        const file = path.join(dir, `seed-${seed}.${part}.npy`);
+        if (!fs.existsSync(file)) throw new InputError(`${file}: missing (its val file exists)`);
+        const a = readNpy(file);
+        if (!(a.data instanceof Float32Array) || a.shape.length !== 2 || a.shape[0] !== rows[part] || a.shape[1] !== points) {
+          throw new InputError(`${file}: expected float32 ${rows[part]} × ${points} predictions (this split's ${part} rows × mesh points), got ${a.data instanceof Float32Array ? "float32" : "float64"} [${a.shape.join(", ")}]`);
+        }
+        return a.data;
+      };
+      out.push({ source: `${dir}/seed-${seed}`, val: read("val"), test: read("test") });
+    }
+  }
+  return out;
 }
