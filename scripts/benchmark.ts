@@ -22,7 +22,9 @@
  *                     with --descriptors and no --preset, no preset is run
  *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
  *   MLP settings: by default the study preset trains the reproduction's final net (STUDY_MLP) and
- *   every other configuration the settings chosen on validation (BENCHMARK_MLP, scripts/estimators.ts);
+ *   every other configuration the settings chosen on validation (scripts/estimators.ts): BENCHMARK_MLP
+ *   for omnixas (chosen on its val lines), GROUPED_MLP for grouped (chosen on the grouped split's own
+ *   val lines by the ensemble's val mean MSE; docs/benchmark/README.md);
  *   these options override them for every configuration:
  *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
  *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none|pca
@@ -36,7 +38,8 @@
  *                     DIR/<configuration>/seed-<s>.{val,test}.npy, for pooling members later (--combine)
  *   --combine DIR     no training: score the ensemble of every member whose predictions are in DIR
  *                     (repeatable: members of several settings or runs pooled into one ensemble), next to
- *                     kNN on the first preset's features; the folders must come from the same protocol
+ *                     kNN on the first preset's features; the folders must come from the same protocol.
+ *                     With --seeds, only the members of those seeds (in any of the folders)
  *   --out FILE        JSON report (default results/benchmark-omnixas.json)
  *   --save DIR        save the first preset's ensemble there (member-<k>/ folders, with the calibrated
  *                     band in each member's metadata) for `npm run evaluate` and screening
@@ -58,7 +61,7 @@ import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
 import { bandCoverage, calibratedSigma, chooseBandOnValidation, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
-import { BENCHMARK_MLP, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, readMemberPredictions, saveMlpEnsemble, selectDescriptors, STUDY_MLP, writeMemberPredictions } from "./estimators";
+import { defaultMlp, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, readMemberPredictions, saveMlpEnsemble, selectDescriptors, STUDY_MLP, writeMemberPredictions } from "./estimators";
 import { checkMlpConfig, type LrSchedule, type MlpConfig, type XanesMlp } from "../lib/model/mlp";
 import { readJsonFile } from "../lib/util/json";
 import { buildDataset, Dataset } from "../lib/data/dataset";
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
       preset: { type: "string", multiple: true },
       singles: { type: "boolean", default: false },
       descriptors: { type: "string", multiple: true },
-      seeds: { type: "string", default: "1,2,3,4,5" },
+      seeds: { type: "string" },
       hidden: { type: "string" },
       dropout: { type: "string" },
       lr: { type: "string" },
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
   const presets = values.preset ?? (values.descriptors ? [] : ["study"]);
   const custom = (values.descriptors ?? []).map((l) => l.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
   for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
-  const seeds = numbers(values.seeds!, "seeds");
+  const seeds = numbers(values.seeds ?? "1,2,3,4,5", "seeds");
   // the options given, over each configuration's default settings
   const overrides: Partial<MlpConfig> = {};
   const num = (v: string | undefined, what: string) => (v === undefined ? undefined : numbers(v, what)[0]);
@@ -192,7 +195,7 @@ async function main(): Promise<void> {
   const combine = values.combine;
   if (combine && (values.grid || values.predictions || values.save)) throw new InputError("--combine scores saved member predictions: it takes no --grid, --predictions or --save");
   const settingsFor = (preset: string, extra: Partial<MlpConfig>): MlpConfig => {
-    const cfg: MlpConfig = { ...(preset === "study" ? STUDY_MLP : BENCHMARK_MLP), ...overrides, ...extra };
+    const cfg: MlpConfig = { ...defaultMlp(protocol, preset), ...overrides, ...extra };
     try {
       checkMlpConfig(cfg, "benchmark");
     } catch (err) {
@@ -274,7 +277,7 @@ async function main(): Promise<void> {
     const memberTest: Float32Array[] = [];
     const members: Record<string, unknown>[] = [];
     if (c.combine) {
-      for (const m of readMemberPredictions(c.combine, { val: split.val.length, test: split.test.length }, M)) {
+      for (const m of readMemberPredictions(c.combine, { val: split.val.length, test: split.test.length }, M, values.seeds === undefined ? undefined : seeds)) {
         memberVal.push(m.val);
         memberTest.push(m.test);
         const s = scores(m.val, m.test, d, baseline, energy);

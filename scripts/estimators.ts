@@ -81,6 +81,24 @@ export const BENCHMARK_MLP: MlpConfig = {
   weightDecay: 1,
 };
 
+/**
+ * The benchmark's settings for `benchmark -- grouped` (every preset but "study"), chosen on the
+ * grouped split's own validation lines (criterion: the ensemble's val mean MSE; every candidate and its
+ * figure: docs/benchmark/README.md, "Chosen on the grouped split's own val lines").
+ */
+export const GROUPED_MLP: MlpConfig = {
+  ...BENCHMARK_MLP,
+  hidden: [512, 512, 256],
+  dropout: 0,
+  weightDecay: 0.3,
+};
+
+/** The MLP settings a benchmark configuration trains unless options override them. */
+export function defaultMlp(protocol: "omnixas" | "grouped", preset: string): MlpConfig {
+  if (preset === "study") return STUDY_MLP;
+  return protocol === "grouped" ? GROUPED_MLP : BENCHMARK_MLP;
+}
+
 export interface FittedMlp extends Fitted {
   readonly model: XanesMlp;
   readonly bestEpoch: number;
@@ -147,16 +165,17 @@ export function writeMemberPredictions(dir: string, seed: number, val: Float32Ar
 }
 
 /**
- * Every member written by writeMemberPredictions under the given folders, in folder then seed order;
- * each must hold the expected rows × points (the same split and mesh), else an InputError naming the file.
+ * Every member written by writeMemberPredictions under the given folders (only those of `seeds` when
+ * given), in folder then seed order; each must hold the expected rows × points (the same split and
+ * mesh), else an InputError naming the file. No member at all is an InputError.
  */
-export function readMemberPredictions(dirs: readonly string[], rows: { val: number; test: number }, points: number): MemberPredictions[] {
+export function readMemberPredictions(dirs: readonly string[], rows: { val: number; test: number }, points: number, seeds?: readonly number[]): MemberPredictions[] {
   const out: MemberPredictions[] = [];
   for (const dir of dirs) {
     if (!fs.existsSync(dir)) throw new InputError(`${dir}: member predictions folder does not exist`);
-    const seeds = fs.readdirSync(dir).map((f) => /^seed-(\d+)\.val\.npy$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
-    if (seeds.length === 0) throw new InputError(`${dir}: no seed-<s>.val.npy member predictions`);
-    for (const seed of seeds) {
+    const found = fs.readdirSync(dir).map((f) => /^seed-(\d+)\.val\.npy$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+    if (found.length === 0) throw new InputError(`${dir}: no seed-<s>.val.npy member predictions`);
+    for (const seed of found.filter((s) => !seeds || seeds.includes(s))) {
       const read = (part: "val" | "test") => {
         const file = path.join(dir, `seed-${seed}.${part}.npy`);
         if (!fs.existsSync(file)) throw new InputError(`${file}: missing (its val file exists)`);
@@ -169,5 +188,6 @@ export function readMemberPredictions(dirs: readonly string[], rows: { val: numb
       out.push({ source: `${dir}/seed-${seed}`, val: read("val"), test: read("test") });
     }
   }
+  if (out.length === 0) throw new InputError(`${dirs.join(", ")}: no member predictions of seeds ${seeds!.join(",")}`);
   return out;
 }
