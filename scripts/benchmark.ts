@@ -22,7 +22,9 @@
  *                     with --descriptors and no --preset, no preset is run
  *   --seeds 1,2,3     MLP seeds; the ensemble predicts their mean (default 1,2,3,4,5)
  *   MLP settings: by default the study preset trains the reproduction's final net (STUDY_MLP) and
- *   every other configuration the settings chosen on validation (BENCHMARK_MLP, scripts/estimators.ts);
+ *   every other configuration the settings chosen on validation (scripts/estimators.ts): BENCHMARK_MLP
+ *   for omnixas (chosen on its val lines), GROUPED_MLP for grouped (chosen on the grouped split's own
+ *   val lines by the ensemble's val mean MSE; docs/benchmark/README.md);
  *   these options override them for every configuration:
  *   --hidden 512,512,256  --dropout 0.1  --lr 0.001  --batch 64  --epochs 200  --patience 30
  *   --loss mse|mse+derivative|mse+cosine  --loss-weight 1  --output-scaling standard|none|pca
@@ -32,6 +34,12 @@
  *                     of the training variance (sets --output-scaling pca)
  *   --grid FILE       JSON array of { "label": "...", "mlp": { MlpConfig fields } }: each entry is run
  *                     for each preset (its fields over the settings above), in one process
+ *   --predictions DIR write each member's val and test predictions (float32 npy, rows × mesh points) to
+ *                     DIR/<configuration>/seed-<s>.{val,test}.npy, for pooling members later (--combine)
+ *   --combine DIR     no training: score the ensemble of every member whose predictions are in DIR
+ *                     (repeatable: members of several settings or runs pooled into one ensemble), next to
+ *                     kNN on the first preset's features; the folders must come from the same protocol.
+ *                     With --seeds, only the members of those seeds (in any of the folders)
  *   --out FILE        JSON report (default results/benchmark-omnixas.json)
  *   --save DIR        save the first preset's ensemble there (member-<k>/ folders, with the calibrated
  *                     band in each member's metadata) for `npm run evaluate` and screening
@@ -40,6 +48,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { scriptUsage } from "./usage";
 import { resultsDir, sharedDataDir } from "../lib/config";
@@ -52,7 +61,7 @@ import { evaluateSpectra, shapeReproduced } from "../lib/eval/metrics";
 import { bandCoverage, calibratedSigma, chooseBandOnValidation, ensembleMeanStd, uncertaintyReport } from "../lib/eval/uncertainty";
 import { writeJsonFile } from "../lib/eval/report";
 import { InputError, errorMessage } from "../lib/util/errors";
-import { BENCHMARK_MLP, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, saveMlpEnsemble, selectDescriptors, STUDY_MLP } from "./estimators";
+import { defaultMlp, featurizeForBenchmark, fitKnn, fitMean, fitMlp, FitData, readMemberPredictions, saveMlpEnsemble, selectDescriptors, STUDY_MLP, writeMemberPredictions } from "./estimators";
 import { checkMlpConfig, type LrSchedule, type MlpConfig, type XanesMlp } from "../lib/model/mlp";
 import { readJsonFile } from "../lib/util/json";
 import { buildDataset, Dataset } from "../lib/data/dataset";
@@ -103,6 +112,7 @@ function scores(predVal: Float32Array, predTest: Float32Array, d: FitData, basel
   const val = etaScore(predVal, truthVal, baseline);
   const test = etaScore(predTest, truthTest, baseline);
   const mseTest = perSpectrumMse(predTest, truthTest, d.Y.cols);
+  const mseVal = perSpectrumMse(predVal, truthVal, d.Y.cols);
   const shape = shapeReproduced(evaluateSpectra(predTest, truthTest, energy));
   return {
     valEta: val.eta,
@@ -110,6 +120,7 @@ function scores(predVal: Float32Array, predTest: Float32Array, d: FitData, basel
     nVal: val.n,
     nTest: test.n,
     testMedianMse: test.medianMseModel,
+    valMeanMse: mseVal.reduce((a, b) => a + b, 0) / mseVal.length,
     testMeanMse: mseTest.reduce((a, b) => a + b, 0) / mseTest.length,
     testPearsonAtLeast095: shape.pearson["0.95"],
   };
@@ -124,7 +135,7 @@ async function main(): Promise<void> {
       preset: { type: "string", multiple: true },
       singles: { type: "boolean", default: false },
       descriptors: { type: "string", multiple: true },
-      seeds: { type: "string", default: "1,2,3,4,5" },
+      seeds: { type: "string" },
       hidden: { type: "string" },
       dropout: { type: "string" },
       lr: { type: "string" },
@@ -138,6 +149,8 @@ async function main(): Promise<void> {
       "weight-decay": { type: "string" },
       pca: { type: "string" },
       grid: { type: "string" },
+      predictions: { type: "string" },
+      combine: { type: "string", multiple: true },
       out: { type: "string" },
       save: { type: "string" },
       label: { type: "string", default: "" },
@@ -155,7 +168,7 @@ async function main(): Promise<void> {
   const presets = values.preset ?? (values.descriptors ? [] : ["study"]);
   const custom = (values.descriptors ?? []).map((l) => l.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
   for (const p of presets) if (!(p in DESCRIPTOR_PRESETS)) throw new InputError(`--preset ${p}: unknown (known: ${Object.keys(DESCRIPTOR_PRESETS).join(", ")})`);
-  const seeds = numbers(values.seeds!, "seeds");
+  const seeds = numbers(values.seeds ?? "1,2,3,4,5", "seeds");
   // the options given, over each configuration's default settings
   const overrides: Partial<MlpConfig> = {};
   const num = (v: string | undefined, what: string) => (v === undefined ? undefined : numbers(v, what)[0]);
@@ -179,8 +192,10 @@ async function main(): Promise<void> {
     overrides.pcaComponents = null;
   }
   const grid = values.grid ? readGrid(values.grid) : [{ label: "", mlp: {} }];
+  const combine = values.combine;
+  if (combine && (values.grid || values.predictions || values.save)) throw new InputError("--combine scores saved member predictions: it takes no --grid, --predictions or --save");
   const settingsFor = (preset: string, extra: Partial<MlpConfig>): MlpConfig => {
-    const cfg: MlpConfig = { ...(preset === "study" ? STUDY_MLP : BENCHMARK_MLP), ...overrides, ...extra };
+    const cfg: MlpConfig = { ...defaultMlp(protocol, preset), ...overrides, ...extra };
     try {
       checkMlpConfig(cfg, "benchmark");
     } catch (err) {
@@ -233,9 +248,14 @@ async function main(): Promise<void> {
     writeJsonFile(out, report);
   };
   const summaryRows: string[][] = [];
-  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[]; mlp: MlpConfig; grid: string }[] = [];
+  const configs: { label: string; preset: string; descriptors: string[]; seeds: number[]; mlp: MlpConfig; grid: string; combine?: string[] }[] = [];
   const named = (base: string, g: string) => (g ? `${base} / ${g}` : base);
-  for (const g of grid) {
+  if (combine) {
+    const p = presets[0] ?? "custom";
+    const descriptors = presets.length ? presetDescriptors(p) : custom[0];
+    configs.push({ label: named(p === "custom" ? descriptors.join("+") : p, `combined: ${combine.map((dir) => path.basename(dir)).join(" + ")}`), preset: p, descriptors, seeds: [], mlp: settingsFor(p, {}), grid: "", combine });
+  }
+  for (const g of combine ? [] : grid) {
     for (const p of presets) configs.push({ label: named(p, g.label), preset: p, descriptors: presetDescriptors(p), seeds, mlp: settingsFor(p, g.mlp), grid: g.label });
     for (const list of custom) configs.push({ label: named(list.join("+"), g.label), preset: "custom", descriptors: list, seeds, mlp: settingsFor("custom", g.mlp), grid: g.label });
     if (values.singles) {
@@ -256,6 +276,15 @@ async function main(): Promise<void> {
     const memberVal: Float32Array[] = [];
     const memberTest: Float32Array[] = [];
     const members: Record<string, unknown>[] = [];
+    if (c.combine) {
+      for (const m of readMemberPredictions(c.combine, { val: split.val.length, test: split.test.length }, M, values.seeds === undefined ? undefined : seeds)) {
+        memberVal.push(m.val);
+        memberTest.push(m.test);
+        const s = scores(m.val, m.test, d, baseline, energy);
+        members.push({ source: m.source, ...s });
+        log(`[${c.label}] member ${m.source}: val eta ${s.valEta.toFixed(3)}, val mean MSE ${s.valMeanMse.toExponential(3)}, test eta ${s.testEta.toFixed(3)}`);
+      }
+    }
     for (const seed of c.seeds) {
       const m = await fitMlp(d, c.mlp, seed);
       const pv = m.predict(split.val);
@@ -264,7 +293,8 @@ async function main(): Promise<void> {
       memberTest.push(pt);
       const s = scores(pv, pt, d, baseline, energy);
       members.push({ ...m.info, ...s });
-      log(`[${c.label}] MLP seed ${seed}: best epoch ${m.bestEpoch}/${m.epochsRun}, ${m.seconds.toFixed(0)} s; val eta ${s.valEta.toFixed(3)}, test eta ${s.testEta.toFixed(3)}`);
+      if (values.predictions) writeMemberPredictions(path.join(values.predictions, slug(c.label)), seed, pv, pt, M);
+      log(`[${c.label}] MLP seed ${seed}: best epoch ${m.bestEpoch}/${m.epochsRun}, ${m.seconds.toFixed(0)} s (${loadNote()}); val eta ${s.valEta.toFixed(3)}, val mean MSE ${s.valMeanMse.toExponential(3)}, test eta ${s.testEta.toFixed(3)}`);
       if (keep) kept.push(m.model);
       else m.dispose();
     }
@@ -272,7 +302,8 @@ async function main(): Promise<void> {
     const ensTest = ensembleMeanStd(memberTest);
     const ens = scores(ensVal.mean, ensTest.mean, d, baseline, energy);
     let uncertainty: Record<string, unknown> | null = null;
-    if (c.seeds.length > 1) {
+    const nMembers = memberVal.length;
+    if (nMembers > 1) {
       const truthVal = takeRows(table.Y, split.val).data;
       const truthTest = takeRows(table.Y, split.test).data;
       const rawTest = calibratedSigma(ensTest.std, { scale: 1, floor: 0 });
@@ -309,8 +340,9 @@ async function main(): Promise<void> {
       log(`[${c.label}] saved ${dirs.length} members under ${values.save}`);
     }
     const meanScores = scores(mean.predict(split.val), mean.predict(split.test), d, baseline, energy);
+    log(`[${c.label}] val: mean MSE MLP ensemble ${ens.valMeanMse.toExponential(3)}, kNN ${knnScores.valMeanMse.toExponential(3)}, ratio ${(ens.valMeanMse / knnScores.valMeanMse).toFixed(3)}`);
     log(`[${c.label}] test: mean MSE MLP ensemble / kNN ${(ens.testMeanMse / knnScores.testMeanMse).toFixed(3)}; Pearson ≥ 0.95: MLP ensemble ${(100 * ens.testPearsonAtLeast095).toFixed(1)} %, kNN ${(100 * knnScores.testPearsonAtLeast095).toFixed(1)} %`);
-    log(`[${c.label}] MLP ensemble of ${c.seeds.length}: val eta ${ens.valEta.toFixed(3)}, test eta ${ens.testEta.toFixed(3)} (n ${ens.nTest}${protocol === "omnixas" ? `; ExpertXAS ${OMNIXAS_PUBLISHED_ETA.expertXAS}, ratio ${(ens.testEta / OMNIXAS_PUBLISHED_ETA.expertXAS).toFixed(3)}` : ""})`);
+    log(`[${c.label}] MLP ensemble of ${nMembers}: val eta ${ens.valEta.toFixed(3)}, test eta ${ens.testEta.toFixed(3)} (n ${ens.nTest}${protocol === "omnixas" ? `; ExpertXAS ${OMNIXAS_PUBLISHED_ETA.expertXAS}, ratio ${(ens.testEta / OMNIXAS_PUBLISHED_ETA.expertXAS).toFixed(3)}` : ""})`);
     runs.push({
       label: c.label,
       preset: c.preset,
@@ -319,18 +351,19 @@ async function main(): Promise<void> {
       mean: meanScores,
       knn: { name: knn.name, ...knn.info, ...knnScores },
       grid: c.grid || undefined,
-      mlp: { settings: c.mlp, seeds: c.seeds, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
+      mlp: { settings: c.combine ? null : c.mlp, seeds: c.seeds, combined: c.combine, members, ensemble: ens, memberTestEta: summary(members.map((m) => m.testEta as number)), memberValEta: summary(members.map((m) => m.valEta as number)) },
       uncertainty,
     });
     summaryRows.push([
-      c.label, String(c.seeds.length), knnScores.valEta.toFixed(3), knnScores.testEta.toFixed(3), summary(members.map((m) => m.valEta as number)).mean.toFixed(3),
+      c.label, String(nMembers), knnScores.valEta.toFixed(3), knnScores.testEta.toFixed(3), summary(members.map((m) => m.valEta as number)).mean.toFixed(3),
       ens.valEta.toFixed(3), ens.testEta.toFixed(3), String(ens.nTest), (ens.testMeanMse / knnScores.testMeanMse).toFixed(3), `${(100 * ens.testPearsonAtLeast095).toFixed(1)} %`,
+      (ens.valMeanMse / knnScores.valMeanMse).toFixed(3),
     ]);
     writeReport();
   }
   writeReport();
   log("");
-  log(markdownTable(["configuration", "seeds", "kNN val eta", "kNN test eta", "MLP member val eta (mean)", "MLP ens. val eta", "MLP ens. test eta", "n test", "test MSE MLP/kNN", "test Pearson ≥ 0.95"], summaryRows));
+  log(markdownTable(["configuration", "seeds", "kNN val eta", "kNN test eta", "MLP member val eta (mean)", "MLP ens. val eta", "MLP ens. test eta", "n test", "test MSE MLP/kNN", "test Pearson ≥ 0.95", "val MSE MLP/kNN"], summaryRows));
   log(`wrote ${out}`);
 }
 
@@ -352,6 +385,16 @@ async function groupedData(roots: readonly string[]): Promise<{ dataset: Dataset
     splitFractions: cfg.split.fractions,
   });
   return { dataset, split: groupedSplit(dataset.meta.map((m) => m.materialId), cfg.split.fractions, cfg.split.seed), coverage: null };
+}
+
+/** A configuration label as a folder name. */
+function slug(label: string): string {
+  return label.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-+|-+$/g, "") || "config";
+}
+
+/** The 1-minute load average, recorded beside each member's training time. */
+function loadNote(): string {
+  return `load ${os.loadavg()[0].toFixed(2)}`;
 }
 
 function markdownTable(head: string[], rows: string[][]): string {

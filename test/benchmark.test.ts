@@ -341,3 +341,75 @@ test("CLI: benchmark and evaluate reject bad arguments with one-line errors", { 
   assert.match(usage.stdout, /npm run evaluate -- --model DIR --data PATH/);
   assert.match(runScript("benchmark.ts", ["--help"]).stdout, /--lr-schedule constant \| cosine:MIN\[:WARMUP\] \| step:EVERY:FACTOR/);
 });
+
+// ---- member predictions: pooling members of several settings or runs into one ensemble (--predictions, --combine) ----
+
+test("member predictions: written as npy, read back in seed order; wrong shapes or missing files are InputErrors naming the file", async () => {
+  const { readMemberPredictions, writeMemberPredictions } = await import("../scripts/estimators");
+  const dir = path.join(tmp("members"), "cfg");
+  const M = 3;
+  const val = (s: number) => Float32Array.from({ length: 2 * M }, (_, i) => s + i / 10);
+  const testRows = (s: number) => Float32Array.from({ length: 4 * M }, (_, i) => -s - i / 10);
+  for (const s of [10, 2]) writeMemberPredictions(dir, s, val(s), testRows(s), M);
+  const read = readMemberPredictions([dir], { val: 2, test: 4 }, M);
+  assert.deepEqual(read.map((m) => path.basename(m.source)), ["seed-2", "seed-10"]);
+  assert.deepEqual([...read[1].val], [...val(10)]);
+  assert.deepEqual([...read[1].test], [...testRows(10)]);
+  // only the members of the given seeds; none of them is an error
+  assert.deepEqual(readMemberPredictions([dir], { val: 2, test: 4 }, M, [10, 3]).map((m) => path.basename(m.source)), ["seed-10"]);
+  assert.throws(() => readMemberPredictions([dir], { val: 2, test: 4 }, M, [3]), (e: unknown) => e instanceof InputError && /no member predictions of seeds 3/.test(e.message));
+  assert.throws(() => readMemberPredictions([dir], { val: 2, test: 5 }, M), (e: unknown) => e instanceof InputError && /seed-2\.test\.npy: expected float32 5 × 3 predictions/.test(e.message));
+  assert.throws(() => readMemberPredictions([dir], { val: 2, test: 4 }, 4), (e: unknown) => e instanceof InputError && /seed-2\.val\.npy/.test(e.message));
+  fs.rmSync(path.join(dir, "seed-10.test.npy"));
+  assert.throws(() => readMemberPredictions([dir], { val: 2, test: 4 }, M), (e: unknown) => e instanceof InputError && /seed-10\.test\.npy: missing/.test(e.message));
+  assert.throws(() => readMemberPredictions([path.join(dir, "none")], { val: 2, test: 4 }, M), (e: unknown) => e instanceof InputError && /does not exist/.test(e.message));
+});
+
+test("CLI: benchmark --predictions writes each member's predictions; --combine pools them into the same ensemble scores", { skip: !haveData && "shared data not found (set XAS_DATA_DIR)", timeout: 300_000 }, () => {
+  const split = tinySplit({ train: 40, val: 12, test: 12 });
+  const out = path.join(tmp("pred-out"), "report.json");
+  const preds = tmp("pred-members");
+  const common = ["omnixas", "--root", CU, "--split", split, "--preset", "study"];
+  const b = runScript("benchmark.ts", [...common, "--seeds", "1,2", "--hidden", "16", "--epochs", "2", "--patience", "2", "--predictions", preds, "--out", out]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.deepEqual(fs.readdirSync(path.join(preds, "study")).sort(), ["seed-1.test.npy", "seed-1.val.npy", "seed-2.test.npy", "seed-2.val.npy"]);
+  const run = JSON.parse(fs.readFileSync(out, "utf8")).runs[0];
+  // the val mean MSE of the ensemble and its ratio to kNN's are reported
+  assert.ok(run.mlp.ensemble.valMeanMse > 0 && run.knn.valMeanMse > 0);
+  assert.match(b.stdout, new RegExp(`val: mean MSE MLP ensemble .*ratio ${(run.mlp.ensemble.valMeanMse / run.knn.valMeanMse).toFixed(3)}`));
+  const cOut = path.join(tmp("combine-out"), "report.json");
+  const c = runScript("benchmark.ts", [...common, "--combine", path.join(preds, "study"), "--out", cOut]);
+  assert.equal(c.status, 0, c.stderr);
+  const pooled = JSON.parse(fs.readFileSync(cOut, "utf8")).runs[0];
+  assert.equal(pooled.mlp.members.length, 2);
+  assert.equal(pooled.label, "study / combined: study");
+  for (const k of ["valEta", "testEta", "valMeanMse", "testMeanMse"]) assert.ok(Math.abs(pooled.mlp.ensemble[k] - run.mlp.ensemble[k]) <= 1e-6 * Math.abs(run.mlp.ensemble[k]), `${k}: pooled ${pooled.mlp.ensemble[k]}, trained ${run.mlp.ensemble[k]}`);
+  assert.equal(pooled.knn.valMeanMse, run.knn.valMeanMse);
+  // --seeds picks members: seed 2 alone scores as the trained seed-2 member
+  const c2 = runScript("benchmark.ts", [...common, "--combine", path.join(preds, "study"), "--seeds", "2", "--out", cOut]);
+  assert.equal(c2.status, 0, c2.stderr);
+  const one = JSON.parse(fs.readFileSync(cOut, "utf8")).runs[0];
+  assert.equal(one.mlp.members.length, 1);
+  assert.ok(Math.abs(one.mlp.ensemble.valMeanMse - run.mlp.members[1].valMeanMse) <= 1e-6 * run.mlp.members[1].valMeanMse);
+  const bad = runScript("benchmark.ts", [...common, "--combine", path.join(preds, "study"), "--predictions", preds]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr.trim(), /^error: --combine scores saved member predictions: it takes no --grid, --predictions or --save$/);
+});
+
+test("benchmark defaults: grouped trains GROUPED_MLP (chosen on its own val lines) for every preset but study; omnixas keeps BENCHMARK_MLP", async () => {
+  const { BENCHMARK_MLP, defaultMlp, GROUPED_MLP, STUDY_MLP } = await import("../scripts/estimators");
+  const { checkMlpConfig } = await import("../lib/model/mlp");
+  for (const preset of ["extended", "custom", "single"]) {
+    assert.equal(defaultMlp("grouped", preset), GROUPED_MLP);
+    assert.equal(defaultMlp("omnixas", preset), BENCHMARK_MLP);
+  }
+  assert.equal(defaultMlp("grouped", "study"), STUDY_MLP);
+  assert.equal(defaultMlp("omnixas", "study"), STUDY_MLP);
+  assert.notDeepEqual(GROUPED_MLP, BENCHMARK_MLP);
+  assert.doesNotThrow(() => checkMlpConfig(GROUPED_MLP, "GROUPED_MLP"));
+  // the setting docs/benchmark/README.md reports as chosen
+  assert.deepEqual(
+    { hidden: GROUPED_MLP.hidden, dropout: GROUPED_MLP.dropout, weightDecay: GROUPED_MLP.weightDecay, lrSchedule: GROUPED_MLP.lrSchedule, epochs: GROUPED_MLP.epochs, outputScaling: GROUPED_MLP.outputScaling },
+    { hidden: [1024, 512, 256], dropout: 0, weightDecay: 0.3, lrSchedule: { kind: "cosine", minFactor: 0.01 }, epochs: 100, outputScaling: "standard" },
+  );
+});
