@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { initBackend } from "../lib/model/backend";
 import { StandardScaler } from "../lib/model/scaler";
-import { buildMlpNetwork, lrAt, mlpConfig, trainMlp, XanesMlp, type MlpConfig, type EpochLog } from "../lib/model/mlp";
+import { buildMlpNetwork, lrAt, mlpConfig, outputTargetScaler, trainMlp, XanesMlp, type MlpConfig, type EpochLog } from "../lib/model/mlp";
 import { PcaBasis, symmetricEigen } from "../lib/model/pca";
 import { MlpRegressor } from "../lib/model/estimator";
 import * as crypto from "node:crypto";
@@ -624,9 +624,10 @@ test("outputScaling pca: k = all components ≈ the plain path; fewer components
       delete f.estimator.config.lrSchedule;
       delete f.estimator.config.weightDecay;
       delete f.estimator.config.pcaComponents;
+      delete f.estimator.config.outputScaleExponent;
     });
     const old = await loadModel(plainDir);
-    assert.deepEqual([old.model.config.lrSchedule, old.model.config.weightDecay, old.model.config.pcaComponents], [{ kind: "constant" }, 0, null]);
+    assert.deepEqual([old.model.config.lrSchedule, old.model.config.weightDecay, old.model.config.pcaComponents, old.model.config.outputScaleExponent], [{ kind: "constant" }, 0, null, 1]);
     assert.deepEqual(pred(old.model, X), pred(plain.model, X));
     old.model.dispose();
 
@@ -652,4 +653,39 @@ test("outputScaling pca: k = all components ≈ the plain path; fewer components
     fs.rmSync(dir, { recursive: true, force: true });
     await initBackend();
   }
+});
+
+test("outputScaleExponent γ: target scales c·σ_j^γ keep the mean predictor's loss at 1 per point (γ = 0: one scale); training uses them, save/load keeps them; out of range is refused", async () => {
+  const z = new StandardScaler([0, 1, 2, 3], [0.01, 0.1, 1, 2]);
+  assert.equal(outputTargetScaler(z, 1), z);
+  for (const g of [0, 0.25, 0.5, 0.75]) {
+    const s = outputTargetScaler(z, g);
+    assert.deepEqual([...s.mean], [...z.mean]);
+    const meanLoss = z.scale.reduce((a, v, j) => a + (v / s.scale[j]) ** 2, 0) / z.scale.length;
+    assert.ok(Math.abs(meanLoss - 1) < 1e-12, `γ ${g}: ${meanLoss}`);
+    assert.ok(Math.abs(s.scale[3] / s.scale[2] - 2 ** g) < 1e-12);
+  }
+  const rms = Math.sqrt((0.01 ** 2 + 0.1 ** 2 + 1 + 4) / 4);
+  for (const v of outputTargetScaler(z, 0).scale) assert.ok(Math.abs(v - rms) < 1e-12);
+  assert.throws(() => mlpConfig({ outputScaleExponent: 1.5 }), /outputScaleExponent 1\.5 must be in \[0, 1\]/);
+  assert.throws(() => mlpConfig({ outputScaleExponent: -0.1 }), /outputScaleExponent -0\.1 must be in \[0, 1\]/);
+  assert.throws(() => mlpConfig({ outputScaling: "none", outputScaleExponent: 0.5 }), /needs outputScaling 'standard' or 'pca'/);
+
+  await initBackend({ backend: "wasm" });
+  const { X, Y } = synthetic(120, 17);
+  const trainIdx = range(0, 100);
+  const half = await fit(X, 4, Y, MESH, { trainIdx, valIdx: range(100, 120), hidden: [16], epochs: 5, patience: 5, batchSize: 16, seed: 3, outputScaleExponent: 0.5 });
+  const want = outputTargetScaler(StandardScaler.fit(Y, MESH, trainIdx), 0.5);
+  assert.deepEqual([...half.model.outputScaler!.scale], [...want.scale]);
+  const dir = tmpDir("gamma");
+  try {
+    await saveModel(dir, half.model, { meta: {} });
+    const back = await loadModel(dir);
+    assert.equal(back.model.config.outputScaleExponent, 0.5);
+    assert.deepEqual(pred(back.model, X), pred(half.model, X));
+    back.model.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  half.model.dispose();
 });

@@ -58,6 +58,14 @@ export interface MlpConfig {
    * (0, 1) is the fraction of the training rows' (standardised) variance to keep, as in scikit-learn.
    */
   pcaComponents: number | null;
+  /**
+   * With outputScaling "standard" or "pca": exponent γ of the per-point standard deviation σ_j in the
+   * target scale s_j = c·σ_j^γ, c = sqrt(mean_j σ_j^(2−2γ)) (so the mean-predictor's loss stays 1 per
+   * point). 1: z-scores per point (every mesh point weighs the same in the loss); 0: one scale for all
+   * points (the loss weighs points as the mean MSE of the spectra does, i.e. the edge and white line,
+   * where spectra vary most, dominate); in between, a compromise.
+   */
+  outputScaleExponent: number;
   loss: MlpLoss;
   /** λ of the shape-aware term (ignored for "mse"). */
   lossWeight: number;
@@ -152,6 +160,7 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
   dropout: 0,
   outputScaling: "standard",
   pcaComponents: null,
+  outputScaleExponent: 1,
   loss: "mse",
   lossWeight: 1,
   learningRate: 1e-3,
@@ -179,11 +188,12 @@ export function mlpConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
 }
 
 /**
- * A config saved before lrSchedule, weightDecay and pcaComponents existed, completed with the values
- * that reproduce how it was trained (constant rate, no decay, no PCA); fields present are kept.
+ * A config saved before lrSchedule, weightDecay, pcaComponents and outputScaleExponent existed,
+ * completed with the values that reproduce how it was trained (constant rate, no decay, no PCA,
+ * per-point z-scores); fields present are kept.
  */
 export function withConfigDefaults(saved: Record<string, unknown>): Record<string, unknown> {
-  return { lrSchedule: { kind: "constant" }, weightDecay: 0, pcaComponents: null, ...saved };
+  return { lrSchedule: { kind: "constant" }, weightDecay: 0, pcaComponents: null, outputScaleExponent: 1, ...saved };
 }
 
 /** The learning rate of epoch `epoch` (1-based) under cfg.lrSchedule. */
@@ -233,6 +243,8 @@ export function checkMlpConfig(cfg: MlpConfig, where = "MlpConfig"): void {
   } else if (cfg.pcaComponents !== null) {
     throw new Error(`${where}: pcaComponents ${cfg.pcaComponents} is set but outputScaling is '${cfg.outputScaling}' (expected null)`);
   }
+  if (!(cfg.outputScaleExponent >= 0 && cfg.outputScaleExponent <= 1)) throw new Error(`${where}: outputScaleExponent ${cfg.outputScaleExponent} must be in [0, 1]`);
+  if (cfg.outputScaling === "none" && cfg.outputScaleExponent !== 1) throw new Error(`${where}: outputScaleExponent ${cfg.outputScaleExponent} needs outputScaling 'standard' or 'pca' (got 'none')`);
   checkSchedule(cfg.lrSchedule, where);
   if (!(cfg.weightDecay >= 0 && cfg.weightDecay * cfg.learningRate < 1)) throw new Error(`${where}: weightDecay ${cfg.weightDecay} must be ≥ 0 with weightDecay × learningRate < 1`);
   if (!Number.isInteger(cfg.seed)) throw new Error(`${where}: seed ${cfg.seed} must be an integer`);
@@ -491,11 +503,20 @@ interface ScaledData {
   units: OutputUnits | null;
 }
 
+/** The target scaler of MlpConfig.outputScaleExponent γ: per-point scales c·σ_j^γ (γ = 1: the z-score scaler itself). */
+export function outputTargetScaler(z: StandardScaler, exponent: number): StandardScaler {
+  if (exponent === 1) return z;
+  let acc = 0;
+  for (const v of z.scale) acc += v ** (2 - 2 * exponent);
+  const c = Math.sqrt(acc / z.scale.length);
+  return new StandardScaler(z.mean, Array.from(z.scale, (v) => c * v ** exponent));
+}
+
 function scaleData(X: Matrix, Y: Matrix, train: Int32Array, cfg: MlpConfig): ScaledData {
   const d = X.cols;
   const m = Y.cols;
   const inputScaler = cfg.inputClip == null ? StandardScaler.fit(X.data, d, train) : StandardScaler.fitClipped(X.data, d, train, cfg.inputClip);
-  const outputScaler = cfg.outputScaling !== "none" ? StandardScaler.fit(Y.data, m, train) : null;
+  const outputScaler = cfg.outputScaling !== "none" ? outputTargetScaler(StandardScaler.fit(Y.data, m, train), cfg.outputScaleExponent) : null;
   const units: OutputUnits | null =
     outputScaler && cfg.loss !== "mse"
       ? { mean: tf.tensor1d(Float32Array.from(outputScaler.mean)), scale: tf.tensor1d(Float32Array.from(outputScaler.scale)) }
