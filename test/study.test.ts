@@ -346,6 +346,12 @@ test("benchmark report tables: the recorded runs give eta rows with n; a file th
   // Only OmniXAS rows are compared with the published eta.
   for (const r of t.rows) assert.equal(r[4] !== "", r[0].startsWith("omnixas"));
   assert.ok(benchmarkBandTable(reports).rows.every((r) => /%$/.test(r[4])));
+  // The grouped goal's figure: the MLP ensemble's test mean MSE over kNN's, from the recorded report.
+  const grouped = reports.find((r) => r.runs[0].mlp.settings && (r.runs[0].mlp.settings as { outputScaleExponent?: number }).outputScaleExponent === 0)!;
+  const run = grouped.runs[0];
+  const row = t.rows.find((r) => r[0] === `grouped, ${run.label}` && r[1].startsWith("MLP ensemble of 5") && r[1].includes("output scale γ 0"))!;
+  assert.equal(row[5], (run.mlp.ensemble.testMeanMse! / run.knn.testMeanMse!).toFixed(3));
+  assert.ok(Number(row[5]) <= 0.4, `grouped MLP / kNN ${row[5]}`);
   const bad = path.join(tmp("bench"), "not-a-report.json");
   fs.writeFileSync(bad, JSON.stringify({ benchmark: "omnixas", runs: [{ label: "x", mean: { testEta: 1, valEta: 1, nTest: 3 }, knn: {} }] }));
   assert.throws(() => readBenchmarkReport(bad), (e: unknown) => e instanceof InputError && e.message.includes(bad) && /runs\[0\]\.knn/.test(e.message));
