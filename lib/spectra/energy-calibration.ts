@@ -49,7 +49,9 @@ export interface ReferenceCalibration {
 export function referenceIsFoilOf(ref: Pick<ReferenceChannel, "element" | "description">, element: string): boolean {
   if (ref.element !== undefined) return ref.element.toLowerCase() === element.toLowerCase();
   const d = ref.description ?? "";
-  return new RegExp(`(^|[^A-Za-z])${element}([^a-z]|$)`).test(d) && /\b(foil|metal)\b/i.test(d);
+  // The symbol comes from a file header: escaped, so any text is matched literally.
+  const symbol = element.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^A-Za-z])${symbol}([^a-z]|$)`).test(d) && /\b(foil|metal)\b/i.test(d);
 }
 
 /**

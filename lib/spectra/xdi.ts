@@ -248,17 +248,13 @@ export function xdiSpectrum(x: XdiFile, opts: XdiSpectrumOptions = {}): Measured
  * column. A non-finite value makes it `unusable` (with the line) rather than failing the sample's read.
  */
 function referenceChannel(x: XdiFile, names: readonly string[]): ReferenceChannel | undefined {
-  const it = names.indexOf("itrans");
-  const ir = names.indexOf("irefer");
-  const mr = names.indexOf("murefer");
-  if (mr < 0 && (it < 0 || ir < 0)) return undefined;
-  const rule = mr >= 0 ? "murefer" : "ln(itrans/irefer)";
-  const mu = new Float64Array(x.rows);
-  let unusable: string | undefined;
-  for (let i = 0; i < x.rows; i++) {
-    mu[i] = mr >= 0 ? x.data[mr][i] : Math.log(x.data[it][i] / x.data[ir][i]);
-    if (unusable === undefined && !Number.isFinite(mu[i])) unusable = `not finite at ${x.source}:${x.lines[i]}`;
-  }
+  const rule = names.includes("murefer") ? "murefer" : names.includes("itrans") && names.includes("irefer") ? "ln(itrans/irefer)" : null;
+  if (rule === null) return undefined;
+  // The same evaluator as mu's rule, so both channels are read alike.
+  const expr = parseColumnExpression(rule, x.columns.map((c) => c.name), `${x.source}: reference expression`);
+  const mu = expr.evaluate(new Map(x.columns.map((c, j) => [c.name, x.data[j]])), x.rows);
+  const bad = mu.findIndex((v) => !Number.isFinite(v));
+  const unusable = bad >= 0 ? `not finite at ${x.source}:${x.lines[bad]}` : undefined;
   const element = x.header.get("element.reference")?.trim() || undefined;
   const description = x.header.get("sample.reference")?.trim() || undefined;
   return { mu, rule, element, description, unusable };
