@@ -3,12 +3,12 @@ import * as path from "node:path";
 import { Structure } from "../structure/types";
 import { InputError, errorMessage } from "../util/errors";
 import { ownerPid, processAlive, sha256Hex } from "../util/fs";
-import { readJsonFile } from "../util/json";
+import { parseJsonFileText, readJsonFile } from "../util/json";
 import { recordsToCsv } from "../util/csv";
 import { structureFromPymatgen, structureToPymatgen } from "../structure/pymatgen";
 import { Dataset, DatasetConfig, SpectrumMeta, siteMultiplicities } from "./dataset";
 import type { DatasetSplits } from "./splits";
-import { readNpy, writeNpy } from "./npy";
+import { decodeNpy, encodeNpy, readNpy } from "./npy";
 
 /**
  * Dataset folder layout (readable from Python: numpy.load + json/csv):
@@ -121,10 +121,6 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
   fs.mkdirSync(tmp);
   const N = ds.meta.length;
   const M = ds.energy.length;
-  writeNpy(path.join(tmp, "spectra.npy"), ds.spectra, [N, M]);
-  writeNpy(path.join(tmp, "energy.npy"), ds.energy, [M]);
-  fs.writeFileSync(path.join(tmp, "meta.csv"), metaToCsv(ds.meta));
-  fs.writeFileSync(path.join(tmp, "meta.json"), JSON.stringify(ds.meta));
   const structures: Record<string, unknown> = {};
   for (const [id, s] of ds.structures) {
     const d = structureToPymatgen(s) as ReturnType<typeof structureToPymatgen> & { properties?: Record<string, unknown> };
@@ -132,11 +128,18 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
     if (s.periodic === false) d.properties = { ...(d.properties ?? {}), periodic: false };
     structures[id] = d;
   }
-  fs.writeFileSync(path.join(tmp, "structures.json"), JSON.stringify(structures));
-  fs.writeFileSync(path.join(tmp, "splits.json"), JSON.stringify(ds.splits));
-  // SHA-256 of every data file, checked on load: a changed or damaged file (a bit flip keeps an npy
-  // well-formed) is refused instead of trained on.
-  const integrity = Object.fromEntries(HASHED_FILES.map((f) => [f, sha256Hex(fs.readFileSync(path.join(tmp, f)))]));
+  const data: Record<HashedFile, string | Buffer> = {
+    "spectra.npy": encodeNpy(ds.spectra, [N, M]),
+    "energy.npy": encodeNpy(ds.energy, [M]),
+    "meta.json": JSON.stringify(ds.meta),
+    "structures.json": JSON.stringify(structures),
+    "splits.json": JSON.stringify(ds.splits),
+  };
+  for (const f of HASHED_FILES) fs.writeFileSync(path.join(tmp, f), data[f]);
+  fs.writeFileSync(path.join(tmp, "meta.csv"), metaToCsv(ds.meta));
+  // SHA-256 of every data file (of the bytes just written), checked on load: a changed or damaged file
+  // (a bit flip keeps an npy well-formed) is refused instead of trained on.
+  const integrity = Object.fromEntries(HASHED_FILES.map((f) => [f, sha256Hex(data[f])]));
   // Written last: its presence (and that it parses) marks a finished folder for recovery.
   fs.writeFileSync(path.join(tmp, "dataset.json"), JSON.stringify({ ...ds.config, integrity }, null, 1));
   const old = `${path.resolve(dir)}.old-${process.pid}`;
@@ -148,27 +151,29 @@ export function saveDataset(ds: Dataset, dir: string, opts: DatasetStoreOptions 
 
 /** Files whose SHA-256 dataset.json records (`integrity`). */
 const HASHED_FILES = ["spectra.npy", "energy.npy", "meta.json", "structures.json", "splits.json"] as const;
+type HashedFile = (typeof HASHED_FILES)[number];
 
 /**
- * Compare each data file with the SHA-256 recorded when the folder was saved. Folders saved before
- * hashes were recorded have none and load as before.
+ * The data files' bytes, each read once and compared with the SHA-256 recorded when the folder was
+ * saved. Folders saved before hashes were recorded have none and load as before.
  */
-function checkIntegrity(dir: string, integrity: unknown): void {
-  if (integrity === undefined) return;
-  if (!integrity || typeof integrity !== "object" || Array.isArray(integrity)) throw new InputError(`${dir}/dataset.json: "integrity" must be an object of file → sha256`);
-  const rec = integrity as Record<string, unknown>;
+function readDataFiles(dir: string, integrity: unknown): Record<HashedFile, Buffer> {
+  const checked = integrity !== undefined;
+  if (checked && (!integrity || typeof integrity !== "object" || Array.isArray(integrity))) throw new InputError(`${dir}/dataset.json: "integrity" must be an object of file → sha256`);
+  const rec = (integrity ?? {}) as Record<string, unknown>;
+  const out = {} as Record<HashedFile, Buffer>;
   for (const f of HASHED_FILES) {
     const want = rec[f];
-    if (typeof want !== "string") throw new InputError(`${dir}/dataset.json: integrity has no sha256 for ${f}`);
+    if (checked && typeof want !== "string") throw new InputError(`${dir}/dataset.json: integrity has no sha256 for ${f}`);
     const file = path.join(dir, f);
-    let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(file);
+      out[f] = fs.readFileSync(file);
     } catch (err) {
       throw new InputError(`${file}: cannot read (${errorMessage(err)})`);
     }
-    if (sha256Hex(bytes) !== want) throw new InputError(`${file}: contents differ from what was saved (sha256 mismatch); rebuild the dataset`);
+    if (checked && sha256Hex(out[f]) !== want) throw new InputError(`${file}: contents differ from what was saved (sha256 mismatch); rebuild the dataset`);
   }
+  return out;
 }
 
 /** Load a dataset folder written by `saveDataset`; arrays come back bit-identical. */
@@ -179,13 +184,14 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
     throw new InputError(`${dir}/dataset.json: format version ${String(raw?.formatVersion)} is not supported (1 or 2)`);
   }
   const { integrity, ...config } = raw;
-  checkIntegrity(dir, integrity);
+  const bytes = readDataFiles(dir, integrity);
+  const json = (f: HashedFile) => parseJsonFileText(bytes[f].toString("utf8"), path.join(dir, f));
   const spectraFile = path.join(dir, "spectra.npy");
   const energyFile = path.join(dir, "energy.npy");
-  const s = readNpy(spectraFile);
-  const e = readNpy(energyFile);
+  const s = decodeNpy(bytes["spectra.npy"], spectraFile);
+  const e = decodeNpy(bytes["energy.npy"], energyFile);
   const metaFile = path.join(dir, "meta.json");
-  const meta = readJsonFile(metaFile) as SpectrumMeta[];
+  const meta = json("meta.json") as SpectrumMeta[];
   if (!(s.data instanceof Float32Array) || s.shape.length !== 2) throw new InputError(`${spectraFile}: expected a float32 N×M matrix`);
   if (!(e.data instanceof Float64Array) || e.shape.length !== 1 || e.shape[0] !== s.shape[1]) throw new InputError(`${energyFile}: expected float64 of length ${s.shape[1]}`);
   if (!Array.isArray(meta)) throw new InputError(`${metaFile}: expected an array of spectrum records`);
@@ -196,7 +202,7 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
   for (let k = 0; k < s.data.length; k++) {
     if (!Number.isFinite(s.data[k])) throw new InputError(`${spectraFile}: row ${Math.floor(k / s.shape[1])}, point ${k % s.shape[1]} is ${s.data[k]}`);
   }
-  const rawStructures = readJsonFile(path.join(dir, "structures.json")) as Record<string, unknown>;
+  const rawStructures = json("structures.json") as Record<string, unknown>;
   if (!rawStructures || typeof rawStructures !== "object" || Array.isArray(rawStructures)) throw new InputError(`${dir}/structures.json: expected an object of structures by material id`);
   const structures = new Map<string, Structure>();
   for (const [id, d] of Object.entries(rawStructures)) {
@@ -209,7 +215,7 @@ export function loadDataset(dir: string, opts: DatasetStoreOptions = {}): Datase
   // buildDataset uses (the folder on disk is left as it is).
   const upgraded = config.formatVersion === 1 ? withMultiplicities(meta, structures) : meta;
   const splitsFile = path.join(dir, "splits.json");
-  const splits = readJsonFile(splitsFile) as DatasetSplits;
+  const splits = json("splits.json") as DatasetSplits;
   checkSplits(splits, meta.length, splitsFile);
   return { config, energy: e.data, spectra: s.data, meta: upgraded, structures, splits };
 }
