@@ -72,6 +72,7 @@ import {
   formatAlignment,
   formatMeasuredTable,
   formatRankingTable,
+  listRunSetStructures,
   listStructureFiles,
   measuredOverlayFigure,
   measuredRankingRecords,
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
   const normTarget = spec ? normaliseTarget(spec.energy, spec.mu, spec.source, a.e0 === undefined ? {} : { e0: num(a.e0, "e0", 0) }, [win[0], win[1]]) : undefined;
   const defaultCandidates = noCandidateOption && measured ? path.join(sharedDataDir(), "feff-cu-k-oxides") : undefined;
   if (defaultCandidates) console.log(`candidates: every structure of ${defaultCandidates} (default; --candidates DIR|FILE for others)`);
-  const { candidates, skippedFiles } = await loadCandidates(defaultCandidates ? { ...a, candidates: [defaultCandidates] } : a, ds);
+  const { candidates, skippedFiles } = await loadCandidates(defaultCandidates ? { ...a, candidates: listRunSetStructures(defaultCandidates) } : a, ds);
 
   const backend = await initBackend();
   const members: XanesPredictor[] = [];

@@ -15,6 +15,8 @@
  *   npm run validate:measured -- --model results/model --json results/measured-validation.json
  *   npm run validate:measured -- --model results/model --stretch-fit   # + the energy-scale stretch fitted
  *       leave-one-out with the offset (MatchOptions.stretch, −10…+4 %)
+ *   npm run validate:measured -- --model results/model --shift-windows 0,0.25,0.5,1 --defaults-only
+ *       # per-candidate shift windows other than ±1/±2 eV, each with its rank range over the offset ±0.5 eV
  *   npm run validate:measured -- --train --save results/model-measured   # keep the model (all materials) with
  *       its energy calibration (both standards, and leave-one-out) in its spectral contract, for `npm run screen`
  */
@@ -58,6 +60,7 @@ const { values: opt } = parseArgs({
     "defaults-only": { type: "boolean", default: false },
     "heldout-only": { type: "boolean", default: false },
     "stretch-fit": { type: "boolean", default: false },
+    "shift-windows": { type: "string" },
   },
 });
 
@@ -146,13 +149,21 @@ async function main(): Promise<void> {
   };
   const report: Record<string, unknown>[] = [];
   const windows: [number, number][] = [[8990, 9120], [8975, 9060], [8985, 9120], [8990, 9080]];
+  const shiftWindows = opt["shift-windows"] === undefined ? [1, 2] : opt["shift-windows"].split(",").map((v) => {
+    const x = Number(v);
+    if (!(x >= 0 && x <= 10)) throw new Error(`--shift-windows: "${v}" is not a shift window in 0–10 eV`);
+    return x;
+  });
   for (const score of MATCH_SCORES) {
     for (const window of windows) {
       for (const broadening of BROADENINGS) {
-        for (const shiftWindow of [1, 2]) {
+        for (const shiftWindow of shiftWindows) {
           const base = { ...DEFAULT_MATCH, score, window, shiftWindow, ...broadeningOptions(broadening) };
           const isDefault = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian" && shiftWindow === DEFAULT_MATCH.shiftWindow;
-          if (opt["defaults-only"] && !isDefault) continue;
+          // With --shift-windows, --defaults-only keeps the default score, window and broadening at every window given.
+          const isDefaultButShift = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian";
+          const withRange = isDefault || opt["shift-windows"] !== undefined;
+          if (opt["defaults-only"] && !(isDefault || (opt["shift-windows"] !== undefined && isDefaultButShift))) continue;
           const cells: string[] = [];
           for (const set of sets) {
             for (const [ti, t] of targets.entries()) {
@@ -167,14 +178,14 @@ async function main(): Promise<void> {
               const bEdges = ranked.filter((r) => r.broadeningAtEdge).length;
               // How fragile the rank is: the same ranking with the offset moved by up to ±0.5 eV (about the
               // standards' spread), since a 0.1 eV change of the energy scale can reorder near-ties at the top.
-              const offsetRanks = isDefault
+              const offsetRanks = withRange
                 ? [-0.5, -0.25, 0.25, 0.5].map((d) => Math.min(...rankMatches(prepareMatch(t.target, mesh, { ...base, offset: cal.offset + d, stretch }), set.cands).filter((r) => t.trueIds.includes(r.id)).map((r) => r.rank)))
                 : [];
-              cells.push(`${set.label} ${t.name.split(" ")[0]} ${rank}`);
+              cells.push(`${set.label} ${t.name.split(" ")[0]} ${rank}${withRange ? ` (${Math.min(rank, ...offsetRanks)}–${Math.max(rank, ...offsetRanks)})` : ""}`);
               report.push({
                 spectra: set.label, score, window, broadening, shiftWindow, isDefault, target: t.name, rank,
                 trueRanks: Object.fromEntries(trueRows.map((r) => [r.id, r.rank])),
-                ...(isDefault ? { rankRangeOffsetPm05: [Math.min(rank, ...offsetRanks), Math.max(rank, ...offsetRanks)] } : {}),
+                ...(withRange ? { rankRangeOffsetPm05: [Math.min(rank, ...offsetRanks), Math.max(rank, ...offsetRanks)] } : {}),
                 offset: cal.offset, stretch, offsetFrom: others.map((o) => o.name), candidates: ranked.length, shiftAtEdge: edges, broadeningAtEdge: bEdges,
                 top5: ranked.slice(0, 5).map((r) => ({ id: r.id, score: r.score, scoreStd: r.scoreStd, shift: r.shift, sigma: r.sigma, gamma: r.gamma })),
               });

@@ -12,7 +12,7 @@ import { parseTargetText, readTargetFile, TargetSpectrum } from "../lib/screenin
 import { prepareTarget, ShiftScorer, metricRow, targetOnMesh } from "../lib/screening/shift";
 import { substitutionCandidates, strainCandidates, vacancyCandidates, sitesOfElement } from "../lib/screening/candidates";
 import { screenCandidates } from "../lib/screening/rank";
-import { averagedTargetFromDataset, candidatesFromFolder, materialAverageWeights } from "../lib/screening/sources";
+import { averagedTargetFromDataset, candidatesFromFolder, listRunSetStructures, materialAverageWeights } from "../lib/screening/sources";
 import { rankingDataFrame, rankingRecords, formatRankingTable } from "../lib/screening/table";
 import { structureToPymatgen } from "../lib/structure/pymatgen";
 import type { Candidate, ScreeningMetric, ScreeningPredictor, SiteRef } from "../lib/screening/types";
@@ -216,6 +216,11 @@ test("candidatesFromFolder reads POSCAR, pymatgen JSON and <name>/POSCAR; report
     assert.equal(load.skipped.length, 1);
     assert.match(load.skipped[0].file, /broken\.cif$/);
     assert.throws(() => candidatesFromFolder(path.join(dir, "mp-1", "nothing")), InputError);
+    // A FEFF run set (the CLI's default candidates) is its <id>/POSCAR folders: the top-level files
+    // (run parameters such as feff-parameters.json) are neither candidates nor skipped structures.
+    fs.writeFileSync(path.join(dir, "feff-parameters.json"), JSON.stringify({ cards: {} }));
+    assert.deepEqual(listRunSetStructures(dir + path.sep), [path.join(dir, "mp-1", "POSCAR")]);
+    assert.throws(() => listRunSetStructures(path.join(dir, "mp-1")), /no structure files|no <id>\/POSCAR run folders/);
   } finally {
     fs.rmSync(dir, { recursive: true });
   }

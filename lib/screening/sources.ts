@@ -77,6 +77,17 @@ export function listStructureFiles(dir: string): string[] {
   return out.sort();
 }
 
+/**
+ * The structures of a FEFF run set: `<id>/POSCAR` one level down only. Its top level holds run
+ * parameters (feff-parameters.json), not structures, so a run set is not listed as a plain folder.
+ */
+export function listRunSetStructures(dir: string): string[] {
+  const top = path.resolve(dir);
+  const files = listStructureFiles(dir).filter((f) => path.dirname(path.resolve(f)) !== top);
+  if (files.length === 0) throw new InputError(`${dir}: no <id>/POSCAR run folders`);
+  return files;
+}
+
 /** Candidates from every structure file of a folder (see listStructureFiles). */
 export function candidatesFromFolder(dir: string): CandidateLoad {
   return candidatesFromFiles(listStructureFiles(dir));
