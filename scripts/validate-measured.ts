@@ -24,7 +24,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { sharedDataDir } from "../lib/config";
-import { readMeasuredTarget } from "../lib/screening/target";
 import * as os from "node:os";
 import { parsePoscar } from "../lib/structure/poscar";
 import { ensemblePredictor } from "../lib/screening/predictor";
@@ -40,12 +39,11 @@ import {
   MATCH_SCORES,
   broadeningOptions,
   calibrateOffset,
-  normaliseTarget,
   prepareMatch,
 } from "../lib/screening/match";
-import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { feffValidationSet } from "../lib/screening/reference";
 import { MatchCandidate, rankMatches } from "../lib/screening/rank";
-import { CU_MEASURED_STANDARDS, VALIDATION_MESH, calibrateModelAlignment } from "../lib/screening/standards";
+import { CU_MEASURED_STANDARDS, VALIDATION_MESH, calibrateModelAlignment, readMeasuredStandards } from "../lib/screening/standards";
 
 const { values: opt } = parseArgs({
   options: {
@@ -69,33 +67,18 @@ const loadAvg = () => os.loadavg().map((v) => v.toFixed(1)).join(" ");
 async function main(): Promise<void> {
   if (opt.train || opt.model) await initBackend();
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
-  const xaslib = path.join(sharedDataDir(), "xaslib", "data");
   const mesh = VALIDATION_MESH;
   const t0 = performance.now();
   const required = CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds);
-  const set = validationCandidates(root, required, 100, 10);
-  const refs = new Map<string, Float64Array>();
-  const skipped: string[] = [];
-  let held = 0;
-  for (const id of set.ids) {
-    const r = feffMaterialSpectrum(path.join(root, id), mesh);
-    if (typeof r === "string") skipped.push(r);
-    else {
-      refs.set(id, r.spectrum);
-      held += r.held;
-    }
-  }
+  const { set, spectra: refs, skipped, held } = feffValidationSet(root, mesh, required, 100, 10);
   console.log(
     `candidates: ${set.ids.length} (${set.binaries.length} Cu–O binaries, ${set.others.length} others, seed 10); ${refs.size} with a FEFF average, ` +
       `${skipped.length} skipped; ${held} site runs start after ${mesh.start} eV (first value held); ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   for (const s of skipped) console.log(`  skipped ${s}`);
 
-  const targets = CU_MEASURED_STANDARDS.map((s) => {
-    const m = readMeasuredTarget(path.join(xaslib, s.file), { element: "Cu", edge: "K" });
-    return { ...s, target: normaliseTarget(m.energy, m.mu, m.source), rule: m.rule, energyCal: m.referenceCalibration?.note ?? "" };
-  });
-  for (const t of targets) console.log(`target ${t.name}: ${t.file}, mu = ${t.rule}, E0 ${t.target.preEdge.e0} eV, step ${t.target.preEdge.edgeStep.toFixed(4)}; ${t.energyCal}`);
+  const targets = readMeasuredStandards();
+  for (const t of targets) console.log(`target ${t.name}: ${t.file}, mu = ${t.measured.rule}, E0 ${t.target.preEdge.e0} eV, step ${t.target.preEdge.edgeStep.toFixed(4)}; ${t.measured.referenceCalibration?.note ?? ""}`);
 
   const sets: { label: string; cands: MatchCandidate[] }[] = [{ label: "FEFF", cands: [...refs].map(([id, sp]) => ({ id, members: [sp] })) }];
   if (opt.train || opt.model) {
@@ -159,11 +142,12 @@ async function main(): Promise<void> {
       for (const broadening of BROADENINGS) {
         for (const shiftWindow of shiftWindows) {
           const base = { ...DEFAULT_MATCH, score, window, shiftWindow, ...broadeningOptions(broadening) };
-          const isDefault = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian" && shiftWindow === DEFAULT_MATCH.shiftWindow;
-          // With --shift-windows, --defaults-only keeps the default score, window and broadening at every window given.
-          const isDefaultButShift = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian";
-          const withRange = isDefault || opt["shift-windows"] !== undefined;
-          if (opt["defaults-only"] && !(isDefault || (opt["shift-windows"] !== undefined && isDefaultButShift))) continue;
+          // Default score, window and broadening; with --shift-windows, --defaults-only keeps them at every window given.
+          const defaultButShift = score === DEFAULT_MATCH.score && window[0] === DEFAULT_MATCH.window[0] && window[1] === DEFAULT_MATCH.window[1] && broadening === "lorentzian";
+          const isDefault = defaultButShift && shiftWindow === DEFAULT_MATCH.shiftWindow;
+          const shiftWindowsGiven = opt["shift-windows"] !== undefined;
+          const withRange = isDefault || shiftWindowsGiven;
+          if (opt["defaults-only"] && !(defaultButShift && (isDefault || shiftWindowsGiven))) continue;
           const cells: string[] = [];
           for (const set of sets) {
             for (const [ti, t] of targets.entries()) {

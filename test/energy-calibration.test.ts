@@ -9,7 +9,7 @@ import { calibrateToReference, referenceIsFoilOf } from "../lib/spectra/energy-c
 import { parseMeasuredTarget, readMeasuredTarget } from "../lib/screening/target";
 import { readXdiFile } from "../lib/spectra/xdi";
 import { DEFAULT_MATCH, normaliseTarget, prepareMatch } from "../lib/screening/match";
-import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { feffValidationSet } from "../lib/screening/reference";
 import { rankMatches, type MatchCandidate } from "../lib/screening/rank";
 import { CU_MEASURED_STANDARDS, VALIDATION_MESH } from "../lib/screening/standards";
 
@@ -58,12 +58,8 @@ test("a scan whose mono is 4 eV off: the foil puts it back, so CuO ranks as cali
   assert.ok(Math.abs(e0(raw) - e0(ref) - 4) < 0.1);
 
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
-  const set = validationCandidates(root, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds), 100, 10);
-  const cands: MatchCandidate[] = [];
-  for (const id of set.ids) {
-    const r = feffMaterialSpectrum(path.join(root, id), VALIDATION_MESH);
-    if (typeof r !== "string") cands.push({ id, members: [r.spectrum] });
-  }
+  const { spectra } = feffValidationSet(root, VALIDATION_MESH, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds));
+  const cands: MatchCandidate[] = [...spectra].map(([id, sp]) => ({ id, members: [sp] }));
   const trueRow = (s: typeof ref) => {
     const ranked = rankMatches(prepareMatch(normaliseTarget(s.energy, s.mu, s.source), VALIDATION_MESH, { ...DEFAULT_MATCH, offset: -4.75 }), cands);
     return ranked.find((r) => r.id === "mp-704645")!;

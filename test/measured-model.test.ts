@@ -10,12 +10,11 @@ import * as path from "node:path";
 import { sharedDataDir } from "../lib/config";
 import { initBackend } from "../lib/model/backend";
 import { parsePoscar } from "../lib/structure/poscar";
-import { readMeasuredTarget } from "../lib/screening/target";
-import { DEFAULT_MATCH, leaveOneOutOffsets, normaliseTarget, prepareMatch } from "../lib/screening/match";
-import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { DEFAULT_MATCH, leaveOneOutOffsets, prepareMatch } from "../lib/screening/match";
+import { feffValidationSet } from "../lib/screening/reference";
 import { MatchCandidate, rankMatches } from "../lib/screening/rank";
 import { predictMaterial, trainMeasuredModel } from "../lib/screening/model-validation";
-import { CU_MEASURED_STANDARDS, VALIDATION_MESH } from "../lib/screening/standards";
+import { CU_MEASURED_STANDARDS, VALIDATION_MESH, readMeasuredStandards } from "../lib/screening/standards";
 
 test("measured CuO and azurite against a model that never saw their structures (125 candidates, CLI defaults): CuO top 4, azurite top 15", async () => {
   // Measured 2026-12-02 (validate:measured --train --heldout-only --defaults-only, seeds 1–3, 60 epochs):
@@ -25,12 +24,7 @@ test("measured CuO and azurite against a model that never saw their structures (
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
   const mesh = VALIDATION_MESH;
   const trueIds = CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds);
-  const set = validationCandidates(root, trueIds, 100, 10);
-  const feff = new Map<string, Float64Array>();
-  for (const id of set.ids) {
-    const r = feffMaterialSpectrum(path.join(root, id), mesh);
-    if (typeof r !== "string") feff.set(id, r.spectrum);
-  }
+  const { spectra: feff } = feffValidationSet(root, mesh, trueIds);
   assert.ok(feff.size >= 100, `${feff.size} candidates`);
 
   const model = await trainMeasuredModel({ root, mesh, seeds: [1, 2, 3], epochs: 60, exclude: trueIds });
@@ -42,10 +36,7 @@ test("measured CuO and azurite against a model that never saw their structures (
   }
 
   // Read as a user's file is (foil-calibrated), and each ranked with the offset of the other standard only.
-  const targets = CU_MEASURED_STANDARDS.map((s) => {
-    const m = readMeasuredTarget(path.join(sharedDataDir(), "xaslib", "data", s.file), { element: "Cu", edge: "K" });
-    return { ...s, target: normaliseTarget(m.energy, m.mu, m.source) };
-  });
+  const targets = readMeasuredStandards();
   const loo = leaveOneOutOffsets(targets.map((t) => ({ name: t.name, target: t.target, reference: feff.get(t.trueIds[0])! })), mesh, "Cu", "K", DEFAULT_MATCH);
   const ranks = targets.map((t, i) => {
     const ranked = rankMatches(prepareMatch(t.target, mesh, { ...DEFAULT_MATCH, offset: loo[i].offset }), cands);

@@ -5,19 +5,17 @@ import { sharedDataDir } from "../lib/config";
 import { InputError } from "../lib/util/errors";
 import { meshEnergies, meshFromWindow } from "../lib/spectra/mesh";
 import { gaussianBroaden, lorentzianBroaden } from "../lib/spectra/broaden";
-import { readMeasuredTarget } from "../lib/screening/target";
 import {
   DEFAULT_MATCH,
   MatchScorer,
   NormalisedTarget,
   calibrateOffset,
   leaveOneOutOffsets,
-  normaliseTarget,
   prepareMatch,
 } from "../lib/screening/match";
-import { feffMaterialSpectrum, validationCandidates } from "../lib/screening/reference";
+import { feffValidationSet } from "../lib/screening/reference";
 import { MatchCandidate, rankMatches } from "../lib/screening/rank";
-import { CU_MEASURED_STANDARDS, VALIDATION_MESH } from "../lib/screening/standards";
+import { CU_MEASURED_STANDARDS, VALIDATION_MESH, readMeasuredStandards } from "../lib/screening/standards";
 
 test("broadening keeps a constant and the edge step, and widens a peak as σ or γ says", () => {
   const step = 0.25;
@@ -80,18 +78,11 @@ test("measured Cu oxides against the FEFF spectra of ≥ 100 candidates (the cei
   // offset moved by ±0.5 eV the ranks span 2–4 and 11–14. Without the foil calibration they were 3 and 10.
   const root = path.join(sharedDataDir(), "feff-cu-k-oxides");
   const mesh = VALIDATION_MESH;
-  const set = validationCandidates(root, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds), 100, 10);
+  const { set, spectra } = feffValidationSet(root, mesh, CU_MEASURED_STANDARDS.flatMap((s) => s.trueIds));
   assert.ok(set.binaries.length + set.others.length >= 100 && set.others.length >= 65);
-  const cands: MatchCandidate[] = [];
-  for (const id of set.ids) {
-    const r = feffMaterialSpectrum(path.join(root, id), mesh);
-    if (typeof r !== "string") cands.push({ id, members: [r.spectrum] });
-  }
+  const cands: MatchCandidate[] = [...spectra].map(([id, sp]) => ({ id, members: [sp] }));
   assert.ok(cands.length >= 100, `${cands.length} candidates`);
-  const targets = CU_MEASURED_STANDARDS.map((s) => {
-    const m = readMeasuredTarget(path.join(sharedDataDir(), "xaslib", "data", s.file), { element: "Cu", edge: "K" });
-    return { ...s, target: normaliseTarget(m.energy, m.mu, m.source) };
-  });
+  const targets = readMeasuredStandards();
   const standards = targets.map((t) => ({ name: t.name, target: t.target, reference: cands.find((c) => c.id === t.trueIds[0])!.members[0] }));
   const loo = leaveOneOutOffsets(standards, mesh, "Cu", "K", DEFAULT_MATCH);
   const ranks = targets.map((t, i) => {

@@ -107,3 +107,31 @@ export function validationCandidates(root: string, required: readonly string[], 
   const ids = [...new Set([...binaries, ...required, ...others])].sort();
   return { binaries, required: [...required], others, ids };
 }
+
+/** The validation candidates of a FEFF set with their FEFF averages (see validationCandidates). */
+export interface FeffValidationSet {
+  readonly set: ValidationCandidateSet;
+  /** Material id → its FEFF average on the mesh, for every candidate that has one, in id order. */
+  readonly spectra: Map<string, Float64Array>;
+  /** Why each other candidate has none (no runs, or a site class without a run). */
+  readonly skipped: string[];
+  /** Site runs that start after the mesh and hold their first value. */
+  readonly held: number;
+}
+
+/** validationCandidates, each with its FEFF average on `mesh` (feffMaterialSpectrum), skips reported. */
+export function feffValidationSet(root: string, mesh: EnergyMesh, required: readonly string[], nOthers = 100, seed = 10): FeffValidationSet {
+  const set = validationCandidates(root, required, nOthers, seed);
+  const spectra = new Map<string, Float64Array>();
+  const skipped: string[] = [];
+  let held = 0;
+  for (const id of set.ids) {
+    const r = feffMaterialSpectrum(path.join(root, id), mesh);
+    if (typeof r === "string") skipped.push(r);
+    else {
+      spectra.set(id, r.spectrum);
+      held += r.held;
+    }
+  }
+  return { set, spectra, skipped, held };
+}

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { sharedDataDir } from "../config";
 import { InputError } from "../util/errors";
 import { EnergyMesh, meshFromWindow } from "../spectra/mesh";
-import { readMeasuredTarget } from "./target";
+import { readMeasuredTarget, type MeasuredTarget } from "./target";
 import {
   CalibrationStandard,
   DEFAULT_MATCH,
@@ -71,15 +71,25 @@ function sameSpectrum(a: NormalisedTarget, b: NormalisedTarget): boolean {
   return true;
 }
 
-/** The measured standards of an element and edge, read and normalised (InputError for other edges: none exist). */
-function readStandards(element: string, edge: string, dataDir: string, give: string): { s: MeasuredStandard; t: NormalisedTarget }[] {
+/** A measured standard, read and normalised as a user's target is. */
+export interface ReadStandard extends MeasuredStandard {
+  /** The file as read (mu rule, energy calibration by the reference foil). */
+  readonly measured: MeasuredTarget;
+  readonly target: NormalisedTarget;
+}
+
+/**
+ * The measured standards of an element and edge (today Cu K: CU_MEASURED_STANDARDS), read with the same
+ * reader as a user's target, so offsets are calibrated on energies treated alike (reference foil).
+ * InputError for other edges (none exist); `give` says what the caller can do instead.
+ */
+export function readMeasuredStandards(element = "Cu", edge = "K", dataDir = sharedDataDir(), give = "no offset can be calibrated"): ReadStandard[] {
   if (element.toLowerCase() !== "cu" || edge.toUpperCase() !== "K") {
     throw new InputError(`no measured standards for ${element} ${edge}: ${give}`);
   }
   return CU_MEASURED_STANDARDS.map((s) => {
-    // The same reader as a user's target, so the offset is calibrated on energies treated alike (reference foil).
-    const m = readMeasuredTarget(path.join(dataDir, "xaslib", "data", s.file), { element, edge });
-    return { s, t: normaliseTarget(m.energy, m.mu, m.source) };
+    const measured = readMeasuredTarget(path.join(dataDir, "xaslib", "data", s.file), { element, edge });
+    return { ...s, measured, target: normaliseTarget(measured.energy, measured.mu, measured.source) };
   });
 }
 
@@ -110,8 +120,8 @@ export function energyCalibrationFor(
   stored: StoredAlignment = {},
 ): TargetCalibration {
   const data = sharedDataDir();
-  const standards = readStandards(element, edge, data, "give the offset with --offset EV");
-  const own = standards.filter((x) => sameSpectrum(x.t, target)).map((x) => x.s.name);
+  const standards = readMeasuredStandards(element, edge, data, "give the offset with --offset EV");
+  const own = standards.filter((x) => sameSpectrum(x.target, target)).map((x) => x.name);
   const a = stored.alignment;
   if (a) {
     if (own.length === 0) return { ...a, note: `stored in the model's spectral contract (alignment): calibrated on ${a.standards.map((x) => x.name).join(", ")}` };
@@ -137,10 +147,10 @@ export function energyCalibrationFor(
     };
   }
   const root = path.join(data, "feff-cu-k-oxides");
-  const used = standards.filter((x) => !own.includes(x.s.name));
+  const used = standards.filter((x) => !own.includes(x.name));
   if (used.length === 0) throw new InputError(`${target.source}: every calibration standard is the target itself; give the offset with --offset EV`);
   const cal = calibrateOffset(feffStandards(used, mesh, element, root), mesh, element, edge, opts);
-  const names = used.map((x) => x.s.name).join(", ");
+  const names = used.map((x) => x.name).join(", ");
   const note = own.length
     ? `leave-one-out: the target is the standard "${own.join(", ")}", so the offset comes from ${names} only`
     : `calibrated on ${used.length} measured standard(s) against their FEFF spectra: ${names}`;
@@ -148,11 +158,11 @@ export function energyCalibrationFor(
 }
 
 /** Standards paired with their true structure's FEFF spectrum on `mesh` (multiplicity-weighted average). */
-function feffStandards(used: readonly { s: MeasuredStandard; t: NormalisedTarget }[], mesh: EnergyMesh, element: string, root: string): CalibrationStandard[] {
+function feffStandards(used: readonly ReadStandard[], mesh: EnergyMesh, element: string, root: string): CalibrationStandard[] {
   return used.map((x) => {
-    const r = feffMaterialSpectrum(path.join(root, x.s.trueIds[0]), mesh, element);
-    if (typeof r === "string") throw new InputError(`calibration standard ${x.s.name}: ${r}`);
-    return { name: x.s.name, target: x.t, reference: r.spectrum };
+    const r = feffMaterialSpectrum(path.join(root, x.trueIds[0]), mesh, element);
+    if (typeof r === "string") throw new InputError(`calibration standard ${x.name}: ${r}`);
+    return { name: x.name, target: x.target, reference: r.spectrum };
   });
 }
 
@@ -199,7 +209,7 @@ export async function calibrateModelAlignment(model: string | readonly XanesPred
   const { element, edge } = contract.mesh;
   const mesh = energyMeshOf(contract.mesh);
   if (contract.mesh.kind !== "absolute") throw new InputError(`${dir ?? "model"}: mesh is edge-relative; a FEFF-vs-experiment offset needs absolute energies`);
-  const used = readStandards(element, edge, data, "the offset cannot be calibrated for this model");
+  const used = readMeasuredStandards(element, edge, data, "the offset cannot be calibrated for this model");
   const root = path.join(data, "feff-cu-k-oxides");
   let standards: CalibrationStandard[];
   let members: readonly XanesPredictor[] | undefined;
@@ -210,11 +220,12 @@ export async function calibrateModelAlignment(model: string | readonly XanesPred
     const predictor = ensemblePredictor(members);
     standards = [];
     for (const x of used) {
-      const structure = parsePoscar(fs.readFileSync(path.join(root, x.s.trueIds[0], "POSCAR"), "utf8"), path.join(root, x.s.trueIds[0], "POSCAR"));
+      const file = path.join(root, x.trueIds[0], "POSCAR");
+      const structure = parsePoscar(fs.readFileSync(file, "utf8"), file);
       const p = await predictMaterial(predictor, structure, element);
       const mean = new Float64Array(mesh.points);
       for (const m of p.members) for (let j = 0; j < mesh.points; j++) mean[j] += m[j] / p.members.length;
-      standards.push({ name: x.s.name, target: x.t, reference: mean });
+      standards.push({ name: x.name, target: x.target, reference: mean });
     }
     if (dir) members.forEach((m) => m.dispose());
   }
